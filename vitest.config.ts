@@ -1,0 +1,13 @@
+import { defaultServerConditions } from 'vite';
+import { defineConfig } from 'vitest/config';
+
+// Tests run against package sources (the `@tollgate/source` export condition), so no
+// build is needed first. `ssr.resolve.conditions` is what reaches vitest's node tests.
+export default defineConfig({
+  ssr: { resolve: { conditions: ['@tollgate/source', ...defaultServerConditions] } },
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
+  test: {
+    include: ['packages/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
+    testTimeout: 20_000,
+  },
+});
