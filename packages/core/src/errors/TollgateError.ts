@@ -43,6 +43,7 @@ export class TollgateError extends Error {
     if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[BRAND] !== true) {
       return false;
     }
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass is() was called on; that is the point.
     return this.errorCode === undefined || (error as TollgateError).code === this.errorCode;
   }
 }
