@@ -11,7 +11,8 @@ export class SystemClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer = setTimeout(fn, Math.max(0, ms));
+    // Round up: a timer must never fire before the moment a limit said capacity frees.
+    const timer = setTimeout(fn, Math.max(0, Math.ceil(ms)));
     timer.unref?.();
     return timer;
   }

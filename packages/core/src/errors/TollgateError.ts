@@ -31,19 +31,25 @@ export class TollgateError extends Error {
   }
 
   /**
-   * Whether `error` is a Tollgate error of this class (any Tollgate error, on the base).
+   * Whether `error` is a Tollgate error (of any class, on the base; of that class, on a
+   * subclass). A plain function: safe to pass around (`errors.filter(TaskTimeoutError.is)`).
    *
    * @example
    * if (ResourceLimitExceededError.is(e)) console.log(e.retryAfterMs);
    */
-  static is<T extends TollgateError>(
-    this: (abstract new (...args: never[]) => T) & { readonly errorCode: string | undefined },
-    error: unknown,
-  ): error is T {
-    if (typeof error !== 'object' || error === null || (error as Record<symbol, unknown>)[BRAND] !== true) {
-      return false;
-    }
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the subclass is() was called on; that is the point.
-    return this.errorCode === undefined || (error as TollgateError).code === this.errorCode;
-  }
+  static readonly is: (error: unknown) => error is TollgateError = errorGuard<TollgateError>(undefined);
+}
+
+/**
+ * A type guard for Tollgate errors with `code` (any Tollgate error when `undefined`),
+ * checked by brand and code so it works across duplicate package copies.
+ */
+export function errorGuard<T extends TollgateError>(
+  code: string | undefined,
+): (error: unknown) => error is T {
+  return (error: unknown): error is T =>
+    typeof error === 'object' &&
+    error !== null &&
+    (error as Record<symbol, unknown>)[BRAND] === true &&
+    (code === undefined || (error as TollgateError).code === code);
 }

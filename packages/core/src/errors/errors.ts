@@ -1,4 +1,4 @@
-import { TollgateError } from './TollgateError.js';
+import { errorGuard, TollgateError } from './TollgateError.js';
 
 /** One problem found while validating limits. */
 export interface LimitsIssue {
@@ -24,6 +24,7 @@ function describe(value: unknown): string {
 /** Limits given to Tollgate are not valid; names every field at fault. */
 export class InvalidLimitsError extends TollgateError {
   static override readonly errorCode = 'INVALID_LIMITS';
+  static override readonly is = errorGuard<InvalidLimitsError>(InvalidLimitsError.errorCode);
   /** The first field at fault. */
   readonly field: string;
   readonly expected: string;
@@ -47,6 +48,7 @@ export class InvalidLimitsError extends TollgateError {
 /** An argument passed to a Tollgate API is not valid (a negative cost, say). */
 export class InvalidArgumentError extends TollgateError {
   static override readonly errorCode = 'INVALID_ARGUMENT';
+  static override readonly is = errorGuard<InvalidArgumentError>(InvalidArgumentError.errorCode);
   readonly argument: string;
 
   constructor(argument: string, expected: string, received: unknown) {
@@ -81,6 +83,7 @@ export interface LimitExceededDetails {
  */
 export class ResourceLimitExceededError extends TollgateError implements LimitExceededDetails {
   static override readonly errorCode = 'RESOURCE_LIMIT_EXCEEDED';
+  static override readonly is = errorGuard<ResourceLimitExceededError>(ResourceLimitExceededError.errorCode);
   readonly limit: string;
   readonly requested: number;
   readonly available: number;
@@ -102,6 +105,7 @@ export class ResourceLimitExceededError extends TollgateError implements LimitEx
 /** A caller waited for resources longer than its wait timeout. */
 export class ResourceWaitTimeoutError extends TollgateError {
   static override readonly errorCode = 'RESOURCE_WAIT_TIMEOUT';
+  static override readonly is = errorGuard<ResourceWaitTimeoutError>(ResourceWaitTimeoutError.errorCode);
   readonly waitedMs: number;
   /** What the caller was still waiting for when it gave up. */
   readonly reason: string;
@@ -120,6 +124,7 @@ export class ResourceWaitTimeoutError extends TollgateError {
 /** A task ran longer than its timeout; its AbortSignal was aborted with this error. */
 export class TaskTimeoutError extends TollgateError {
   static override readonly errorCode = 'TASK_TIMEOUT';
+  static override readonly is = errorGuard<TaskTimeoutError>(TaskTimeoutError.errorCode);
   readonly timeoutMs: number;
 
   constructor(timeoutMs: number) {
@@ -131,6 +136,7 @@ export class TaskTimeoutError extends TollgateError {
 /** The caller's AbortSignal fired; `cause` holds the signal's reason. */
 export class AbortError extends TollgateError {
   static override readonly errorCode = 'ABORTED';
+  static override readonly is = errorGuard<AbortError>(AbortError.errorCode);
 
   constructor(message = 'The operation was aborted', cause?: unknown) {
     super(AbortError.errorCode, message, { cause });
@@ -140,6 +146,7 @@ export class AbortError extends TollgateError {
 /** The governor (or agent, or client) was disposed while the call was pending or after. */
 export class DisposedError extends TollgateError {
   static override readonly errorCode = 'DISPOSED';
+  static override readonly is = errorGuard<DisposedError>(DisposedError.errorCode);
 
   constructor(what: string) {
     super(DisposedError.errorCode, `${what} has been disposed`);

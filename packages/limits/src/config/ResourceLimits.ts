@@ -1,0 +1,187 @@
+/** How a rate limit counts. */
+export type RateAlgorithm = 'token-bucket' | 'sliding-window';
+
+/** The names of the rate limits `ResourceLimits` has fields for. */
+export type BuiltinRateName =
+  | 'requestsPerMinute'
+  | 'requestsPerDay'
+  | 'tokensPerMinute'
+  | 'tokensPerHour'
+  | 'toolCallsPerMinute'
+  | 'toolCallsPerHour';
+
+/**
+ * A rate limit on any resource: at most `limit` units of `resource` per `windowMs`.
+ *
+ * @example
+ * // Seven agent starts per minute, never more in any 60 s.
+ * { name: 'agentStartsPerMinute', resource: 'agentStarts', limit: 7, windowMs: 60_000, algorithm: 'sliding-window' }
+ */
+export interface RateLimitSpec {
+  /** Unique name used in status, events and errors. @default `${resource}Per${windowMs}ms` */
+  readonly name?: string;
+  /** The cost key this rate charges (`requests`, `tokens`, `toolCalls`, or your own). */
+  readonly resource: string;
+  /** Units allowed per window. */
+  readonly limit: number;
+  /** The window, in milliseconds. */
+  readonly windowMs: number;
+  /** Token bucket capacity (the most that can be taken at once). @default limit */
+  readonly burst?: number;
+  /** @default the limits' `algorithm` */
+  readonly algorithm?: RateAlgorithm;
+}
+
+/**
+ * Resource limits for a governor. Every field is optional: a missing limit does not
+ * limit. Config files and env may use the snake_case names (`max_tokens_per_minute`).
+ */
+export interface ResourceLimits {
+  /** Tasks running at once (`runTask`, or any acquire with a `task` cost). */
+  readonly maxConcurrentTasks?: number;
+  /** LLM requests per minute. */
+  readonly maxRequestsPerMinute?: number;
+  /** LLM requests per day. */
+  readonly maxRequestsPerDay?: number;
+  /** Tokens (prompt + completion) per minute. */
+  readonly maxTokensPerMinute?: number;
+  /** Tokens per hour. */
+  readonly maxTokensPerHour?: number;
+  /** Capacity of the tokens-per-minute bucket: the most tokens taken in one burst. @default maxTokensPerMinute */
+  readonly tokenBurstSize?: number;
+  /** Capacity of the requests-per-minute bucket. @default maxRequestsPerMinute */
+  readonly requestBurstSize?: number;
+  /** Tool calls per minute. */
+  readonly maxToolCallsPerMinute?: number;
+  /** Tool calls per hour. */
+  readonly maxToolCallsPerHour?: number;
+  /** Capacity of the tool-calls-per-minute bucket. @default maxToolCallsPerMinute */
+  readonly toolCallBurstSize?: number;
+  /** New tasks wait (or are rejected) while the process uses more memory than this. */
+  readonly maxMemoryMb?: number;
+  /** A task running longer is aborted with `TaskTimeoutError`. @default no timeout */
+  readonly taskTimeoutSeconds?: number;
+  /** A caller waiting longer for resources fails with `ResourceWaitTimeoutError`. @default 300 */
+  readonly resourceWaitTimeoutSeconds?: number;
+  /** `false` is monitor mode: never block, only report what would have been limited. @default true */
+  readonly enforceLimits?: boolean;
+  /** `true` fails at once with `ResourceLimitExceededError` instead of waiting. @default false */
+  readonly rejectOnLimit?: boolean;
+  /** Algorithm of every built-in rate limit. @default 'token-bucket' */
+  readonly algorithm?: RateAlgorithm;
+  /** Per-limit algorithm overrides, e.g. `{ requestsPerMinute: 'sliding-window' }`. */
+  readonly algorithms?: Readonly<Partial<Record<BuiltinRateName, RateAlgorithm>>>;
+  /** Any further rate limits. */
+  readonly rates?: readonly RateLimitSpec[];
+  /**
+   * Divides every window (built-in and custom) by this factor, so "per minute" limits can
+   * run time-compressed in demos and tests: with 60, a minute lasts one second. @default 1
+   */
+  readonly timeScale?: number;
+}
+
+/** Defaults applied by `parseResourceLimits`. */
+export const DEFAULT_LIMITS = {
+  resourceWaitTimeoutSeconds: 300,
+  enforceLimits: true,
+  rejectOnLimit: false,
+  algorithm: 'token-bucket',
+  timeScale: 1,
+} as const satisfies Partial<ResourceLimits>;
+
+/** A validated, normalised `ResourceLimits`: defaults applied, frozen. */
+export type ParsedResourceLimits = ResourceLimits & {
+  readonly resourceWaitTimeoutSeconds: number;
+  readonly enforceLimits: boolean;
+  readonly rejectOnLimit: boolean;
+  readonly algorithm: RateAlgorithm;
+  readonly timeScale: number;
+  readonly __parsed: true;
+};
+
+/** A rate limit with every field resolved. */
+export interface ResolvedRate {
+  readonly name: string;
+  readonly resource: string;
+  readonly limit: number;
+  readonly windowMs: number;
+  readonly burst: number;
+  readonly algorithm: RateAlgorithm;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const BUILTIN_RATES: ReadonlyArray<{
+  name: BuiltinRateName;
+  resource: string;
+  windowMs: number;
+  limit: keyof ResourceLimits;
+  burst?: keyof ResourceLimits;
+}> = [
+  {
+    name: 'requestsPerMinute',
+    resource: 'requests',
+    windowMs: MINUTE,
+    limit: 'maxRequestsPerMinute',
+    burst: 'requestBurstSize',
+  },
+  { name: 'requestsPerDay', resource: 'requests', windowMs: DAY, limit: 'maxRequestsPerDay' },
+  {
+    name: 'tokensPerMinute',
+    resource: 'tokens',
+    windowMs: MINUTE,
+    limit: 'maxTokensPerMinute',
+    burst: 'tokenBurstSize',
+  },
+  { name: 'tokensPerHour', resource: 'tokens', windowMs: HOUR, limit: 'maxTokensPerHour' },
+  {
+    name: 'toolCallsPerMinute',
+    resource: 'toolCalls',
+    windowMs: MINUTE,
+    limit: 'maxToolCallsPerMinute',
+    burst: 'toolCallBurstSize',
+  },
+  { name: 'toolCallsPerHour', resource: 'toolCalls', windowMs: HOUR, limit: 'maxToolCallsPerHour' },
+];
+
+/** The burst option that belongs to each built-in rate, for validation messages. */
+export const BURST_OPTIONS: ReadonlyArray<readonly [keyof ResourceLimits, keyof ResourceLimits]> =
+  BUILTIN_RATES.filter((r) => r.burst).map((r) => [r.burst!, r.limit] as const);
+
+/** Default name of a custom rate. */
+export function defaultRateName(spec: Pick<RateLimitSpec, 'resource' | 'windowMs'>): string {
+  return `${spec.resource}Per${spec.windowMs}ms`;
+}
+
+/** Every rate limit that `limits` sets, built-in ones first, with windows scaled by `timeScale`. */
+export function resolveRates(limits: ResourceLimits): ResolvedRate[] {
+  const scale = limits.timeScale ?? 1;
+  const defaultAlgorithm = limits.algorithm ?? DEFAULT_LIMITS.algorithm;
+  const rates: ResolvedRate[] = [];
+  for (const b of BUILTIN_RATES) {
+    const limit = limits[b.limit] as number | undefined;
+    if (limit === undefined) continue;
+    const burst = b.burst ? (limits[b.burst] as number | undefined) : undefined;
+    rates.push({
+      name: b.name,
+      resource: b.resource,
+      limit,
+      windowMs: b.windowMs / scale,
+      burst: burst ?? limit,
+      algorithm: limits.algorithms?.[b.name] ?? defaultAlgorithm,
+    });
+  }
+  for (const r of limits.rates ?? []) {
+    rates.push({
+      name: r.name ?? defaultRateName(r),
+      resource: r.resource,
+      limit: r.limit,
+      windowMs: r.windowMs / scale,
+      burst: r.burst ?? r.limit,
+      algorithm: r.algorithm ?? defaultAlgorithm,
+    });
+  }
+  return rates;
+}

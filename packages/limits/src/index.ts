@@ -1,0 +1,36 @@
+export { LIMIT_FIELDS, parseResourceLimits, toSnakeCase } from './config/parseResourceLimits.js';
+export {
+  type BuiltinRateName,
+  DEFAULT_LIMITS,
+  type ParsedResourceLimits,
+  type RateAlgorithm,
+  type RateLimitSpec,
+  type ResolvedRate,
+  type ResourceLimits,
+  resolveRates,
+} from './config/ResourceLimits.js';
+export { envName, resourceLimitsFromEnv } from './config/resourceLimitsFromEnv.js';
+export { resourceLimitsFromFile } from './config/resourceLimitsFromFile.js';
+export { Lease } from './governor/Lease.js';
+export { DEFAULT_PROBE_COST, ResourceGovernor } from './governor/ResourceGovernor.js';
+export type {
+  AcquireOptions,
+  ActualUsage,
+  GovernorEvent,
+  GovernorEventType,
+  LimitStatus,
+  ResourceCost,
+  ResourceGovernorOptions,
+  ResourceStatus,
+  RunTaskOptions,
+} from './governor/types.js';
+export {
+  type MemoryProbe,
+  ProcessMemoryProbe,
+  type ProcessMemoryProbeOptions,
+  StaticMemoryProbe,
+} from './memory/MemoryProbe.js';
+export { createRateLimiter } from './rates/createRateLimiter.js';
+export { describeRate, type RateLimiter, type RateReservation } from './rates/RateLimiter.js';
+export { SlidingWindow } from './rates/SlidingWindow.js';
+export { TokenBucket } from './rates/TokenBucket.js';

@@ -1,0 +1,110 @@
+import { type Clock, type Logger, silentLogger, systemClock } from '@tollgate/core';
+import pidusage from 'pidusage';
+
+/** Reports memory in use, in MB. Reads must be cheap and synchronous: they sit on the acquire path. */
+export interface MemoryProbe {
+  /** Memory in use now (or as of a very recent sample), in MB. */
+  usageMb(): number;
+  /** How stale a reading may be, in ms; a governor blocked on memory re-checks this often. */
+  readonly refreshMs: number;
+}
+
+/** Options of {@link ProcessMemoryProbe}. */
+export interface ProcessMemoryProbeOptions {
+  /** How long a reading is reused, in ms. @default 500 */
+  readonly refreshMs?: number;
+  /** Child process ids (tool processes, workers) whose memory counts too. @default [] */
+  readonly pids?: readonly number[];
+  /** @default systemClock */
+  readonly clock?: Clock;
+  /** @default silentLogger */
+  readonly logger?: Logger;
+  /** Reads this process's resident set size in bytes. @default process.memoryUsage.rss */
+  readonly readRss?: () => number;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * The default probe: this process's resident set size (`process.memoryUsage.rss()`),
+ * cached for `refreshMs`, plus the memory of any child pids, sampled with pidusage in the
+ * background (the last sample is used; a pid that has exited is dropped).
+ */
+export class ProcessMemoryProbe implements MemoryProbe {
+  readonly refreshMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #readRss: () => number;
+  readonly #pids: Set<number>;
+  #rssMb = 0;
+  #childrenMb = 0;
+  #sampledAt = Number.NEGATIVE_INFINITY;
+  #sampling = false;
+
+  constructor(options: ProcessMemoryProbeOptions = {}) {
+    this.refreshMs = options.refreshMs ?? 500;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#readRss = options.readRss ?? (() => process.memoryUsage.rss());
+    this.#pids = new Set(options.pids ?? []);
+  }
+
+  usageMb(): number {
+    const now = this.#clock.now();
+    if (now - this.#sampledAt >= this.refreshMs) {
+      this.#sampledAt = now;
+      this.#rssMb = this.#readRss() / MB;
+      if (this.#pids.size > 0) void this.#sampleChildren();
+    }
+    return this.#rssMb + this.#childrenMb;
+  }
+
+  /** Counts `pid`'s memory from now on. */
+  addPid(pid: number): void {
+    this.#pids.add(pid);
+  }
+
+  removePid(pid: number): void {
+    this.#pids.delete(pid);
+  }
+
+  /** Samples child pids now and waits for the result (the governor never waits on this). */
+  async refreshChildren(): Promise<number> {
+    await this.#sampleChildren();
+    return this.#childrenMb;
+  }
+
+  async #sampleChildren(): Promise<void> {
+    if (this.#sampling) return;
+    this.#sampling = true;
+    try {
+      let total = 0;
+      for (const pid of [...this.#pids]) {
+        try {
+          total += (await pidusage(pid)).memory / MB;
+        } catch (error) {
+          this.#pids.delete(pid);
+          this.#logger.debug('memory probe dropped an exited pid', { pid, error: String(error) });
+        }
+      }
+      this.#childrenMb = total;
+    } finally {
+      this.#sampling = false;
+    }
+  }
+}
+
+/** A probe with a fixed reading, for tests and for callers that measure memory themselves. */
+export class StaticMemoryProbe implements MemoryProbe {
+  readonly refreshMs: number;
+  mb: number;
+
+  constructor(mb = 0, refreshMs = 100) {
+    this.mb = mb;
+    this.refreshMs = refreshMs;
+  }
+
+  usageMb(): number {
+    return this.mb;
+  }
+}

@@ -1,0 +1,39 @@
+import type { RateAlgorithm, ResolvedRate } from '../config/ResourceLimits.js';
+
+/** What a {@link RateLimiter.take} returns; pass it back to `adjust` when settling. */
+export type RateReservation = object;
+
+/**
+ * A rate limit as pure math over time: no timers, no I/O. Every method takes `now` (ms)
+ * from the caller's clock. Amounts are weights (a call costing 1,200 tokens is one
+ * `take(1200)`).
+ */
+export interface RateLimiter {
+  readonly name: string;
+  readonly resource: string;
+  readonly algorithm: RateAlgorithm;
+  /** Units per window. */
+  readonly limit: number;
+  readonly windowMs: number;
+  /** The largest amount that can ever be taken at once; more never fits. */
+  readonly capacity: number;
+  /** What could be taken now (negative while in debt). */
+  available(now: number): number;
+  /** Milliseconds until `amount` fits: 0 if it fits now, `Infinity` if it never will. */
+  waitTime(amount: number, now: number): number;
+  /** Takes `amount` unconditionally (callers check `waitTime` first); may go into debt. */
+  take(amount: number, now: number): RateReservation;
+  /**
+   * Corrects a reservation by `delta` (positive charges more, negative refunds). A refund
+   * never raises availability above capacity; a charge may push the limit into debt.
+   */
+  adjust(reservation: RateReservation, delta: number, now: number): void;
+}
+
+/** Slack for floating-point refill math: amounts within this of fitting fit. */
+export const EPSILON = 1e-9;
+
+/** Describes a rate for messages: `tokensPerMinute (10000 per 60000 ms, token-bucket)`. */
+export function describeRate(rate: Pick<ResolvedRate, 'name' | 'limit' | 'windowMs' | 'algorithm'>): string {
+  return `${rate.name} (${rate.limit} per ${rate.windowMs} ms, ${rate.algorithm})`;
+}
