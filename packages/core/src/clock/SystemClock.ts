@@ -1,9 +1,9 @@
 import type { Clock, TimerHandle } from './Clock.js';
 
 /**
- * The wall clock: monotonic `performance.now()` time and Node timers. Timers are
- * `unref`'d so a governor waiting on its head-of-queue timer never keeps a process alive
- * by itself; the pending promises of the callers do that.
+ * The wall clock: monotonic `performance.now()` time and Node timers. Timers are not
+ * `unref`'d: a governor only holds a timer while someone waits on it, and a pending
+ * promise alone would not keep the process alive until the wait ends.
  */
 export class SystemClock implements Clock {
   now(): number {
@@ -12,9 +12,7 @@ export class SystemClock implements Clock {
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
     // Round up: a timer must never fire before the moment a limit said capacity frees.
-    const timer = setTimeout(fn, Math.max(0, Math.ceil(ms)));
-    timer.unref?.();
-    return timer;
+    return setTimeout(fn, Math.max(0, Math.ceil(ms)));
   }
 
   clearTimeout(handle: TimerHandle): void {
