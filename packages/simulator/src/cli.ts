@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { startSimulator } from './server.js';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8787' },
+    rpm: { type: 'string' },
+    tpm: { type: 'string' },
+    'window-ms': { type: 'string', default: '60000' },
+    'sub-windows': { type: 'string', default: '1' },
+    'api-key': { type: 'string', multiple: true },
+    seed: { type: 'string', default: '42' },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  console.log(`tollgate-simulator: an OpenAI-compatible provider on 127.0.0.1 with strict quotas
+
+  --port N          port (default 8787; 0 picks a free one)
+  --rpm N           requests per window, per API key
+  --tpm N           tokens per window (prompt + max output tokens, charged at admission)
+  --window-ms N     window length (default 60000)
+  --sub-windows N   also enforce the quota pro rata over N sub-windows
+  --api-key K       accepted key (repeatable; default: any non-empty key)
+  --seed N          seed of responses, latency and faults`);
+  process.exit(0);
+}
+
+const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+const sim = await startSimulator({
+  port: Number(values.port),
+  apiKeys: values['api-key'] ?? [],
+  seed: Number(values.seed),
+  quota: {
+    requestsPerWindow: num(values.rpm),
+    tokensPerWindow: num(values.tpm),
+    windowMs: Number(values['window-ms']),
+    subWindows: Number(values['sub-windows']),
+  },
+});
+console.log(`tollgate-simulator listening on ${sim.baseURL} (stats: ${sim.url}/stats)`);
+const stop = () => void sim.close().then(() => process.exit(0));
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);

@@ -1,0 +1,83 @@
+import type { Clock, TokenCounter } from '@tollgate/core';
+
+/** The quota the simulator enforces per API key. */
+export interface SimulatorQuota {
+  /** Requests admitted per window. @default unlimited */
+  readonly requestsPerWindow?: number;
+  /** Tokens admitted per window, charged at admission as prompt + max output tokens. @default unlimited */
+  readonly tokensPerWindow?: number;
+  /** @default 60_000 (a minute); shorten it to time-compress a quota in tests */
+  readonly windowMs?: number;
+  /**
+   * Also enforce the quota pro rata over this many sub-windows ("60k/min enforced as
+   * 1k/s" is `subWindows: 60`). @default 1 (no sub-windows)
+   */
+  readonly subWindows?: number;
+}
+
+/** How long responses take. Every duration is multiplied by a factor in [1 - jitter, 1 + jitter]. */
+export interface SimulatorLatency {
+  /** Time to first token, ms. @default 40 */
+  readonly ttftMs?: number;
+  /** Per completion token, ms. @default 0.5 */
+  readonly perTokenMs?: number;
+  /** @default 0.25 */
+  readonly jitter?: number;
+}
+
+/** Probabilities (0..1) of injected faults, drawn per request. */
+export interface SimulatorFaults {
+  /** HTTP 500. */
+  readonly error500?: number;
+  /** HTTP 503. */
+  readonly error503?: number;
+  /** The connection is destroyed without a response. */
+  readonly reset?: number;
+  /** The response is delayed by `slowMs`. */
+  readonly slow?: number;
+  /** @default 5_000 */
+  readonly slowMs?: number;
+  /** A 429 that is not caused by this key's quota (another tenant, an overloaded region). */
+  readonly foreign429?: number;
+  /** retry-after of those 429s, ms. @default 1_000 */
+  readonly foreign429RetryAfterMs?: number;
+}
+
+/** Options of `startSimulator`. */
+export interface SimulatorOptions {
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** Accepted API keys; when empty, any non-empty key is accepted. @default [] */
+  readonly apiKeys?: readonly string[];
+  readonly quota?: SimulatorQuota;
+  readonly latency?: SimulatorLatency;
+  readonly faults?: SimulatorFaults;
+  /** Seeds responses, latency and faults. @default 42 */
+  readonly seed?: number;
+  /** Models listed by `GET /v1/models`; any model name is accepted in requests. */
+  readonly models?: readonly string[];
+  /** Completion length range in tokens, before `max_tokens` caps it. @default [20, 120] */
+  readonly completionTokens?: readonly [number, number];
+  /** Output tokens charged when a request sets no `max_tokens`. @default 1_024 */
+  readonly defaultMaxTokens?: number;
+  /** @default a SystemClock */
+  readonly clock?: Clock;
+  /** @default a TiktokenCounter */
+  readonly tokenCounter?: TokenCounter;
+}
+
+export const SIMULATOR_DEFAULTS = {
+  host: '127.0.0.1',
+  windowMs: 60_000,
+  ttftMs: 40,
+  perTokenMs: 0.5,
+  jitter: 0.25,
+  slowMs: 5_000,
+  foreign429RetryAfterMs: 1_000,
+  seed: 42,
+  models: ['sim-small', 'sim-large', 'gpt-4o-mini'],
+  completionTokens: [20, 120] as const,
+  defaultMaxTokens: 1_024,
+} as const;
