@@ -13,7 +13,7 @@ export {
   ResourceWaitTimeoutError,
   TaskTimeoutError,
 } from './errors/errors.js';
-export { TollgateError, type TollgateErrorOptions } from './errors/TollgateError.js';
+export { errorGuard, TollgateError, type TollgateErrorOptions } from './errors/TollgateError.js';
 export {
   ConsoleLogger,
   type ConsoleLoggerOptions,

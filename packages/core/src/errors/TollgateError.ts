@@ -41,15 +41,17 @@ export class TollgateError extends Error {
 }
 
 /**
- * A type guard for Tollgate errors with `code` (any Tollgate error when `undefined`),
- * checked by brand and code so it works across duplicate package copies.
+ * A type guard for Tollgate errors with `code` (any Tollgate error when `undefined`) that
+ * also pass `match`, checked by brand and code so it works across duplicate package copies.
  */
 export function errorGuard<T extends TollgateError>(
   code: string | undefined,
+  match?: (error: TollgateError) => boolean,
 ): (error: unknown) => error is T {
   return (error: unknown): error is T =>
     typeof error === 'object' &&
     error !== null &&
     (error as Record<symbol, unknown>)[BRAND] === true &&
-    (code === undefined || (error as TollgateError).code === code);
+    (code === undefined || (error as TollgateError).code === code) &&
+    (match === undefined || match(error as TollgateError));
 }

@@ -78,6 +78,12 @@ export interface ResourceLimits {
    * run time-compressed in demos and tests: with 60, a minute lasts one second. @default 1
    */
   readonly timeScale?: number;
+  /**
+   * Added to every window after `timeScale`, in ms. A strict provider window measured on
+   * the provider's clock sees our requests shifted by network jitter; a little padding
+   * absorbs it. @default 0
+   */
+  readonly windowPaddingMs?: number;
 }
 
 /** Defaults applied by `parseResourceLimits`. */
@@ -87,6 +93,7 @@ export const DEFAULT_LIMITS = {
   rejectOnLimit: false,
   algorithm: 'token-bucket',
   timeScale: 1,
+  windowPaddingMs: 0,
 } as const satisfies Partial<ResourceLimits>;
 
 /** A validated, normalised `ResourceLimits`: defaults applied, frozen. */
@@ -96,6 +103,7 @@ export type ParsedResourceLimits = ResourceLimits & {
   readonly rejectOnLimit: boolean;
   readonly algorithm: RateAlgorithm;
   readonly timeScale: number;
+  readonly windowPaddingMs: number;
   readonly __parsed: true;
 };
 
@@ -158,6 +166,7 @@ export function defaultRateName(spec: Pick<RateLimitSpec, 'resource' | 'windowMs
 /** Every rate limit that `limits` sets, built-in ones first, with windows scaled by `timeScale`. */
 export function resolveRates(limits: ResourceLimits): ResolvedRate[] {
   const scale = limits.timeScale ?? 1;
+  const padding = limits.windowPaddingMs ?? 0;
   const defaultAlgorithm = limits.algorithm ?? DEFAULT_LIMITS.algorithm;
   const rates: ResolvedRate[] = [];
   for (const b of BUILTIN_RATES) {
@@ -168,7 +177,7 @@ export function resolveRates(limits: ResourceLimits): ResolvedRate[] {
       name: b.name,
       resource: b.resource,
       limit,
-      windowMs: b.windowMs / scale,
+      windowMs: b.windowMs / scale + padding,
       burst: burst ?? limit,
       algorithm: limits.algorithms?.[b.name] ?? defaultAlgorithm,
     });
@@ -178,7 +187,7 @@ export function resolveRates(limits: ResourceLimits): ResolvedRate[] {
       name: r.name ?? defaultRateName(r),
       resource: r.resource,
       limit: r.limit,
-      windowMs: r.windowMs / scale,
+      windowMs: r.windowMs / scale + padding,
       burst: r.burst ?? r.limit,
       algorithm: r.algorithm ?? defaultAlgorithm,
     });

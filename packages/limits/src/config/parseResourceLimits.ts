@@ -78,6 +78,7 @@ const FIELDS: Readonly<Record<keyof ResourceLimits, FieldRule>> = {
       'an array of { resource: string, limit > 0, windowMs > 0, burst? >= 1, algorithm?, name? } (no other keys)',
   },
   timeScale: positive,
+  windowPaddingMs: { schema: z.number().finite().min(0), expected: 'a finite number of at least 0' },
 };
 
 /** The option names of `ResourceLimits`. */

@@ -467,3 +467,32 @@ it('leases expose what they hold', async () => {
   lease.release();
   expect(governor.activeTasks).toBe(0);
 });
+
+describe('ResourceGovernor: provider feedback', () => {
+  it('remaining() reports the shortest window of a resource; lowerRemaining() only lowers it', () => {
+    const { governor } = setup({ maxTokensPerMinute: 1000, maxTokensPerHour: 50_000 });
+    expect(governor.remaining('tokens')).toBe(1000);
+    expect(governor.remaining('requests')).toBeUndefined();
+    governor.lowerRemaining('tokens', 300);
+    governor.lowerRemaining('tokens', -5); // ignored
+    expect(governor.checkResourceAvailability().remaining).toEqual({
+      tokensPerMinute: 700,
+      tokensPerHour: 50_000,
+    });
+  });
+
+  it('pads every window by windowPaddingMs', async () => {
+    const { governor, clock } = setup({
+      maxRequestsPerMinute: 1,
+      algorithm: 'sliding-window',
+      timeScale: 60,
+      windowPaddingMs: 50,
+    });
+    await governor.acquire({ requests: 1 });
+    const next = track(governor.acquire({ requests: 1 }));
+    await clock.advanceAsync(1000);
+    expect(next.done).toBe(false);
+    await clock.advanceAsync(50);
+    expect(next.done).toBe(true);
+  });
+});

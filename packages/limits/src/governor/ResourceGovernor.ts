@@ -317,6 +317,36 @@ export class ResourceGovernor implements LeaseOwner {
     this.#changes.complete();
   }
 
+  /**
+   * What the shortest-window limit on `resource` has left now (negative in debt), or
+   * `undefined` when nothing limits it. Used to compare our view with a provider's.
+   */
+  remaining(resource: string): number | undefined {
+    const limiter = this.#shortestFor(resource);
+    return limiter?.available(this.#clock.now());
+  }
+
+  /**
+   * Records `amount` of `resource` used outside this governor (another process on the
+   * same API key, as a provider's rate-limit headers reveal): the shortest-window limit
+   * on that resource is charged, so our view of what is left can only go down.
+   */
+  lowerRemaining(resource: string, amount: number): void {
+    if (!(amount > 0) || !Number.isFinite(amount)) return;
+    const limiter = this.#shortestFor(resource);
+    if (!limiter) return;
+    limiter.take(amount, this.#clock.now());
+    this.#logger.debug('lowered remaining from provider feedback', { governor: this.name, resource, amount });
+    this.#markChanged();
+  }
+
+  #shortestFor(resource: string): RateLimiter | undefined {
+    let best: RateLimiter | undefined;
+    for (const l of this.#limiters)
+      if (l.resource === resource && (!best || l.windowMs < best.windowMs)) best = l;
+    return best;
+  }
+
   /** @internal called by Lease.settle */
   settleLease(lease: Lease, actual: ActualUsage): void {
     const now = this.#clock.now();

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { parseDuration, parseRateLimitHeaders, retryAfterMs } from './headers.js';
+
+describe('provider headers', () => {
+  it('parses the duration formats providers use', () => {
+    expect(parseDuration('20ms')).toBe(20);
+    expect(parseDuration('1.5s')).toBe(1500);
+    expect(parseDuration('6m0s')).toBe(360_000);
+    expect(parseDuration('1h2m3s')).toBe(3_723_000);
+    expect(parseDuration('7')).toBe(7000);
+    expect(parseDuration('soon')).toBeUndefined();
+  });
+
+  it('reads retry-after-ms, retry-after (seconds or date), Gemini retryDelay, then reset headers', () => {
+    expect(retryAfterMs({ 'retry-after-ms': '250', 'retry-after': '9' })).toBe(250);
+    expect(retryAfterMs({ 'retry-after': '3' })).toBe(3000);
+    expect(
+      retryAfterMs(
+        { 'retry-after': 'Wed, 21 Oct 2026 07:28:05 GMT' },
+        undefined,
+        Date.parse('Wed, 21 Oct 2026 07:28:00 GMT'),
+      ),
+    ).toBe(5000);
+    const gemini = {
+      error: {
+        code: 429,
+        details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '12s' }],
+      },
+    };
+    expect(retryAfterMs({}, gemini)).toBe(12_000);
+    expect(retryAfterMs({ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1.2s' })).toBe(
+      1200,
+    );
+    expect(retryAfterMs(new Headers())).toBeUndefined();
+  });
+
+  it('reads x-ratelimit headers from fetch Headers', () => {
+    const headers = new Headers({
+      'x-ratelimit-limit-requests': '60',
+      'x-ratelimit-remaining-requests': '59',
+      'x-ratelimit-reset-requests': '1s',
+    });
+    expect(parseRateLimitHeaders(headers)).toEqual({
+      limitRequests: 60,
+      remainingRequests: 59,
+      resetRequestsMs: 1000,
+    });
+    expect(parseRateLimitHeaders({})).toBeUndefined();
+  });
+});

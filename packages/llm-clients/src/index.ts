@@ -1,0 +1,36 @@
+export { toCountable, toCountableTools } from './countable.js';
+export {
+  CircuitOpenError,
+  MalformedResponseError,
+  ProviderConnectionError,
+  ProviderError,
+  type ProviderErrorDetails,
+  ProviderRateLimitError,
+} from './errors.js';
+export { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './governed/backoff.js';
+export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './governed/CircuitBreaker.js';
+export {
+  type ClientEvent,
+  type ClientStats,
+  GovernedClient,
+  type GovernedClientOptions,
+} from './governed/GovernedClient.js';
+export { type HeaderSource, parseDuration, parseRateLimitHeaders, retryAfterMs } from './headers.js';
+export { azureOpenAI, OpenAIClient, type OpenAIClientOptions } from './openai/OpenAIClient.js';
+export {
+  type Script,
+  ScriptedClient,
+  type ScriptedClientOptions,
+  type ScriptedReply,
+} from './scripted/ScriptedClient.js';
+export type {
+  CallOptions,
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  LLMClient,
+  RateLimitInfo,
+  ToolCall,
+  ToolDefinition,
+} from './types.js';

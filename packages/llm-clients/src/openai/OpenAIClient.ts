@@ -1,0 +1,264 @@
+import { AbortError } from '@tollgate/core';
+import OpenAI, { AzureOpenAI } from 'openai';
+import { Observable } from 'rxjs';
+import {
+  MalformedResponseError,
+  ProviderConnectionError,
+  ProviderError,
+  ProviderRateLimitError,
+} from '../errors.js';
+import { parseRateLimitHeaders, retryAfterMs } from '../headers.js';
+import type {
+  CallOptions,
+  ChatChunk,
+  ChatMessage,
+  ChatRequest,
+  ChatResponse,
+  LLMClient,
+  ToolCall,
+} from '../types.js';
+
+/** Options of {@link OpenAIClient}. */
+export interface OpenAIClientOptions {
+  /** The default model (or Azure deployment). */
+  readonly model: string;
+  /** @default process.env.OPENAI_API_KEY */
+  readonly apiKey?: string;
+  /** Any OpenAI-compatible endpoint: Gemini's, vLLM, Ollama, the simulator. @default OpenAI's */
+  readonly baseURL?: string;
+  /** A configured client (an `AzureOpenAI`, say). Its own retries are turned off. */
+  readonly client?: OpenAI;
+  /** Per-request HTTP timeout. @default 600_000 */
+  readonly timeoutMs?: number;
+  /** Names the provider in errors and metrics. @default 'openai' */
+  readonly provider?: string;
+  readonly defaultHeaders?: Readonly<Record<string, string>>;
+}
+
+type Body = OpenAI.ChatCompletionCreateParamsNonStreaming;
+
+/**
+ * An `LLMClient` on the official `openai` package, for OpenAI, Azure OpenAI and any
+ * OpenAI-compatible endpoint. The SDK's retries are off (`maxRetries: 0`): retries belong
+ * to the governed client, so every attempt pays the toll. Connections are reused
+ * (keep-alive is the default of Node's fetch).
+ *
+ * @example
+ * const client = new OpenAIClient({ model: 'gpt-4o-mini', apiKey: process.env.OPENAI_API_KEY });
+ */
+export class OpenAIClient implements LLMClient {
+  readonly specificationVersion = 'v1' as const;
+  readonly provider: string;
+  readonly model: string;
+  readonly #client: OpenAI;
+
+  constructor(options: OpenAIClientOptions) {
+    this.model = options.model;
+    this.provider = options.provider ?? 'openai';
+    this.#client = options.client
+      ? options.client.withOptions({ maxRetries: 0 })
+      : new OpenAI({
+          apiKey: options.apiKey ?? process.env.OPENAI_API_KEY,
+          baseURL: options.baseURL,
+          maxRetries: 0,
+          timeout: options.timeoutMs,
+          defaultHeaders: options.defaultHeaders,
+        });
+  }
+
+  async chat(request: ChatRequest, options: CallOptions = {}): Promise<ChatResponse> {
+    try {
+      const { data, response, request_id } = await this.#client.chat.completions
+        .create(this.#body(request), { signal: options.signal })
+        .withResponse();
+      return this.#response(data, request_id ?? undefined, parseRateLimitHeaders(response.headers));
+    } catch (error) {
+      throw this.#error(error);
+    }
+  }
+
+  stream(request: ChatRequest, options: CallOptions = {}): Observable<ChatChunk> {
+    return new Observable<ChatChunk>((subscriber) => {
+      const controller = new AbortController();
+      const outer = options.signal;
+      const forward = () => controller.abort(outer?.reason);
+      if (outer?.aborted) forward();
+      else outer?.addEventListener('abort', forward, { once: true });
+      (async () => {
+        const { data: stream, response } = await this.#client.chat.completions
+          .create(
+            { ...this.#body(request), stream: true, stream_options: { include_usage: true } },
+            { signal: controller.signal },
+          )
+          .withResponse();
+        const rateLimit = parseRateLimitHeaders(response.headers);
+        let first = true;
+        for await (const chunk of stream) {
+          const choice = chunk.choices[0];
+          const out: ChatChunk = {
+            ...(choice?.delta.content ? { content: choice.delta.content } : {}),
+            ...(choice?.delta.tool_calls
+              ? {
+                  toolCallDeltas: choice.delta.tool_calls.map((d) => ({
+                    index: d.index,
+                    ...(d.id ? { id: d.id } : {}),
+                    ...(d.function?.name ? { name: d.function.name } : {}),
+                    ...(d.function?.arguments ? { arguments: d.function.arguments } : {}),
+                  })),
+                }
+              : {}),
+            ...(choice?.finish_reason ? { finishReason: finishReason(choice.finish_reason) } : {}),
+            ...(chunk.usage ? { usage: usageOf(chunk.usage) } : {}),
+            ...(first && rateLimit ? { rateLimit } : {}),
+          };
+          first = false;
+          subscriber.next(out);
+        }
+        subscriber.complete();
+      })().catch((error: unknown) => subscriber.error(this.#error(error)));
+      return () => {
+        outer?.removeEventListener('abort', forward);
+        controller.abort(new AbortError('stream unsubscribed'));
+      };
+    });
+  }
+
+  #body(request: ChatRequest): Body {
+    return {
+      model: request.model ?? this.model,
+      messages: request.messages.map(toOpenAIMessage),
+      ...(request.maxTokens !== undefined ? { max_tokens: request.maxTokens } : {}),
+      ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+      ...(request.tools && request.tools.length > 0
+        ? {
+            tools: request.tools.map((t) => ({
+              type: 'function' as const,
+              function: {
+                name: t.name,
+                ...(t.description ? { description: t.description } : {}),
+                parameters: { ...t.parameters },
+              },
+            })),
+          }
+        : {}),
+      ...(request.toolChoice
+        ? {
+            tool_choice:
+              typeof request.toolChoice === 'string'
+                ? request.toolChoice
+                : { type: 'function' as const, function: { name: request.toolChoice.name } },
+          }
+        : {}),
+    };
+  }
+
+  #response(
+    data: OpenAI.ChatCompletion,
+    requestId: string | undefined,
+    rateLimit: ChatResponse['rateLimit'],
+  ): ChatResponse {
+    const choice = data?.choices?.[0];
+    if (!choice?.message)
+      throw new MalformedResponseError('the reply has no choices', { provider: this.provider, requestId });
+    if (!data.usage || typeof data.usage.prompt_tokens !== 'number') {
+      throw new MalformedResponseError('the reply has no usage', { provider: this.provider, requestId });
+    }
+    const toolCalls: ToolCall[] = [];
+    for (const call of choice.message.tool_calls ?? []) {
+      if (call.type === 'function')
+        toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+    }
+    return {
+      id: data.id,
+      model: data.model,
+      content: choice.message.content ?? null,
+      toolCalls,
+      finishReason: finishReason(choice.finish_reason),
+      usage: usageOf(data.usage),
+      ...(requestId ? { requestId } : {}),
+      ...(rateLimit ? { rateLimit } : {}),
+    };
+  }
+
+  #error(error: unknown): Error {
+    if (error instanceof ProviderError || AbortError.is(error)) return error;
+    const provider = this.provider;
+    if (error instanceof OpenAI.APIUserAbortError)
+      return new AbortError('the provider call was aborted', error);
+    if (error instanceof OpenAI.APIConnectionError) {
+      return new ProviderConnectionError(error.message || 'connection failed', { provider, cause: error });
+    }
+    if (error instanceof OpenAI.APIError) {
+      const requestId = error.requestID ?? undefined;
+      const after = retryAfterMs(error.headers, error.error);
+      const common = {
+        provider,
+        cause: error,
+        ...(requestId ? { requestId } : {}),
+        ...(after !== undefined ? { retryAfterMs: after } : {}),
+      };
+      if (error.status === 429) return new ProviderRateLimitError(error.message, common);
+      return new ProviderError(error.message, {
+        ...common,
+        ...(error.status !== undefined ? { status: error.status } : {}),
+      });
+    }
+    if (error instanceof SyntaxError || error instanceof TypeError) {
+      return new MalformedResponseError(`unreadable reply: ${error.message}`, { provider, cause: error });
+    }
+    return error instanceof Error ? error : new ProviderError(String(error), { provider });
+  }
+}
+
+/** An `OpenAIClient` for an Azure OpenAI deployment. */
+export function azureOpenAI(options: {
+  readonly endpoint: string;
+  readonly deployment: string;
+  readonly apiVersion: string;
+  readonly apiKey?: string;
+}): OpenAIClient {
+  const client = new AzureOpenAI({
+    endpoint: options.endpoint,
+    deployment: options.deployment,
+    apiVersion: options.apiVersion,
+    apiKey: options.apiKey ?? process.env.AZURE_OPENAI_API_KEY,
+  });
+  return new OpenAIClient({ model: options.deployment, client, provider: 'azure-openai' });
+}
+
+function toOpenAIMessage(m: ChatMessage): OpenAI.ChatCompletionMessageParam {
+  switch (m.role) {
+    case 'tool':
+      return { role: 'tool', tool_call_id: m.toolCallId, content: m.content };
+    case 'assistant':
+      return {
+        role: 'assistant',
+        content: m.content,
+        ...(m.toolCalls && m.toolCalls.length > 0
+          ? {
+              tool_calls: m.toolCalls.map((c) => ({
+                id: c.id,
+                type: 'function' as const,
+                function: { name: c.name, arguments: c.arguments },
+              })),
+            }
+          : {}),
+      };
+    default:
+      return { role: m.role, content: m.content, ...(m.name ? { name: m.name } : {}) };
+  }
+}
+
+function usageOf(u: OpenAI.CompletionUsage) {
+  return {
+    promptTokens: u.prompt_tokens,
+    completionTokens: u.completion_tokens,
+    totalTokens: u.total_tokens,
+  };
+}
+
+function finishReason(reason: string | null | undefined): ChatResponse['finishReason'] {
+  return reason === 'stop' || reason === 'length' || reason === 'tool_calls' || reason === 'content_filter'
+    ? reason
+    : 'other';
+}

@@ -1,0 +1,94 @@
+import type { Usage } from '@tollgate/core';
+import type { Observable } from 'rxjs';
+
+/** A tool call the model asked for. `arguments` is the raw JSON text the model wrote. */
+export interface ToolCall {
+  readonly id: string;
+  readonly name: string;
+  readonly arguments: string;
+}
+
+/** One message of a conversation, in the shape every OpenAI-compatible provider takes. */
+export type ChatMessage =
+  | { readonly role: 'system' | 'user'; readonly content: string; readonly name?: string }
+  | { readonly role: 'assistant'; readonly content: string | null; readonly toolCalls?: readonly ToolCall[] }
+  | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string };
+
+/** A tool offered to the model; `parameters` is a JSON schema. */
+export interface ToolDefinition {
+  readonly name: string;
+  readonly description?: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** A chat request. Provider-neutral; clients translate it. */
+export interface ChatRequest {
+  readonly messages: readonly ChatMessage[];
+  /** @default the client's model */
+  readonly model?: string;
+  readonly tools?: readonly ToolDefinition[];
+  /** `'auto'`, `'none'`, `'required'` or the name of one tool. */
+  readonly toolChoice?: 'auto' | 'none' | 'required' | { readonly name: string };
+  /** Most output tokens. The governed client always sets it, since providers charge it up front. */
+  readonly maxTokens?: number;
+  readonly temperature?: number;
+}
+
+/** What a provider's rate-limit headers said, where it sent them. */
+export interface RateLimitInfo {
+  readonly limitRequests?: number;
+  readonly remainingRequests?: number;
+  readonly resetRequestsMs?: number;
+  readonly limitTokens?: number;
+  readonly remainingTokens?: number;
+  readonly resetTokensMs?: number;
+}
+
+/** A complete reply. */
+export interface ChatResponse {
+  readonly id: string;
+  readonly model: string;
+  /** The assistant's text (`null` when it only called tools). */
+  readonly content: string | null;
+  readonly toolCalls: readonly ToolCall[];
+  readonly finishReason: 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
+  readonly usage: Usage;
+  /** The provider's request id, for support tickets. */
+  readonly requestId?: string;
+  readonly rateLimit?: RateLimitInfo;
+}
+
+/** A piece of a streamed reply. The last chunk carries `usage` when the provider reports it. */
+export interface ChatChunk {
+  readonly content?: string;
+  /** Tool call fragments as the provider streams them, by index. */
+  readonly toolCallDeltas?: ReadonlyArray<{
+    readonly index: number;
+    readonly id?: string;
+    readonly name?: string;
+    readonly arguments?: string;
+  }>;
+  readonly finishReason?: ChatResponse['finishReason'];
+  readonly usage?: Usage;
+  readonly rateLimit?: RateLimitInfo;
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Aborts the HTTP call (a task timeout arrives here). */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A language model behind a provider. Small and provider-neutral; `specificationVersion`
+ * lets the interface evolve without breaking implementations silently.
+ */
+export interface LLMClient {
+  readonly specificationVersion: 'v1';
+  /** `openai`, `azure-openai`, `scripted`, ... Used in errors and metrics. */
+  readonly provider: string;
+  /** The default model. */
+  readonly model: string;
+  chat(request: ChatRequest, options?: CallOptions): Promise<ChatResponse>;
+  stream(request: ChatRequest, options?: CallOptions): Observable<ChatChunk>;
+}
