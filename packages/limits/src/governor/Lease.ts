@@ -24,6 +24,8 @@ export class Lease {
   readonly amounts: number[];
   /** @internal concurrency slots held. */
   readonly slots: number;
+  /** @internal sliding-window reservations are held until settled (or released). */
+  held: boolean;
   #owner: LeaseOwner;
   #settled = false;
   #released = false;
@@ -37,6 +39,7 @@ export class Lease {
     handles: (object | undefined)[],
     amounts: number[],
     slots: number,
+    held: boolean,
   ) {
     this.#owner = owner;
     this.id = id;
@@ -45,6 +48,7 @@ export class Lease {
     this.handles = handles;
     this.amounts = amounts;
     this.slots = slots;
+    this.held = held;
   }
 
   get settled(): boolean {

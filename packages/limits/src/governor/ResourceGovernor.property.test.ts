@@ -6,7 +6,15 @@ import { ResourceGovernor } from './ResourceGovernor.js';
 import type { GovernorEvent } from './types.js';
 
 type Op =
-  | { kind: 'acquire'; requests: number; tokens: number; task: boolean; timeoutMs: number; priority: number }
+  | {
+      kind: 'acquire';
+      requests: number;
+      tokens: number;
+      task: boolean;
+      timeoutMs: number;
+      priority: number;
+      held: boolean;
+    }
   | { kind: 'advance'; ms: number }
   | { kind: 'settle'; pick: number; keep: number }
   | { kind: 'release'; pick: number }
@@ -22,6 +30,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       task: fc.boolean(),
       timeoutMs: fc.integer({ min: 1, max: 4000 }),
       priority: fc.constantFrom(0, 0, 0, 1),
+      held: fc.boolean(),
     }),
   },
   {

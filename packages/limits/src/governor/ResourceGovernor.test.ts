@@ -496,3 +496,33 @@ describe('ResourceGovernor: provider feedback', () => {
     expect(next.done).toBe(true);
   });
 });
+
+describe('ResourceGovernor: holdUntilSettled', () => {
+  it('keeps a held reservation in its sliding window until settled, then counts a full window from then', async () => {
+    const { governor, clock } = setup({ maxRequestsPerMinute: 1, algorithm: 'sliding-window' });
+    const inFlight = await governor.acquire({ requests: 1 }, { holdUntilSettled: true });
+    const next = track(governor.acquire({ requests: 1 }));
+    await clock.advanceAsync(70_000); // the call outlives its window: still counted
+    expect(next.done).toBe(false);
+    expect(governor.remaining('requests')).toBe(0);
+    inFlight.settle({ requests: 1 });
+    await clock.advanceAsync(59_999);
+    expect(next.done).toBe(false);
+    await clock.advanceAsync(1);
+    expect(next.done).toBe(true);
+  });
+
+  it('ends the hold on release too, and refunds of held reservations still count', async () => {
+    const { governor, clock } = setup({ maxTokensPerMinute: 100, algorithm: 'sliding-window' });
+    const a = await governor.acquire({ tokens: 80 }, { holdUntilSettled: true });
+    await clock.advanceAsync(61_000);
+    a.settle({ tokens: 30 }); // refund while overdue
+    expect(governor.remaining('tokens')).toBe(70);
+    const b = await governor.acquire({ tokens: 50 }, { holdUntilSettled: true });
+    await clock.advanceAsync(61_000);
+    expect(governor.remaining('tokens')).toBe(50); // a (re-anchored at its settle) has left; b is held
+    b.release();
+    await clock.advanceAsync(60_000);
+    expect(governor.remaining('tokens')).toBe(100);
+  });
+});

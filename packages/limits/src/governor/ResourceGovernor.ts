@@ -53,6 +53,7 @@ interface Waiter extends QueueItem {
   readonly demand: Demand;
   readonly enqueuedAt: number;
   readonly label: string | undefined;
+  readonly held: boolean;
   /** A probe (`waitForResources`) resolves `true` without taking anything. */
   readonly probe: boolean;
   resolve(value: Lease | boolean): void;
@@ -368,17 +369,31 @@ export class ResourceGovernor implements LeaseOwner {
       lease.amounts[i] = value;
       if (delta < 0) refunded = true;
     }
+    const unheld = this.#endHold(lease, now);
     this.#emit({ type: 'settled', leaseId: lease.id, reserved: lease.cost, actual });
     this.#markChanged();
-    if (refunded) this.#pump();
+    if (refunded || unheld) this.#pump();
   }
 
   /** @internal called by Lease.release */
   releaseLease(lease: Lease): void {
+    const now = this.#clock.now();
     this.#activeTasks -= lease.slots;
-    this.#emit({ type: 'released', leaseId: lease.id, heldMs: this.#clock.now() - lease.acquiredAt });
+    const unheld = this.#endHold(lease, now); // released unsettled: the call is over all the same
+    this.#emit({ type: 'released', leaseId: lease.id, heldMs: now - lease.acquiredAt });
     this.#markChanged();
-    if (lease.slots > 0) this.#pump();
+    if (lease.slots > 0 || unheld) this.#pump();
+  }
+
+  /** Re-anchors a held lease's reservations at `now`; whether it was held. */
+  #endHold(lease: Lease, now: number): boolean {
+    if (!lease.held) return false;
+    lease.held = false;
+    for (let i = 0; i < this.#limiters.length; i++) {
+      const handle = lease.handles[i];
+      if (handle) this.#limiters[i]!.reanchor(handle, now);
+    }
+    return true;
   }
 
   #acquire(cost: ResourceCost, options: AcquireOptions, probe: boolean): Promise<Lease | boolean> {
@@ -387,8 +402,10 @@ export class ResourceGovernor implements LeaseOwner {
     const { signal, label } = options;
     if (signal?.aborted) throw abortReason(signal);
     const now = this.#clock.now();
-    if (this.mode === 'monitor')
-      return Promise.resolve(probe ? true : this.#grantMonitored(demand, now, label));
+    const held = options.holdUntilSettled === true;
+    if (this.mode === 'monitor') {
+      return Promise.resolve(probe ? true : this.#grantMonitored(demand, now, label, held));
+    }
     const never = this.#neverFits(demand);
     if (never) {
       if (probe) return Promise.resolve(false);
@@ -397,7 +414,8 @@ export class ResourceGovernor implements LeaseOwner {
     }
     const blocked = (demand.mask & this.#queue.liveMask()) !== 0 || now < this.#cooldownUntil;
     const blocker = this.#blocker(demand, now);
-    if (!blocked && !blocker) return Promise.resolve(probe ? true : this.#grant(demand, now, now, label));
+    if (!blocked && !blocker)
+      return Promise.resolve(probe ? true : this.#grant(demand, now, now, label, held));
     if (this.mode === 'reject' && !probe) {
       const b = blocker ?? {
         limit: 'queue',
@@ -434,6 +452,7 @@ export class ResourceGovernor implements LeaseOwner {
         demand,
         enqueuedAt: now,
         label,
+        held: options.holdUntilSettled === true,
         probe,
         resolve,
         reject,
@@ -500,7 +519,7 @@ export class ResourceGovernor implements LeaseOwner {
           this.#queue.remove(waiter);
           waiter.cleanup();
           if (waiter.probe) waiter.resolve(true);
-          else waiter.resolve(this.#grant(waiter.demand, now, waiter.enqueuedAt, waiter.label));
+          else waiter.resolve(this.#grant(waiter.demand, now, waiter.enqueuedAt, waiter.label, waiter.held));
           continue;
         }
         waiter.reason = blocker.reason;
@@ -526,12 +545,12 @@ export class ResourceGovernor implements LeaseOwner {
     }, due - this.#clock.now());
   }
 
-  #grant(demand: Demand, now: number, since: number, label: string | undefined): Lease {
+  #grant(demand: Demand, now: number, since: number, label: string | undefined, held = false): Lease {
     const before = this.#events.observed ? this.#limiters.map((l) => l.available(now)) : undefined;
     const handles: (object | undefined)[] = new Array(this.#limiters.length);
     for (let i = 0; i < this.#limiters.length; i++) {
       const amount = demand.amounts[i]!;
-      if (amount > 0) handles[i] = this.#limiters[i]!.take(amount, now);
+      if (amount > 0) handles[i] = this.#limiters[i]!.take(amount, now, held);
     }
     this.#activeTasks += demand.slots;
     const lease = new Lease(
@@ -542,6 +561,7 @@ export class ResourceGovernor implements LeaseOwner {
       handles,
       demand.amounts.slice(),
       demand.slots,
+      held,
     );
     if (before) {
       this.#emit({ type: 'acquired', leaseId: lease.id, cost: demand.cost, waitedMs: now - since, label });
@@ -553,7 +573,7 @@ export class ResourceGovernor implements LeaseOwner {
     return lease;
   }
 
-  #grantMonitored(demand: Demand, now: number, label: string | undefined): Lease {
+  #grantMonitored(demand: Demand, now: number, label: string | undefined, held = false): Lease {
     if (this.#events.observed) {
       const would = this.#neverFits(demand) ?? this.#blocker(demand, now);
       if (would)
@@ -565,7 +585,7 @@ export class ResourceGovernor implements LeaseOwner {
           label,
         });
     }
-    return this.#grant(demand, now, now, label);
+    return this.#grant(demand, now, now, label, held);
   }
 
   #blocker(demand: Demand, now: number): Blocker | undefined {

@@ -34,6 +34,13 @@ export interface AcquireOptions {
   readonly timeoutMs?: number;
   /** Free-form label carried on the events of this acquire (an agent id, say). */
   readonly label?: string;
+  /**
+   * Keep this lease's sliding-window reservations counted until it is settled (or
+   * released), then count them for a full window from then. For calls to a provider whose
+   * strict window starts when it *receives* the request: it did so somewhere between our
+   * acquire and its reply, so only this is safe whatever the latency. @default false
+   */
+  readonly holdUntilSettled?: boolean;
 }
 
 /** Options of `runTask`. */

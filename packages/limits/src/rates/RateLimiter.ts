@@ -21,13 +21,22 @@ export interface RateLimiter {
   available(now: number): number;
   /** Milliseconds until `amount` fits: 0 if it fits now, `Infinity` if it never will. */
   waitTime(amount: number, now: number): number;
-  /** Takes `amount` unconditionally (callers check `waitTime` first); may go into debt. */
-  take(amount: number, now: number): RateReservation;
+  /**
+   * Takes `amount` unconditionally (callers check `waitTime` first); may go into debt.
+   * A `held` reservation does not leave a sliding window until it is re-anchored.
+   */
+  take(amount: number, now: number, held?: boolean): RateReservation;
   /**
    * Corrects a reservation by `delta` (positive charges more, negative refunds). A refund
    * never raises availability above capacity; a charge may push the limit into debt.
    */
   adjust(reservation: RateReservation, delta: number, now: number): void;
+  /**
+   * Counts a reservation from `now` instead of from when it was taken, and ends its hold
+   * (a sliding window moves the admission; a bucket has no admission times and ignores
+   * it). Only ever moves usage later, so it can only admit less, never more.
+   */
+  reanchor(reservation: RateReservation, now: number): void;
 }
 
 /** Slack for floating-point refill math: amounts within this of fitting fit. */

@@ -2,14 +2,19 @@ import type { ResolvedRate } from '../config/ResourceLimits.js';
 import { EPSILON, type RateLimiter, type RateReservation } from './RateLimiter.js';
 
 interface Entry {
-  readonly at: number;
+  at: number;
   weight: number;
+  /** Held entries stay counted past their window until re-anchored. */
+  held: boolean;
 }
 
 /**
  * An exact sliding window (a log of weighted admissions): the weights admitted in any
  * half-open interval of `windowMs` never exceed `limit`, for providers that enforce
  * strict windows. Memory is one small entry per admission still inside the window.
+ *
+ * A held admission (a call still in flight to a provider that counts it on arrival)
+ * stays counted until it is re-anchored, then counts for a full window from then.
  */
 export class SlidingWindow implements RateLimiter {
   readonly name: string;
@@ -21,6 +26,9 @@ export class SlidingWindow implements RateLimiter {
   #entries: Entry[] = [];
   #head = 0;
   #used = 0;
+  /** Held entries whose window has passed: out of the log, still counted. */
+  #overdue = new Set<Entry>();
+  #overdueUsed = 0;
 
   constructor(rate: Omit<ResolvedRate, 'algorithm' | 'burst'>) {
     this.name = rate.name;
@@ -31,26 +39,28 @@ export class SlidingWindow implements RateLimiter {
   }
 
   available(now: number): number {
-    return this.limit - this.#usedAt(now).used;
+    return this.limit - this.#usedAt(now).used - this.#overdueUsed;
   }
 
   waitTime(amount: number, now: number): number {
     if (amount > this.limit + EPSILON) return Number.POSITIVE_INFINITY;
     const { used, first } = this.#usedAt(now);
-    let excess = used + amount - this.limit;
+    let excess = used + this.#overdueUsed + amount - this.limit;
     if (excess <= EPSILON * Math.max(1, this.limit)) return 0;
-    // Walk the oldest admissions until enough weight has left the window.
+    // Walk the oldest admissions until enough weight has left the window. Held ones do
+    // not leave on their own: their re-anchoring wakes the governor.
     for (let i = first; i < this.#entries.length; i++) {
       const entry = this.#entries[i]!;
+      if (entry.held) continue;
       excess -= entry.weight;
       if (excess <= EPSILON * Math.max(1, this.limit)) return Math.max(1, entry.at + this.windowMs - now);
     }
-    return this.windowMs; // unreachable while used and amount are finite; a safe upper bound
+    return this.windowMs; // waiting on held admissions: check again within a window
   }
 
-  take(amount: number, now: number): RateReservation {
+  take(amount: number, now: number, held = false): RateReservation {
     this.#prune(now);
-    const entry: Entry = { at: now, weight: amount };
+    const entry: Entry = { at: now, weight: amount, held };
     this.#entries.push(entry);
     this.#used += amount;
     return entry;
@@ -59,10 +69,14 @@ export class SlidingWindow implements RateLimiter {
   adjust(reservation: RateReservation, delta: number, now: number): void {
     this.#prune(now);
     const entry = reservation as Entry;
-    // An admission that has left the window no longer affects any window that matters.
-    if (entry.at + this.windowMs <= now) return;
     const weight = Math.max(0, entry.weight + delta);
-    this.#used += weight - entry.weight;
+    if (this.#overdue.has(entry)) {
+      this.#overdueUsed += weight - entry.weight;
+    } else {
+      // An admission that has left the window no longer affects any window that matters.
+      if (entry.at + this.windowMs <= now) return;
+      this.#used += weight - entry.weight;
+    }
     entry.weight = weight;
   }
 
@@ -70,11 +84,32 @@ export class SlidingWindow implements RateLimiter {
    * Weight inside the window at `now` and the index of its oldest entry, without moving
    * state: only take and adjust prune, so queries about the future change nothing.
    */
+  reanchor(reservation: RateReservation, now: number): void {
+    this.#prune(now);
+    const entry = reservation as Entry;
+    const wasHeld = entry.held;
+    entry.held = false;
+    if (this.#overdue.delete(entry)) {
+      this.#overdueUsed -= entry.weight;
+    } else {
+      if (entry.at >= now || (!wasHeld && entry.at + this.windowMs <= now)) return;
+      const index = this.#entries.indexOf(entry, this.#head);
+      if (index < 0) return;
+      this.#entries.splice(index, 1);
+      this.#used -= entry.weight;
+    }
+    // Entries stay in time order: the moved one goes last, at `now`.
+    entry.at = now;
+    this.#entries.push(entry);
+    this.#used += entry.weight;
+  }
+
   #usedAt(now: number): { used: number; first: number } {
     let used = this.#used;
     let i = this.#head;
-    for (; i < this.#entries.length && this.#entries[i]!.at + this.windowMs <= now; i++)
-      used -= this.#entries[i]!.weight;
+    for (; i < this.#entries.length && this.#entries[i]!.at + this.windowMs <= now; i++) {
+      if (!this.#entries[i]!.held) used -= this.#entries[i]!.weight;
+    }
     return { used, first: i };
   }
 
@@ -82,7 +117,12 @@ export class SlidingWindow implements RateLimiter {
     const entries = this.#entries;
     let head = this.#head;
     while (head < entries.length && entries[head]!.at + this.windowMs <= now) {
-      this.#used -= entries[head]!.weight;
+      const entry = entries[head]!;
+      this.#used -= entry.weight;
+      if (entry.held) {
+        this.#overdue.add(entry);
+        this.#overdueUsed += entry.weight;
+      }
       head++;
     }
     if (head === entries.length) {

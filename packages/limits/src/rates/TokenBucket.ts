@@ -42,7 +42,7 @@ export class TokenBucket implements RateLimiter {
     return Math.ceil(deficit / this.#perMs);
   }
 
-  take(amount: number, now: number): RateReservation {
+  take(amount: number, now: number, _held?: boolean): RateReservation {
     this.#refill(now);
     this.#level -= amount;
     return NO_HANDLE;
@@ -57,6 +57,10 @@ export class TokenBucket implements RateLimiter {
   #levelAt(now: number): number {
     if (now <= this.#last) return this.#level;
     return Math.min(this.capacity, this.#level + (now - this.#last) * this.#perMs);
+  }
+
+  reanchor(): void {
+    // A bucket keeps no admission times: nothing to move.
   }
 
   #refill(now: number): void {

@@ -289,8 +289,11 @@ export class GovernedClient implements LLMClient {
   async #acquireAll(tokens: number, signal: AbortSignal | undefined): Promise<Lease[]> {
     const leases: Lease[] = [];
     try {
-      for (const governor of this.#governors)
-        leases.push(await governor.acquire({ requests: 1, tokens }, { signal }));
+      for (const governor of this.#governors) {
+        // The provider counts the call when it arrives: hold its window until the reply.
+        const holdUntilSettled = governor === this.#provider;
+        leases.push(await governor.acquire({ requests: 1, tokens }, { signal, holdUntilSettled }));
+      }
       return leases;
     } catch (error) {
       for (const lease of leases) {
@@ -301,13 +304,14 @@ export class GovernedClient implements LLMClient {
     }
   }
 
+  /** Settles with what was used; the provider lease, acquired held, re-anchors its windows now. */
   #settle(leases: readonly Lease[], usage: Usage, maxTokens: number): void {
-    for (const lease of leases) {
-      const isProvider = this.#governors[leases.indexOf(lease)] === this.#provider;
+    leases.forEach((lease, i) => {
+      const isProvider = this.#governors[i] === this.#provider;
       const tokens =
         isProvider && this.#charging === 'admission' ? usage.promptTokens + maxTokens : usage.totalTokens;
       lease.settle({ tokens });
-    }
+    });
   }
 
   /** A failed call used no tokens; the provider still counts a request it may have admitted (not a 429 or a 4xx). */
