@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
 
 it('governor-basics runs every task under the limits and prints its events', async () => {
@@ -11,4 +12,25 @@ it('governor-basics runs every task under the limits and prints its events', asy
   expect(result.events.queued).toBeGreaterThan(0);
   expect(result.elapsedMs).toBeGreaterThanOrEqual(1000);
   expect(lines.at(-1)).toMatch(/done: 4 tasks, 0 active/);
+});
+
+it('governed-fleet (the demo, small) finishes every call with zero 429s against the simulator', async () => {
+  const lines: string[] = [];
+  const result = await governedFleet({
+    callers: 10,
+    calls: 2,
+    rpm: 7,
+    windowMs: 200,
+    log: (l) => lines.push(l),
+    env: {},
+  });
+  expect(result).toMatchObject({
+    calls: 20,
+    succeeded: 20,
+    failed: 0,
+    rateLimited: 0,
+    providerRateLimited: 0,
+  });
+  expect(result.makespanMs).toBeGreaterThanOrEqual(result.minimumMs!);
+  expect(lines.join('\n')).toMatch(/20\/20 succeeded/);
 });
