@@ -1,6 +1,7 @@
 export type { Clock, TimerHandle } from './clock/Clock.js';
 export { flushMicrotasks, ManualClock } from './clock/ManualClock.js';
 export { SystemClock, systemClock } from './clock/SystemClock.js';
+export { sleep } from './clock/sleep.js';
 export {
   AbortError,
   abortReason,

@@ -1,10 +1,10 @@
 import {
-  abortReason,
   addUsage,
   type Clock,
   EMPTY_USAGE,
   type Logger,
   silentLogger,
+  sleep,
   systemClock,
   TiktokenCounter,
   type TokenCounter,
@@ -386,18 +386,7 @@ export class GovernedClient implements LLMClient {
   }
 
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.#clock.clearTimeout(timer);
-        reject(abortReason(signal!));
-      };
-      const timer = this.#clock.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleep(this.#clock, ms, signal);
   }
 
   #emit(event: ClientEvent): void {

@@ -1,10 +1,4 @@
-import {
-  abortReason,
-  type Clock,
-  HeuristicTokenCounter,
-  systemClock,
-  type TokenCounter,
-} from '@tollgate/core';
+import { type Clock, HeuristicTokenCounter, sleep, systemClock, type TokenCounter } from '@tollgate/core';
 import { Observable } from 'rxjs';
 import { toCountable } from '../countable.js';
 import { ProviderError } from '../errors.js';
@@ -167,18 +161,6 @@ export class ScriptedClient implements LLMClient {
   }
 
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (ms <= 0 && !signal) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onAbort = () => {
-        this.#clock.clearTimeout(timer);
-        reject(abortReason(signal!));
-      };
-      const timer = this.#clock.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
+    return sleep(this.#clock, ms, signal);
   }
 }
