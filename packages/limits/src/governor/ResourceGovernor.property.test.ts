@@ -67,12 +67,14 @@ interface Call {
   settles: number;
 }
 
-/** Sum of weights per resource admitted in each window, from the event log, checked against a bound. */
+/** The most weight admitted in any window of `spanMs`, from the event log. */
 function maxWindowLoad(log: ReadonlyArray<{ at: number; amount: number }>, spanMs: number): number {
+  // Entries carry integer times (the manual clock only moves in whole ms), so starting a window at
+  // every entry and just after every entry covers every distinct window, refunds (negative) included.
   let max = 0;
-  for (const start of log) {
+  for (const at of log.flatMap((e) => [e.at, e.at + 1])) {
     let sum = 0;
-    for (const e of log) if (e.at >= start.at && e.at < start.at + spanMs) sum += e.amount;
+    for (const e of log) if (e.at >= at && e.at < at + spanMs) sum += e.amount;
     max = Math.max(max, sum);
   }
   return max;
@@ -116,7 +118,14 @@ describe('ResourceGovernor properties (random schedules on a manual clock)', () 
           }
           if (e.type === 'settled' && e.actual.tokens !== undefined) {
             const entry = leaseAdmissions.get(e.leaseId);
-            if (entry) entry.amount = e.actual.tokens;
+            if (!entry) return;
+            if (cfg.algorithm === 'sliding-window') {
+              // A sliding window rewrites the entry where it was admitted.
+              entry.amount = e.actual.tokens;
+            } else {
+              // A bucket credits the refund back now: what the window bounds is admissions net of refunds.
+              admissions.tokens!.push({ at: e.at, amount: e.actual.tokens - entry.amount, lease: e.leaseId });
+            }
           }
         });
         const calls: Call[] = [];
