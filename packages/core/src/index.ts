@@ -1,3 +1,4 @@
+export { type LinkedAbort, linkAbort } from './abort.js';
 export type { Clock, TimerHandle } from './clock/Clock.js';
 export { flushMicrotasks, ManualClock } from './clock/ManualClock.js';
 export { SystemClock, systemClock } from './clock/SystemClock.js';
