@@ -16,7 +16,7 @@ export {
   type GovernedClientOptions,
 } from './governed/GovernedClient.js';
 export { type HeaderSource, parseDuration, parseRateLimitHeaders, retryAfterMs } from './headers.js';
-export { azureOpenAI, OpenAIClient, type OpenAIClientOptions } from './openai/OpenAIClient.js';
+export { azureOpenAI, OpenAIClient, type OpenAIClientOptions, openai } from './openai/OpenAIClient.js';
 export {
   type Script,
   ScriptedClient,

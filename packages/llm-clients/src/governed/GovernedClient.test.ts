@@ -118,11 +118,13 @@ describe('GovernedClient', () => {
     const retries = events.filter((e) => e.type === 'retry');
     expect(retries.map((e) => e.type === 'retry' && e.delayMs)).toEqual([500, 1000]); // random 0.5 x 1000 x 2^(n-1)
     expect(events.at(-1)).toMatchObject({ type: 'failed', attempts: 3 });
-    // Nothing stays reserved for the agent; the provider keeps the 3 requests it may have admitted.
+    // Nothing stays reserved for the agent; the provider keeps the 3 requests it may have
+    // admitted, with their token reservations (prompt + max tokens = 110 each), since a
+    // provider that charges at admission charged them too.
     expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000);
     expect(provider.checkResourceAvailability().remaining).toEqual({
       requestsPerMinute: 97,
-      tokensPerMinute: 100_000,
+      tokensPerMinute: 100_000 - 3 * client.estimateTokens(request),
     });
   });
 

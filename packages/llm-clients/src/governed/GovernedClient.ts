@@ -12,7 +12,7 @@ import {
   type Usage,
 } from '@tollgate/core';
 import type { Lease, ResourceGovernor } from '@tollgate/limits';
-import { Observable, Subject } from 'rxjs';
+import { Observable, Subject, type Subscription } from 'rxjs';
 import { toCountable, toCountableTools } from '../countable.js';
 import { ProviderError, ProviderRateLimitError } from '../errors.js';
 import type {
@@ -44,8 +44,12 @@ export interface GovernedClientOptions {
   /** Output tokens reserved (and sent as `max_tokens`) when a request sets none. @default 1_024 */
   readonly defaultMaxTokens?: number;
   readonly retry?: RetryOptions;
-  /** `false` turns it off. @default { failureThreshold: 5, resetMs: 30_000 } */
-  readonly circuitBreaker?: CircuitBreakerOptions | false;
+  /**
+   * Options of this client's own breaker, a `CircuitBreaker` to share with other clients of
+   * the same provider (so one outage opens it for all of them), or `false` for none.
+   * @default { failureThreshold: 5, resetMs: 30_000 }
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions | CircuitBreaker | false;
   /** @default systemClock */
   readonly clock?: Clock;
   /** @default silentLogger */
@@ -120,6 +124,7 @@ export class GovernedClient implements LLMClient {
   readonly #logger: Logger;
   readonly #random: () => number;
   readonly #events = new Subject<ClientEvent>();
+  readonly #breakerSubscription: Subscription | undefined;
 
   constructor(inner: LLMClient, options: GovernedClientOptions) {
     this.#inner = inner;
@@ -134,13 +139,24 @@ export class GovernedClient implements LLMClient {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
+    const breaker = options.circuitBreaker;
     this.#breaker =
-      options.circuitBreaker === false
+      breaker === false
         ? undefined
-        : new CircuitBreaker(inner.provider, options.circuitBreaker, this.#clock);
+        : breaker instanceof CircuitBreaker
+          ? breaker
+          : new CircuitBreaker(inner.provider, breaker, this.#clock);
     this.events$ = this.#events.asObservable();
     this.circuitState$ = this.#breaker?.state$ ?? new Observable<CircuitState>((s) => s.next('closed'));
-    this.#breaker?.state$.subscribe((state) => this.#emit({ type: 'circuit', state }));
+    this.#breakerSubscription = this.#breaker?.state$.subscribe((state) =>
+      this.#emit({ type: 'circuit', state }),
+    );
+  }
+
+  /** Completes `events$` and detaches from a shared circuit breaker. Calls in flight finish normally. */
+  dispose(): void {
+    this.#breakerSubscription?.unsubscribe();
+    this.#events.complete();
   }
 
   /** Prompt tokens + max output tokens: what a call reserves. */
@@ -319,8 +335,11 @@ export class GovernedClient implements LLMClient {
     const status = (error as ProviderError)?.status;
     const notAdmitted = status !== undefined && status >= 400 && status < 500;
     leases.forEach((lease, i) => {
-      if (this.#governors[i] === this.#provider && !notAdmitted) lease.settle({ tokens: 0 });
-      else lease.settle({ requests: 0, tokens: 0 });
+      // The provider may have admitted (and charged) a call that failed without a 4xx: a 5xx,
+      // a reset, a timeout, an abort after sending. Keep its reservation, so we never count
+      // less than the provider does. Our own governors get everything back.
+      if (this.#governors[i] === this.#provider && !notAdmitted) return;
+      lease.settle({ requests: 0, tokens: 0 });
     });
   }
 

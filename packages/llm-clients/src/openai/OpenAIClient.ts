@@ -262,3 +262,13 @@ function finishReason(reason: string | null | undefined): ChatResponse['finishRe
     ? reason
     : 'other';
 }
+
+/**
+ * An `OpenAIClient`: OpenAI itself, or any OpenAI-compatible endpoint by `baseURL`.
+ *
+ * @example
+ * createTollgateContainer({ provider: openai({ model: 'gpt-4o-mini', apiKey }) })
+ */
+export function openai(options: OpenAIClientOptions): OpenAIClient {
+  return new OpenAIClient(options);
+}
