@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
+import { main as researchAgent } from './research-agent.js';
 
 it('governor-basics runs every task under the limits and prints its events', async () => {
   const lines: string[] = [];
@@ -33,4 +34,25 @@ it('governed-fleet (the demo, small) finishes every call with zero 429s against 
   });
   expect(result.makespanMs).toBeGreaterThanOrEqual(result.minimumMs!);
   expect(lines.join('\n')).toMatch(/20\/20 succeeded/);
+});
+
+it('research-agent answers from its tools offline, on the scripted model', async () => {
+  const lines: string[] = [];
+  const results = await researchAgent({ log: (l) => lines.push(l), env: {} });
+  expect(results.map((r) => r.status)).toEqual(['completed', 'completed']);
+  expect(results[0]!.output).toBe(
+    'According to the notes: A token bucket refills continuously and allows bursts up to its capacity.',
+  );
+  expect(results.map((r) => r.tools.map((t) => t.name))).toEqual([
+    ['search_notes', 'read_note'],
+    ['search_notes', 'read_note'],
+  ]);
+  expect(lines.filter((l) => l.includes('read_note ok'))).toHaveLength(2);
+});
+
+it('research-agent runs against the simulator over HTTP', async () => {
+  const results = await researchAgent({ simulator: true, log: () => {}, env: {} });
+  expect(results.every((r) => r.status === 'completed')).toBe(true);
+  expect(results.every((r) => r.llmCalls === 2 && r.toolCalls === 1 && r.usage.totalTokens > 0)).toBe(true);
+  expect(results.every((r) => r.cost > 0)).toBe(true);
 });

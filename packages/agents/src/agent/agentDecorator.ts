@@ -1,0 +1,13 @@
+import { injectable, injectFromBase } from 'inversify';
+
+/**
+ * Marks a `HybridAgent` subclass for `container.bind(MyAgent).toSelf()`: it takes the base
+ * class's injected `AgentDeps`. Not needed with `bindAgent`. A subclass that declares its
+ * own constructor parameters must decorate them with `@inject(TOKEN)` after the deps.
+ */
+export function agent(): ClassDecorator {
+  return (target) => {
+    injectFromBase({ extendConstructorArguments: true, extendProperties: true })(target);
+    injectable()(target);
+  };
+}

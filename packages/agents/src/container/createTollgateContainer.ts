@@ -1,0 +1,183 @@
+import {
+  type Clock,
+  InvalidArgumentError,
+  type Logger,
+  silentLogger,
+  systemClock,
+  TiktokenCounter,
+  TOKENS,
+  type TokenCounter,
+} from '@tollgate/core';
+import {
+  type MemoryProbe,
+  type ParsedResourceLimits,
+  parseResourceLimits,
+  ResourceGovernor,
+  type ResourceLimits,
+  resourceLimitsFromEnv,
+} from '@tollgate/limits';
+import { CircuitBreaker, type CircuitBreakerOptions, type LLMClient } from '@tollgate/llm-clients';
+import { Container, ContainerModule, type Newable } from 'inversify';
+import type { AnyTool, HybridAgent } from '../agent/HybridAgent.js';
+import type { AgentClientOptions, AgentDeps } from '../agent/types.js';
+import type { PricingTable } from '../pricing.js';
+import { ToolRegistry } from '../tools/ToolRegistry.js';
+
+/** What the container is built from. */
+export interface TollgateOptions {
+  /** The provider client every agent shares, e.g. `openai({ model, apiKey })`. */
+  readonly provider: LLMClient;
+  /** Limits of each agent (one governor per agent). Validated. @default none */
+  readonly limits?: ResourceLimits;
+  /**
+   * Limits of the provider's quota (per API key and model), enforced by one governor that
+   * every agent shares: the global limiter. Validated. @default none
+   */
+  readonly providerLimits?: ResourceLimits;
+  /**
+   * Environment to read per-deployment overrides from: `TOLLGATE_*` for agent limits and
+   * `TOLLGATE_PROVIDER_*` for provider limits (e.g. `TOLLGATE_PROVIDER_MAX_REQUESTS_PER_MINUTE=7`).
+   * Pass `process.env` to enable. @default none
+   */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Tools agents can name in their `tools` list. */
+  readonly tools?: readonly AnyTool[];
+  readonly tokenCounter?: TokenCounter;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly memoryProbe?: MemoryProbe;
+  /** Merged over `DEFAULT_PRICING`. */
+  readonly pricing?: PricingTable;
+  /** Options of every agent's governed client. One circuit breaker is shared by all agents. */
+  readonly client?: Omit<AgentClientOptions, 'circuitBreaker'> & {
+    readonly circuitBreaker?: CircuitBreakerOptions | false;
+  };
+}
+
+/** The agent limits and provider limits a container was built with, after validation and env overrides. */
+export interface ResolvedTollgateLimits {
+  readonly agent: ParsedResourceLimits;
+  readonly provider: ParsedResourceLimits;
+}
+
+/** Prefixes of the environment variables `createTollgateContainer` reads. */
+export const ENV_PREFIXES = { agent: 'TOLLGATE_', provider: 'TOLLGATE_PROVIDER_' } as const;
+
+/**
+ * Validates and resolves the two layers of limits: the given object, then environment overrides.
+ *
+ * @throws InvalidLimitsError naming the field (or variable) that is wrong.
+ */
+export function resolveTollgateLimits(
+  options: Pick<TollgateOptions, 'limits' | 'providerLimits' | 'env'>,
+): ResolvedTollgateLimits {
+  const layer = (limits: ResourceLimits | undefined, prefix: string) => {
+    const parsed = parseResourceLimits(limits ?? {});
+    return options.env ? resourceLimitsFromEnv(options.env, prefix, parsed) : parsed;
+  };
+  return {
+    agent: layer(options.limits, ENV_PREFIXES.agent),
+    provider: layer(options.providerLimits, ENV_PREFIXES.provider),
+  };
+}
+
+let agentSeq = 0;
+
+/**
+ * The Tollgate bindings as a container module: clock, logger, token counter, memory probe,
+ * both layers of limits, the provider client, the shared provider governor (a singleton),
+ * the shared tool registry, and `TOKENS.AgentDeps` (transient: each agent gets its own).
+ */
+export function tollgateModule(options: TollgateOptions): ContainerModule {
+  if (!options || typeof options.provider?.chat !== 'function')
+    throw new InvalidArgumentError(
+      'provider',
+      'an LLMClient, e.g. openai({ model, apiKey })',
+      options?.provider,
+    );
+  const limits = resolveTollgateLimits(options);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+  const provider = options.provider;
+  const { circuitBreaker: breakerOptions, ...clientOptions } = options.client ?? {};
+  const breaker =
+    breakerOptions === false ? false : new CircuitBreaker(provider.provider, breakerOptions, clock);
+  return new ContainerModule(({ bind, onDeactivation }) => {
+    bind(TOKENS.Clock).toConstantValue(clock);
+    bind(TOKENS.Logger).toConstantValue(logger);
+    bind(TOKENS.TokenCounter)
+      .toDynamicValue(() => options.tokenCounter ?? new TiktokenCounter())
+      .inSingletonScope();
+    if (options.memoryProbe) bind(TOKENS.MemoryProbe).toConstantValue(options.memoryProbe);
+    bind(TOKENS.ResourceLimits).toConstantValue(limits.agent);
+    bind(TOKENS.ProviderLimits).toConstantValue(limits.provider);
+    bind(TOKENS.LLMClient).toConstantValue(provider);
+    bind(TOKENS.ToolRegistry).toConstantValue(new ToolRegistry(options.tools ?? []));
+    bind(TOKENS.ProviderGovernor)
+      .toDynamicValue(
+        () =>
+          new ResourceGovernor(limits.provider, {
+            clock,
+            logger,
+            name: `provider:${provider.provider}:${provider.model}`,
+          }),
+      )
+      .inSingletonScope();
+    onDeactivation<ResourceGovernor>(TOKENS.ProviderGovernor, (governor) => governor.dispose());
+    bind(TOKENS.AgentDeps)
+      .toDynamicValue((context): AgentDeps => {
+        const memoryProbe = context.get<MemoryProbe>(TOKENS.MemoryProbe, { optional: true });
+        return {
+          client: provider,
+          limits: limits.agent,
+          providerGovernor: context.get<ResourceGovernor>(TOKENS.ProviderGovernor),
+          toolRegistry: context.get<ToolRegistry>(TOKENS.ToolRegistry),
+          tokenCounter: context.get<TokenCounter>(TOKENS.TokenCounter),
+          clock,
+          logger,
+          ...(memoryProbe ? { memoryProbe } : {}),
+          ...(options.pricing ? { pricing: options.pricing } : {}),
+          clientOptions: { ...clientOptions, circuitBreaker: breaker },
+          agentId: `agent-${++agentSeq}`,
+        };
+      })
+      .inTransientScope();
+  });
+}
+
+/**
+ * An inversify container with the Tollgate bindings loaded. Bind your agent classes with
+ * {@link bindAgent} (or decorate them with `@agent()` and bind them yourself), then
+ * `container.get(MyAgent)`.
+ *
+ * @example
+ * const container = createTollgateContainer({
+ *   provider: openai({ model: 'gpt-4o-mini', apiKey }),
+ *   limits: { maxConcurrentTasks: 2, maxToolCallsPerMinute: 30 },
+ *   providerLimits: { maxRequestsPerMinute: 500, maxTokensPerMinute: 200_000 },
+ *   env: process.env,
+ * });
+ * bindAgent(container, Researcher);
+ * const agent = container.get(Researcher);
+ */
+export function createTollgateContainer(options: TollgateOptions): Container {
+  const container = new Container();
+  container.load(tollgateModule(options));
+  return container;
+}
+
+/**
+ * Binds agent classes (transient: every `get` is a new agent with its own governor,
+ * sharing the provider governor). No decorator is needed on the subclass.
+ */
+export function bindAgent(
+  container: Container,
+  ...agents: Array<Newable<HybridAgent<unknown>> & { prototype: HybridAgent<unknown> }>
+): Container {
+  for (const Agent of agents)
+    container
+      .bind(Agent)
+      .toResolvedValue((deps: AgentDeps) => new Agent(deps), [TOKENS.AgentDeps])
+      .inTransientScope();
+  return container;
+}
