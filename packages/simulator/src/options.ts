@@ -62,6 +62,11 @@ export interface SimulatorOptions {
   readonly completionTokens?: readonly [number, number];
   /** Output tokens charged when a request sets no `max_tokens`. @default 1_024 */
   readonly defaultMaxTokens?: number;
+  /**
+   * Model turns that call a tool before the final answer, when a request offers tools: with
+   * 2, an agent makes three calls (tool, tool, answer). @default 1
+   */
+  readonly toolTurns?: number;
   /** @default a SystemClock */
   readonly clock?: Clock;
   /** @default a TiktokenCounter */
@@ -80,4 +85,5 @@ export const SIMULATOR_DEFAULTS = {
   models: ['sim-small', 'sim-large', 'gpt-4o-mini'],
   completionTokens: [20, 120] as const,
   defaultMaxTokens: 1_024,
+  toolTurns: 1,
 } as const;

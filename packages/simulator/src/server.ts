@@ -68,6 +68,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = options.faults ?? {};
   const latency = { ttftMs: d.ttftMs, perTokenMs: d.perTokenMs, jitter: d.jitter, ...options.latency };
   const [minCompletion, maxCompletion] = options.completionTokens ?? d.completionTokens;
+  const toolTurns = options.toolTurns ?? d.toolTurns;
   const apiKeys = new Set(options.apiKeys ?? []);
   const models = options.models ?? d.models;
   let random = new Random(seed);
@@ -272,12 +273,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   ) {
     const r = new Random(seed ^ hash(JSON.stringify(messages)) ^ hash(model));
     const lastUser = messages.map((m) => m.role).lastIndexOf('user');
-    const answeredTools = messages.slice(lastUser + 1).some((m) => m.role === 'tool');
+    // A turn is an assistant message that called tools; its results follow it.
+    const toolTurnsTaken = messages
+      .slice(lastUser + 1)
+      .filter((m) => m.role === 'assistant' && (m.tool_calls?.length ?? 0) > 0).length;
     const forced =
       typeof body.tool_choice === 'object' && body.tool_choice !== null
         ? (body.tool_choice as { function?: { name?: string } }).function?.name
         : undefined;
-    if (tools.length > 0 && body.tool_choice !== 'none' && (!answeredTools || forced)) {
+    if (tools.length > 0 && body.tool_choice !== 'none' && (toolTurnsTaken < toolTurns || forced)) {
       const tool = tools.find((t) => t.function?.name === forced) ?? tools[r.int(0, tools.length - 1)]!;
       const name = tool.function?.name ?? 'tool';
       const args = JSON.stringify(sampleArguments(tool.function?.parameters as never, r));

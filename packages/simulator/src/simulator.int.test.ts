@@ -131,6 +131,30 @@ describe('simulator over HTTP with the openai client', () => {
     expect(second.choices[0]!.message.content).toMatch(/\w/);
   });
 
+  it('with toolTurns: 2, calls tools in two turns before answering', async () => {
+    const { client } = await start({ toolTurns: 2 });
+    const tools = [
+      {
+        type: 'function' as const,
+        function: { name: 'look', parameters: { type: 'object', properties: {} } },
+      },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: 'user', content: 'look twice' }];
+    const finishes: string[] = [];
+    for (let turn = 0; turn < 3; turn++) {
+      const reply = await client.chat.completions.create({ ...ask('x'), max_tokens: 500, tools, messages });
+      const choice = reply.choices[0]!;
+      finishes.push(choice.finish_reason);
+      if (!choice.message.tool_calls) break;
+      messages.push(choice.message, {
+        role: 'tool',
+        tool_call_id: choice.message.tool_calls[0]!.id,
+        content: 'seen',
+      });
+    }
+    expect(finishes).toEqual(['tool_calls', 'tool_calls', 'stop']);
+  });
+
   it('injects faults: 500s, 503s, resets and foreign 429s', async () => {
     const { sim, client } = await start({ faults: { error500: 1 } });
     await expect(client.chat.completions.create(ask('x'))).rejects.toMatchObject({ status: 500 });
