@@ -13,6 +13,19 @@ export type {
   ToolCallRecord,
 } from './agent/types.js';
 export {
+  Consensus,
+  type ConsensusEvent,
+  type ConsensusOptions,
+  type ConsensusResult,
+  type DecisionMethod,
+  normalizeAnswer,
+  parseVote,
+  type TallyEntry,
+  type TieBreak,
+  tallyVotes,
+  type Vote,
+} from './consensus/Consensus.js';
+export {
   bindAgent,
   createTollgateContainer,
   ENV_PREFIXES,
@@ -29,6 +42,31 @@ export {
   ToolTimeoutError,
   UnknownToolError,
 } from './errors.js';
+export { AgentFleet } from './fleet/AgentFleet.js';
+export { FleetProgress, type FleetProgressOptions, type ProgressStream } from './fleet/FleetProgress.js';
+export {
+  type FormatReportOptions,
+  formatReport,
+  table,
+  type WriteReportOptions,
+  writeReport,
+} from './fleet/report.js';
+export type {
+  AgentFleetOptions,
+  AgentRow,
+  FleetBudget,
+  FleetEvent,
+  FleetTask,
+  LimitUtilisation,
+  RoundContext,
+  RoundOptions,
+  RoundSource,
+  RunEstimate,
+  RunReport,
+  StopReason,
+  TaskEstimate,
+} from './fleet/types.js';
+export { UsageMeter } from './fleet/UsageMeter.js';
 export { costOf, DEFAULT_PRICING, type ModelPrice, type PricingTable, priceOf } from './pricing.js';
 export { defineTool, type Tool, type ToolContext, type ToolSpec } from './tools/defineTool.js';
 export { type RunToolOptions, runTool, type ToolOutcome } from './tools/runTool.js';

@@ -1,0 +1,67 @@
+import type { GovernorEvent, ResourceGovernor } from '@tollgate/limits';
+import type { Subscription } from 'rxjs';
+import type { LimitUtilisation } from './types.js';
+
+/**
+ * Sums what a governor charged while it watched: every acquire's cost per resource, corrected
+ * by each settle (refunds and shortfalls), so `used` is what the limits really carried.
+ */
+export class UsageMeter {
+  readonly governor: ResourceGovernor;
+  readonly #used = new Map<string, number>();
+  readonly #reserved = new Map<number, Record<string, number>>();
+  readonly #subscription: Subscription;
+
+  constructor(governor: ResourceGovernor) {
+    this.governor = governor;
+    this.#subscription = governor.events$.subscribe((event) => this.#observe(event));
+  }
+
+  used(resource: string): number {
+    return this.#used.get(resource) ?? 0;
+  }
+
+  /** Utilisation of each of the governor's rate limits over `durationMs`. */
+  utilisation(durationMs: number): LimitUtilisation[] {
+    const status = this.governor.checkResourceAvailability({});
+    return Object.entries(status.limits).map(([name, l]) => {
+      const used = this.used(l.resource);
+      const capacity = l.limit * Math.max(1, durationMs / l.windowMs);
+      return {
+        governor: this.governor.name,
+        name,
+        resource: l.resource,
+        limit: l.limit,
+        windowMs: l.windowMs,
+        used,
+        capacity,
+        utilisation: capacity > 0 ? used / capacity : 0,
+      };
+    });
+  }
+
+  stop(): void {
+    this.#subscription.unsubscribe();
+  }
+
+  #observe(event: GovernorEvent): void {
+    if (event.type === 'acquired') {
+      const charged: Record<string, number> = {};
+      for (const [resource, amount] of Object.entries(event.cost)) {
+        if (resource === 'task' || typeof amount !== 'number' || amount === 0) continue;
+        charged[resource] = amount;
+        this.#used.set(resource, this.used(resource) + amount);
+      }
+      this.#reserved.set(event.leaseId, charged);
+    } else if (event.type === 'settled') {
+      const charged = this.#reserved.get(event.leaseId) ?? {};
+      for (const [resource, actual] of Object.entries(event.actual)) {
+        if (actual === undefined) continue;
+        this.#used.set(resource, this.used(resource) + actual - (charged[resource] ?? 0));
+        charged[resource] = actual;
+      }
+    } else if (event.type === 'released') {
+      this.#reserved.delete(event.leaseId);
+    }
+  }
+}
