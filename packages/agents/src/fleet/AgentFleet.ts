@@ -276,14 +276,15 @@ export class AgentFleet {
 
   /**
    * Waits for a start slot, checks the budget, and starts the task. Resolves with the
-   * task's completion promise, or `undefined` when the run stopped instead.
+   * task's completion (boxed, so awaiting the start does not await the task), or
+   * `undefined` when the run stopped instead.
    */
   async #dispatch(
     run: Run,
     task: FleetTask,
     batch: number,
     round?: number,
-  ): Promise<Promise<void> | undefined> {
+  ): Promise<{ readonly done: Promise<void> } | undefined> {
     if (!run.order.has(task.id)) run.order.set(task.id, run.order.size);
     if (run.stopped || run.signal.aborted) return this.#stopIfAborted(run);
     let over = batch > 0 ? this.#wouldCross(run, batch) : undefined;
