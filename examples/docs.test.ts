@@ -25,7 +25,7 @@ const snippets = docs.flatMap((doc) =>
 
 describe('docs show example code exactly as the tested examples have it', () => {
   it.each(snippets)('%s', (_title, file, name, code) => {
-    expect(code).toBe(region(file, name));
+    expect(code, 'run `npm run docs:snippets` after changing an example').toBe(region(file, name));
   });
 });
 

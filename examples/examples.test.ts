@@ -1,7 +1,13 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { main as consensus } from './consensus.js';
+import { main as demo } from './demo.js';
 import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
 import { main as researchAgent } from './research-agent.js';
+import { main as rounds } from './research-writer-rounds.js';
 
 it('governor-basics runs every task under the limits and prints its events', async () => {
   const lines: string[] = [];
@@ -15,7 +21,7 @@ it('governor-basics runs every task under the limits and prints its events', asy
   expect(lines.at(-1)).toMatch(/done: 4 tasks, 0 active/);
 });
 
-it('governed-fleet (the demo, small) finishes every call with zero 429s against the simulator', async () => {
+it('governed-fleet (bare governed clients) finishes every call with zero 429s against the simulator', async () => {
   const lines: string[] = [];
   const result = await governedFleet({
     callers: 10,
@@ -55,4 +61,66 @@ it('research-agent runs against the simulator over HTTP', async () => {
   expect(results.every((r) => r.status === 'completed')).toBe(true);
   expect(results.every((r) => r.llmCalls === 2 && r.toolCalls === 1 && r.usage.totalTokens > 0)).toBe(true);
   expect(results.every((r) => r.cost > 0)).toBe(true);
+});
+
+it('the demo: 50 agents x 3 calls on 7 requests per (compressed) minute finish with zero 429s and a report', async () => {
+  const lines: string[] = [];
+  const progress: string[] = [];
+  const out = await mkdtemp(join(tmpdir(), 'tollgate-demo-'));
+  const { report, providerRateLimited, minimumMs, metricsPath } = await demo({
+    windowMs: 250,
+    out,
+    log: (l) => lines.push(l),
+    progress: { write: (s: string) => progress.push(s), isTTY: false },
+    env: {},
+  });
+  expect(report.stopReason).toBe('completed');
+  expect(report.totals).toMatchObject({
+    tasks: 50,
+    agents: 50,
+    succeeded: 50,
+    failed: 0,
+    llmCalls: 150,
+    toolCalls: 100,
+    rateLimited: 0,
+  });
+  expect(providerRateLimited).toBe(0);
+  expect(report.durationMs).toBeGreaterThanOrEqual(minimumMs!);
+  const text = lines.join('\n');
+  expect(text).toMatch(/^estimate: [\d,]+ tokens/m);
+  expect(text).toMatch(/429s: 0 seen by the agents, 0 sent by the provider/);
+  expect(progress.at(-1)).toMatch(/agents 50 started, 0 running, 50\/50 done/);
+  const written = JSON.parse(await readFile(metricsPath!, 'utf8'));
+  expect(written.totals.succeeded).toBe(50);
+  expect(written.limits.map((l: { name: string }) => l.name)).toEqual([
+    'agentStartsPerMinute',
+    'requestsPerMinute',
+  ]);
+});
+
+it('research-writer-rounds: writers follow research round by round, and the token budget stops dispatch', async () => {
+  const capped = await rounds({ log: () => {} });
+  expect(capped.stopReason).toBe('budget');
+  expect(capped.budget).toMatchObject({ maxTokens: 900, warned: true, stopped: true });
+  expect(capped.totals.totalTokens).toBeLessThanOrEqual(900);
+  expect(capped.totals.skipped).toBeGreaterThan(0);
+  const full = await rounds({ maxTokens: 5_000, log: () => {} });
+  expect(full.stopReason).toBe('no-ready-tasks');
+  expect(full.rounds.map((r) => r.dispatched)).toEqual([2, 4, 2]);
+  expect(full.agents.filter((a) => a.role === 'writer')).toHaveLength(4);
+});
+
+it('consensus: three agents vote, the majority of normalised answers wins, votes stream', async () => {
+  const lines: string[] = [];
+  const result = await consensus(undefined, (l) => lines.push(l));
+  expect(result).toMatchObject({
+    decision: 'A sliding window.',
+    normalized: 'sliding window',
+    method: 'majority',
+  });
+  expect(lines.slice(0, 3)).toEqual([
+    'vote from bold: The token bucket (0.6)',
+    'vote from middle: sliding window (0.8)',
+    'vote from careful: A sliding window. (0.9)',
+  ]);
 });

@@ -88,13 +88,15 @@ export type ConsensusEvent = { readonly at: number } & (
 );
 
 /**
- * Lower case, without a leading "answer:", punctuation and surrounding quotes, spaces
- * collapsed: "The answer is: Paris." and "paris" vote together.
+ * Lower case, without a leading "answer:" or article, punctuation and quotes, spaces
+ * collapsed: "The answer is: Paris.", "paris" and "A sliding window" / "sliding window"
+ * vote together.
  */
 export function normalizeAnswer(answer: string): string {
   return answer
     .toLowerCase()
     .replace(/^\s*(final answer|the answer is|answer)\s*[:\-–]?\s*/u, '')
+    .replace(/^(a|an|the)\s+/u, '')
     .replace(/(?<!\d)[.,](?!\d)|[!?;:"'`()[\]{}*_]/gu, ' ')
     .replace(/\s+/gu, ' ')
     .trim();

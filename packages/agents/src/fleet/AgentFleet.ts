@@ -1,9 +1,11 @@
+import { setMaxListeners } from 'node:events';
 import {
   AbortError,
   addUsage,
   type Clock,
   EMPTY_USAGE,
   InvalidArgumentError,
+  type LinkedAbort,
   type Logger,
   linkAbort,
   silentLogger,
@@ -40,6 +42,7 @@ interface Running {
 /** State of one run. */
 interface Run {
   readonly signal: AbortSignal;
+  readonly scope: LinkedAbort;
   readonly startedAt: number;
   readonly wallStart: Date;
   readonly results: TaskResult<unknown>[];
@@ -244,10 +247,16 @@ export class AgentFleet {
   #begin(signal: AbortSignal | undefined, tasks: number | undefined, estimate: RunEstimate): Run {
     if (this.#busy) throw new InvalidArgumentError('run', 'one run at a time per fleet', 'a second run');
     this.#busy = true;
+    // One internal scope per run: every task and waiter listens to it (not to the caller's
+    // signal), so thousands of them raise no max-listeners warning on a signal we do not own.
+    const scope = linkAbort(signal);
+    setMaxListeners(0, scope.signal);
+    const runSignal = scope.signal;
     const meters = [new UsageMeter(this.governor)];
     if (this.providerGovernor) meters.push(new UsageMeter(this.providerGovernor));
     const run: Run = {
-      signal: signal ?? new AbortController().signal,
+      signal: runSignal,
+      scope,
       startedAt: this.#clock.now(),
       wallStart: new Date(),
       results: [],
@@ -487,6 +496,7 @@ export class AgentFleet {
   #finish(run: Run, fallback: StopReason): RunReport {
     if (run.signal.aborted && !run.stopped) this.#stop(run, 'aborted', 'the run was cancelled');
     const durationMs = this.#clock.now() - run.startedAt;
+    run.scope.unlink();
     for (const meter of run.meters) meter.stop();
     const rank = (id: string) => run.order.get(id) ?? Number.MAX_SAFE_INTEGER;
     const rows = [...run.rows].sort((a, b) => rank(a.taskId) - rank(b.taskId));

@@ -1,0 +1,219 @@
+/**
+ * The main job: a fleet of agents sharing one provider quota, with zero 429s.
+ *
+ * 50 agents each run one task of three LLM calls (two tool-calling turns, then an answer)
+ * on a 7 requests-per-minute quota. Layer 1 paces agent starts (7 per minute) and caps
+ * agents running at once; layer 2, the provider governor every call passes, keeps the
+ * quota. Against the embedded simulator, which enforces the quota strictly and answers
+ * 429 past it, a "minute" is compressed (2.5 s by default, so 150 calls take about a
+ * minute). With OPENAI_API_KEY set it runs against that endpoint with real minutes
+ * (OPENAI_BASE_URL, OPENAI_MODEL and TOLLGATE_PROVIDER_* limits are read too).
+ *
+ *   npm run demo
+ *   npm run demo -- --agents 500 --rpm 120 --window-ms 1000
+ *   npm run demo -- --agents 20 --rpm 10 --out .tollgate/demo --responses
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  AgentFleet,
+  bindAgent,
+  createTollgateContainer,
+  defineTool,
+  FleetProgress,
+  type FleetTask,
+  formatReport,
+  HybridAgent,
+  type RunReport,
+  type TaskResult,
+  writeReport,
+} from '@tollgate/agents';
+import { TiktokenCounter, TOKENS } from '@tollgate/core';
+import type { ResourceGovernor } from '@tollgate/limits';
+import { OpenAIClient } from '@tollgate/llm-clients';
+import { startSimulator } from '@tollgate/simulator';
+import { z } from 'zod';
+
+const lookup = defineTool({
+  name: 'lookup',
+  description: 'Looks up a fact about a topic in the team notes',
+  parameters: z.object({ topic: z.string() }),
+  execute: ({ topic }) => `Notes on ${topic}: quotas are shared, windows are strict, retries cost calls.`,
+});
+
+class Analyst extends HybridAgent {
+  readonly systemPrompt =
+    'You are an analyst. Look things up with the tool (twice if useful), then answer in one line.';
+  override readonly tools = [lookup];
+  override readonly maxTokens = 60;
+}
+
+export interface DemoOptions {
+  readonly agents?: number;
+  readonly rpm?: number;
+  /** Agents started per minute (layer 1). @default rpm */
+  readonly startsPerMinute?: number;
+  /** Agents running at once. @default 50 */
+  readonly concurrency?: number;
+  /** How long a "minute" lasts against the simulator. @default 2_500 */
+  readonly windowMs?: number;
+  /** Where to write metrics.json. */
+  readonly out?: string;
+  /** Also write each agent's answer next to metrics.json. */
+  readonly responses?: boolean;
+  readonly log?: (line: string) => void;
+  /** Progress goes here (plain lines unless it is a terminal). @default process.stderr */
+  readonly progress?: { write(text: string): unknown; readonly isTTY?: boolean } | false;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface DemoResult {
+  readonly report: RunReport;
+  /** 429s the provider sent (simulator only). */
+  readonly providerRateLimited: number | undefined;
+  /** The least time the quota allows for all calls (simulator only). */
+  readonly minimumMs: number | undefined;
+  readonly metricsPath: string | undefined;
+}
+
+export async function main(options: DemoOptions = {}): Promise<DemoResult> {
+  const {
+    agents = 50,
+    rpm = 7,
+    windowMs = 2_500,
+    concurrency = 50,
+    log = console.log,
+    env = process.env,
+  } = options;
+  const real = Boolean(env.OPENAI_API_KEY);
+  const minute = real ? 60_000 : windowMs;
+  const tokenCounter = new TiktokenCounter();
+  tokenCounter.countText('warm up'); // load the encoder before the clock starts
+  const sim = real
+    ? undefined
+    : await startSimulator({ quota: { requestsPerWindow: rpm, windowMs }, toolTurns: 2, tokenCounter });
+  const model = env.OPENAI_MODEL ?? 'gpt-4o-mini';
+  const provider = new OpenAIClient({
+    model,
+    ...(sim ? { baseURL: sim.baseURL, apiKey: 'sk-demo' } : { baseURL: env.OPENAI_BASE_URL }),
+  });
+  const container = createTollgateContainer({
+    provider,
+    tokenCounter,
+    limits: { taskTimeoutSeconds: real ? 600 : 3_600, resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY },
+    providerLimits: {
+      maxRequestsPerMinute: rpm,
+      algorithm: 'sliding-window', // the provider's windows are strict: never more than rpm in any minute
+      timeScale: 60_000 / minute,
+      resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+    },
+    ...(real ? { env } : {}),
+  });
+  bindAgent(container, Analyst);
+  const providerGovernor = container.get<ResourceGovernor>(TOKENS.ProviderGovernor);
+
+  // #region fleet
+  const fleet = new AgentFleet({
+    createAgent: () => container.get(Analyst),
+    startsPerMinute: options.startsPerMinute ?? rpm,
+    maxConcurrentAgents: concurrency,
+    providerGovernor,
+    timeScale: 60_000 / minute,
+    model,
+    estimate: { promptTokens: 3 * 150, completionTokens: 3 * 40 },
+    name: 'demo',
+  });
+  const tasks: FleetTask[] = Array.from({ length: agents }, (_, i) => ({
+    id: `task-${String(i + 1).padStart(3, '0')}`,
+    input: `Agent ${i + 1}: what should a team sharing one API key know about quotas?`,
+  }));
+  // #endregion fleet
+  const estimate = fleet.estimate(tasks.length);
+  const rpmLimit = providerGovernor.limits.maxRequestsPerMinute;
+  log(
+    `${agents} agents x 3 calls on ${rpmLimit} requests per ${real ? 'minute' : `${minute} ms "minute"`}, against ${sim ? `the simulator (${sim.url})` : (env.OPENAI_BASE_URL ?? 'OpenAI')}`,
+  );
+  log(
+    `estimate: ${estimate.totalTokens.toLocaleString('en-US')} tokens, $${estimate.cost.toFixed(4)} at ${model} prices`,
+  );
+  const progress =
+    options.progress === false
+      ? undefined
+      : new FleetProgress(fleet, {
+          stream: options.progress ?? process.stderr,
+          plainIntervalMs: Math.max(5_000, minute * 2),
+        }).start();
+  const results: TaskResult<unknown>[] = [];
+  fleet.events$.subscribe((e) => e.type === 'task-finished' && results.push(e.result));
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let report: RunReport;
+  try {
+    report = await fleet.run(tasks, { signal: controller.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+    progress?.stop();
+  }
+  const calls = report.totals.llmCalls;
+  const minimumMs = sim ? (Math.ceil(calls / rpm) - 1) * windowMs : undefined;
+  log('');
+  log(formatReport(report));
+  log('');
+  const providerRateLimited = sim?.stats().rateLimited;
+  log(
+    `429s: ${report.totals.rateLimited} seen by the agents${sim ? `, ${providerRateLimited} sent by the provider` : ''}`,
+  );
+  if (minimumMs)
+    log(
+      `makespan ${(report.durationMs / 1000).toFixed(1)} s; the quota allows no less than ${(minimumMs / 1000).toFixed(1)} s for ${calls} calls (+${((report.durationMs / minimumMs - 1) * 100).toFixed(1)}%)`,
+    );
+  const metricsPath = options.out
+    ? await writeReport(report, options.out, options.responses ? { responses: results } : {})
+    : undefined;
+  if (metricsPath) log(`report written to ${metricsPath}`);
+  fleet.dispose();
+  providerGovernor.dispose();
+  await sim?.close();
+  return { report, providerRateLimited, minimumMs, metricsPath };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({
+    options: {
+      agents: { type: 'string' },
+      rpm: { type: 'string' },
+      starts: { type: 'string' },
+      concurrency: { type: 'string' },
+      'window-ms': { type: 'string' },
+      out: { type: 'string', default: '.tollgate/demo' },
+      responses: { type: 'boolean', default: false },
+    },
+  });
+  const env = process.env;
+  const num = (flag: string | undefined, variable: string | undefined) => {
+    const raw = flag ?? variable;
+    return raw === undefined ? undefined : Number(raw);
+  };
+  const picked = {
+    agents: num(values.agents, env.TOLLGATE_DEMO_AGENTS),
+    rpm: num(values.rpm, env.TOLLGATE_DEMO_RPM),
+    startsPerMinute: num(values.starts, env.TOLLGATE_DEMO_STARTS_PER_MINUTE),
+    concurrency: num(values.concurrency, env.TOLLGATE_DEMO_CONCURRENCY),
+    windowMs: num(values['window-ms'], env.TOLLGATE_DEMO_WINDOW_MS),
+  };
+  for (const [name, value] of Object.entries(picked))
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+      console.error(`--${name}: expected a number above 0, got ${value}`);
+      process.exit(2);
+    }
+  const defined = Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined));
+  const { report, providerRateLimited } = await main({
+    ...defined,
+    out: values.out,
+    responses: values.responses,
+  });
+  const clean =
+    report.totals.failed === 0 && report.totals.rateLimited === 0 && (providerRateLimited ?? 0) === 0;
+  process.exitCode = clean && report.stopReason === 'completed' ? 0 : 1;
+}
