@@ -11,6 +11,7 @@ export {
 } from './config/ResourceLimits.js';
 export { envName, resourceLimitsFromEnv } from './config/resourceLimitsFromEnv.js';
 export { resourceLimitsFromFile } from './config/resourceLimitsFromFile.js';
+export type { Governor, GovernorLease } from './governor/Governor.js';
 export { Lease } from './governor/Lease.js';
 export { DEFAULT_PROBE_COST, ResourceGovernor } from './governor/ResourceGovernor.js';
 export type {

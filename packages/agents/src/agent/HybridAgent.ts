@@ -18,7 +18,7 @@ import {
   TollgateError,
   type Usage,
 } from '@tollgate/core';
-import { ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
+import { type Governor, ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
 import {
   type ChatMessage,
   type ChatRequest,
@@ -98,7 +98,7 @@ export abstract class HybridAgent<TOutput = string> {
   /** The agent's own governor (its limits, its tasks). */
   readonly governor: ResourceGovernor;
   /** The shared provider governor, when there is one. */
-  readonly providerGovernor: ResourceGovernor | undefined;
+  readonly providerGovernor: Governor | undefined;
   /** Every LLM call of this agent goes through it. */
   readonly client: GovernedClient;
   /** This agent's governor's status, now and on every change. */

@@ -1,5 +1,6 @@
 import type { Clock, Logger, TokenCounter, Usage } from '@tollgate/core';
 import type {
+  Governor,
   GovernorEvent,
   MemoryProbe,
   ResourceGovernor,
@@ -158,8 +159,8 @@ export interface AgentDeps {
   readonly limits?: ResourceLimits;
   /** Use this governor instead of building one from `limits`; the agent then does not dispose it. */
   readonly governor?: ResourceGovernor;
-  /** The provider's quota, shared by every agent on the same key and model. */
-  readonly providerGovernor?: ResourceGovernor;
+  /** The provider's quota, shared by every agent on the same key and model (in process or distributed). */
+  readonly providerGovernor?: Governor;
   /** Shared tools the agent may name in `tools`. */
   readonly toolRegistry?: ToolRegistry;
   /** @default a TiktokenCounter */

@@ -12,7 +12,7 @@ import {
   systemClock,
   type Usage,
 } from '@tollgate/core';
-import { type Lease, ResourceGovernor, type ResourceLimits } from '@tollgate/limits';
+import { type Governor, type GovernorLease, ResourceGovernor, type ResourceLimits } from '@tollgate/limits';
 import type { Observable } from 'rxjs';
 import { Subject } from 'rxjs';
 import type { HybridAgent } from '../agent/HybridAgent.js';
@@ -83,7 +83,7 @@ export class AgentFleet {
   readonly name: string;
   /** Layer 1: starts per minute and agents at once. */
   readonly governor: ResourceGovernor;
-  readonly providerGovernor: ResourceGovernor | undefined;
+  readonly providerGovernor: Governor | undefined;
   readonly events$: Observable<FleetEvent>;
   readonly #options: AgentFleetOptions;
   readonly #clock: Clock;
@@ -298,7 +298,7 @@ export class AgentFleet {
     if (run.stopped || run.signal.aborted) return this.#stopIfAborted(run);
     let over = batch > 0 ? this.#wouldCross(run, batch) : undefined;
     if (over) return this.#stopForBudget(run, over);
-    let lease: Lease;
+    let lease: GovernorLease;
     try {
       lease = await this.governor.acquire(
         { task: 1, agentStarts: 1 },
@@ -319,7 +319,7 @@ export class AgentFleet {
     return { done: this.#execute(run, task, lease, round) };
   }
 
-  async #execute(run: Run, task: FleetTask, lease: Lease, round: number | undefined): Promise<void> {
+  async #execute(run: Run, task: FleetTask, lease: GovernorLease, round: number | undefined): Promise<void> {
     const role = task.role ?? 'agent';
     const running: Running = { task, usage: EMPTY_USAGE, cost: 0 };
     run.running.add(running);

@@ -1,4 +1,4 @@
-import type { GovernorEvent, ResourceGovernor } from '@tollgate/limits';
+import type { Governor, GovernorEvent } from '@tollgate/limits';
 import type { Subscription } from 'rxjs';
 import type { LimitUtilisation } from './types.js';
 
@@ -7,12 +7,12 @@ import type { LimitUtilisation } from './types.js';
  * by each settle (refunds and shortfalls), so `used` is what the limits really carried.
  */
 export class UsageMeter {
-  readonly governor: ResourceGovernor;
+  readonly governor: Governor;
   readonly #used = new Map<string, number>();
   readonly #reserved = new Map<number, Record<string, number>>();
   readonly #subscription: Subscription;
 
-  constructor(governor: ResourceGovernor) {
+  constructor(governor: Governor) {
     this.governor = governor;
     this.#subscription = governor.events$.subscribe((event) => this.#observe(event));
   }

@@ -1,5 +1,5 @@
 import type { Clock, Logger, Usage } from '@tollgate/core';
-import type { RateAlgorithm, ResourceGovernor } from '@tollgate/limits';
+import type { Governor, RateAlgorithm } from '@tollgate/limits';
 import type { HybridAgent } from '../agent/HybridAgent.js';
 import type { AgentEvent, TaskResult, TaskStatus } from '../agent/types.js';
 import type { PricingTable } from '../pricing.js';
@@ -42,7 +42,7 @@ export interface AgentFleetOptions {
   /** Each task's time limit; its agent's call in flight is aborted at the end. @default the agent's limits */
   readonly taskTimeoutMs?: number;
   /** Layer 2, the provider governor the agents share: reported on (utilisation, status). */
-  readonly providerGovernor?: ResourceGovernor;
+  readonly providerGovernor?: Governor;
   readonly budget?: FleetBudget;
   /** Per-task use for the estimate; once tasks finish, their average replaces it in projections. */
   readonly estimate?: TaskEstimate;

@@ -17,6 +17,7 @@ import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '..
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { createRateLimiter } from '../rates/createRateLimiter.js';
 import type { RateLimiter } from '../rates/RateLimiter.js';
+import type { Governor } from './Governor.js';
 import { Lease, type LeaseOwner } from './Lease.js';
 import type {
   AcquireOptions,
@@ -79,7 +80,7 @@ export const DEFAULT_PROBE_COST: ResourceCost = Object.freeze({ task: 1, request
  * try { const reply = await call(); lease.settle({ tokens: reply.usage.total_tokens }); }
  * finally { lease.release(); }
  */
-export class ResourceGovernor implements LeaseOwner {
+export class ResourceGovernor implements LeaseOwner, Governor {
   readonly name: string;
   readonly limits: ParsedResourceLimits;
   /** Every governor event, as it happens. */

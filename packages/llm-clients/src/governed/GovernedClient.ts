@@ -11,7 +11,7 @@ import {
   TollgateError,
   type Usage,
 } from '@tollgate/core';
-import type { Lease, ResourceGovernor } from '@tollgate/limits';
+import type { Governor, GovernorLease } from '@tollgate/limits';
 import { Observable, Subject, type Subscription } from 'rxjs';
 import { toCountable, toCountableTools } from '../countable.js';
 import { ProviderError, ProviderRateLimitError } from '../errors.js';
@@ -29,9 +29,9 @@ import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from '.
 /** Options of {@link GovernedClient}. */
 export interface GovernedClientOptions {
   /** Governors every call passes, in this order: agent-level first, provider-level last. */
-  readonly governors: readonly ResourceGovernor[];
+  readonly governors: readonly Governor[];
   /** The governor of the provider's quota: 429 cooldowns and header feedback go here. @default the last governor */
-  readonly providerGovernor?: ResourceGovernor;
+  readonly providerGovernor?: Governor;
   /**
    * How the provider counts tokens against its quota. `admission`: prompt + max output
    * tokens when the request is admitted (OpenAI, Azure and the simulator do this), so the
@@ -113,8 +113,8 @@ export class GovernedClient implements LLMClient {
     usage: EMPTY_USAGE,
   };
   readonly #inner: LLMClient;
-  readonly #governors: readonly ResourceGovernor[];
-  readonly #provider: ResourceGovernor | undefined;
+  readonly #governors: readonly Governor[];
+  readonly #provider: Governor | undefined;
   readonly #charging: 'admission' | 'usage';
   readonly #counter: TokenCounter;
   readonly #maxTokens: number;
@@ -175,7 +175,7 @@ export class GovernedClient implements LLMClient {
     this.stats.calls++;
     for (let attempt = 1; ; attempt++) {
       const started = this.#clock.now();
-      let leases: Lease[] = [];
+      let leases: GovernorLease[] = [];
       try {
         this.#breaker?.check();
         leases = await this.#acquireAll(estimate, options.signal);
@@ -234,7 +234,7 @@ export class GovernedClient implements LLMClient {
         const promptTokens = estimate - req.maxTokens!;
         this.stats.calls++;
         for (let attempt = 1; ; attempt++) {
-          let leases: Lease[] = [];
+          let leases: GovernorLease[] = [];
           let emitted = false;
           let text = '';
           let usage: Usage | undefined;
@@ -302,8 +302,8 @@ export class GovernedClient implements LLMClient {
   }
 
   /** Acquires on every governor in order; on failure gives back what was taken and rethrows. */
-  async #acquireAll(tokens: number, signal: AbortSignal | undefined): Promise<Lease[]> {
-    const leases: Lease[] = [];
+  async #acquireAll(tokens: number, signal: AbortSignal | undefined): Promise<GovernorLease[]> {
+    const leases: GovernorLease[] = [];
     try {
       for (const governor of this.#governors) {
         // The provider counts the call when it arrives: hold its window until the reply.
@@ -321,7 +321,7 @@ export class GovernedClient implements LLMClient {
   }
 
   /** Settles with what was used; the provider lease, acquired held, re-anchors its windows now. */
-  #settle(leases: readonly Lease[], usage: Usage, maxTokens: number): void {
+  #settle(leases: readonly GovernorLease[], usage: Usage, maxTokens: number): void {
     leases.forEach((lease, i) => {
       const isProvider = this.#governors[i] === this.#provider;
       const tokens =
@@ -331,7 +331,7 @@ export class GovernedClient implements LLMClient {
   }
 
   /** A failed call used no tokens; the provider still counts a request it may have admitted (not a 429 or a 4xx). */
-  #refund(leases: readonly Lease[], error: unknown): void {
+  #refund(leases: readonly GovernorLease[], error: unknown): void {
     const status = (error as ProviderError)?.status;
     const notAdmitted = status !== undefined && status >= 400 && status < 500;
     leases.forEach((lease, i) => {
