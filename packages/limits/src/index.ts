@@ -35,3 +35,20 @@ export { createRateLimiter } from './rates/createRateLimiter.js';
 export { describeRate, type RateLimiter, type RateReservation } from './rates/RateLimiter.js';
 export { SlidingWindow } from './rates/SlidingWindow.js';
 export { TokenBucket } from './rates/TokenBucket.js';
+export {
+  DistributedGovernor,
+  type DistributedGovernorOptions,
+  DistributedLease,
+  type StoreDownPolicy,
+} from './store/DistributedGovernor.js';
+export { StoreUnavailableError } from './store/errors.js';
+export { MemoryQuotaStore } from './store/MemoryQuotaStore.js';
+export type {
+  AcquireReply,
+  QuotaConfig,
+  QuotaStore,
+  StoreRate,
+  StoreRequest,
+  StoreStatus,
+} from './store/QuotaStore.js';
+export { RedisQuotaStore, type RedisQuotaStoreOptions } from './store/RedisQuotaStore.js';

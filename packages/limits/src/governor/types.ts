@@ -161,6 +161,12 @@ export type GovernorEvent = EventBase &
         readonly reason: string;
         readonly label?: string;
       }
+    | {
+        readonly type: 'store-unavailable';
+        readonly policy: 'fail-closed' | 'fail-open' | 'local-fallback';
+        readonly error: string;
+      }
+    | { readonly type: 'store-recovered'; readonly downMs: number }
     | { readonly type: 'disposed' }
   );
 

@@ -1,0 +1,330 @@
+import { ManualClock, ResourceLimitExceededError, TollgateError } from '@tollgate/core';
+import fc from 'fast-check';
+import { BehaviorSubject } from 'rxjs';
+import { describe, expect, it } from 'vitest';
+import type { ResourceLimits } from '../config/ResourceLimits.js';
+import type { GovernorEvent } from '../governor/types.js';
+import {
+  DistributedGovernor,
+  type DistributedGovernorOptions,
+  type DistributedLease,
+} from './DistributedGovernor.js';
+import { StoreUnavailableError } from './errors.js';
+import { MemoryQuotaStore } from './MemoryQuotaStore.js';
+import type { QuotaStore } from './QuotaStore.js';
+
+/** A memory store that can be switched off, as a Redis outage. */
+class FlakyStore extends MemoryQuotaStore {
+  down = false;
+  readonly available$ = new BehaviorSubject(true);
+  override async acquire(...args: Parameters<MemoryQuotaStore['acquire']>) {
+    this.#check();
+    return super.acquire(...args);
+  }
+  override async status(...args: Parameters<MemoryQuotaStore['status']>) {
+    this.#check();
+    return super.status(...args);
+  }
+  #check() {
+    if (this.down) throw new StoreUnavailableError('flaky', 'switched off');
+  }
+}
+
+function pair(limits: ResourceLimits, options: Partial<DistributedGovernorOptions> = {}, store?: QuotaStore) {
+  const clock = new ManualClock();
+  const shared = store ?? new MemoryQuotaStore(clock);
+  const make = (name: string) =>
+    new DistributedGovernor(limits, { store: shared, quota: 'q', clock, jitterMs: 0, name, ...options });
+  return { clock, store: shared, a: make('a'), b: make('b') };
+}
+
+const settle = () => new Promise((r) => setImmediate(r));
+
+describe('DistributedGovernor on a shared store', () => {
+  it('grants in FIFO order across the batch, and waits exactly until the window frees', async () => {
+    const { clock, a } = pair({ maxRequestsPerMinute: 3, algorithm: 'sliding-window', timeScale: 60 });
+    const granted: number[] = [];
+    const all = Array.from({ length: 5 }, (_, i) => a.acquire({ requests: 1 }).then(() => granted.push(i)));
+    await clock.advanceAsync(0);
+    await settle();
+    expect(granted).toEqual([0, 1, 2]);
+    await clock.advanceAsync(999);
+    await settle();
+    expect(granted).toEqual([0, 1, 2]);
+    await clock.advanceAsync(1);
+    await settle();
+    await clock.advanceAsync(0);
+    await Promise.all(all);
+    expect(granted).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('shares slots between processes; a release anywhere wakes the waiter at once', async () => {
+    const { clock, a, b } = pair({ maxConcurrentTasks: 1 });
+    const first = await a.acquire({ task: 1 });
+    let got: DistributedLease | undefined;
+    void b.acquire({ task: 1 }).then((l) => (got = l as DistributedLease));
+    await clock.advanceAsync(100);
+    await settle();
+    expect(got).toBeUndefined();
+    expect(b.queued).toBe(1);
+    first.release();
+    await settle();
+    await clock.advanceAsync(0);
+    await settle();
+    expect(got).toBeDefined();
+    expect(clock.now()).toBe(100);
+    got!.release();
+  });
+
+  it('frees the slots of a process that stops renewing them after the TTL', async () => {
+    const { clock, a, b } = pair({ maxConcurrentTasks: 1 }, { slotTtlMs: 3_000 });
+    await a.acquire({ task: 1 });
+    a.dispose(); // the process "dies": no release, no renewal
+    let got = false;
+    void b.acquire({ task: 1 }).then(() => (got = true));
+    await clock.advanceAsync(2_999);
+    await settle();
+    expect(got).toBe(false);
+    await clock.advanceAsync(1);
+    await settle();
+    await clock.advanceAsync(0);
+    await settle();
+    expect(got).toBe(true);
+  });
+
+  it('renews the slots it holds, so a long task keeps its slot past the TTL', async () => {
+    const { clock, a, b } = pair({ maxConcurrentTasks: 1 }, { slotTtlMs: 3_000 });
+    const lease = await a.acquire({ task: 1 });
+    let got = false;
+    void b.acquire({ task: 1 }).then(() => (got = true));
+    for (let t = 0; t < 10; t++) {
+      await clock.advanceAsync(1_000);
+      await settle();
+    }
+    expect(got).toBe(false);
+    lease.release();
+    await settle();
+    await clock.advanceAsync(0);
+    await settle();
+    expect(got).toBe(true);
+  });
+
+  it('a cooldown set by one process holds back the others', async () => {
+    const { clock, a, b } = pair({ maxRequestsPerMinute: 100 });
+    a.cooldown(500, 'provider answered 429');
+    await settle();
+    let at: number | undefined;
+    void b.acquire({ requests: 1 }).then(() => (at = clock.now()));
+    for (let t = 0; t < 6; t++) {
+      await clock.advanceAsync(100);
+      await settle();
+    }
+    expect(at).toBe(500);
+  });
+
+  it('settles against the store: a refund from one process frees capacity for another', async () => {
+    const { clock, a, b } = pair({ maxTokensPerMinute: 100, algorithm: 'sliding-window' });
+    const lease = await a.acquire({ tokens: 90 });
+    let got = false;
+    void b.acquire({ tokens: 50 }).then(() => (got = true));
+    await clock.advanceAsync(10);
+    await settle();
+    expect(got).toBe(false);
+    lease.settle({ tokens: 40 });
+    await settle();
+    await clock.advanceAsync(0);
+    await settle();
+    expect(got).toBe(true);
+    expect((await b.refresh()).remaining.tokensPerMinute).toBe(10);
+  });
+
+  it('rejects at once in reject mode, and a cost no limit can grant in any mode', async () => {
+    const { a } = pair({ maxRequestsPerMinute: 1, rejectOnLimit: true });
+    await a.acquire({ requests: 1 });
+    await expect(a.acquire({ requests: 1 })).rejects.toSatisfy(ResourceLimitExceededError.is);
+    await expect(a.acquire({ requests: 2 })).rejects.toThrow(/more than its capacity of 1/);
+  });
+
+  describe('when the store is down', () => {
+    it('fail-closed: waits, says so, and resumes when the store is back', async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      const events: GovernorEvent[] = [];
+      const g = new DistributedGovernor(
+        { maxRequestsPerMinute: 10 },
+        { store, quota: 'q', clock, retryMs: 200, jitterMs: 0 },
+      );
+      g.events$.subscribe((e) => events.push(e));
+      store.down = true;
+      let got = false;
+      void g.acquire({ requests: 1 }).then(() => (got = true));
+      await clock.advanceAsync(0);
+      await settle();
+      expect(g.storeDown).toBe(true);
+      expect(g.checkResourceAvailability().reason).toMatch(/unavailable/);
+      await clock.advanceAsync(1_000);
+      await settle();
+      expect(got).toBe(false);
+      store.down = false;
+      for (let t = 0; t < 5 && !got; t++) {
+        await clock.advanceAsync(200);
+        await settle();
+      }
+      expect(got).toBe(true);
+      expect(events.map((e) => e.type)).toEqual(
+        expect.arrayContaining(['store-unavailable', 'store-recovered', 'acquired']),
+      );
+    });
+
+    it('fail-closed in reject mode fails with the typed error', async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      store.down = true;
+      const g = new DistributedGovernor(
+        { maxRequestsPerMinute: 10, rejectOnLimit: true },
+        { store, quota: 'q', clock },
+      );
+      await expect(g.acquire({ requests: 1 })).rejects.toSatisfy(StoreUnavailableError.is);
+    });
+
+    it('fail-open admits everyone and emits what it did', async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      store.down = true;
+      const g = new DistributedGovernor(
+        { maxRequestsPerMinute: 1 },
+        { store, quota: 'q', clock, onStoreDown: 'fail-open' },
+      );
+      const events: GovernorEvent[] = [];
+      g.events$.subscribe((e) => events.push(e));
+      await Promise.all([g.acquire({ requests: 1 }), g.acquire({ requests: 1 }), g.acquire({ requests: 1 })]);
+      expect(events.filter((e) => e.type === 'would-block')).toHaveLength(3);
+    });
+
+    it('local-fallback enforces its share of each limit in this process', async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      store.down = true;
+      const g = new DistributedGovernor(
+        { maxRequestsPerMinute: 8, algorithm: 'sliding-window' },
+        { store, quota: 'q', clock, onStoreDown: 'local-fallback', localShare: 0.25 },
+      );
+      const granted: number[] = [];
+      for (let i = 0; i < 3; i++) void g.acquire({ requests: 1 }).then(() => granted.push(clock.now()));
+      await clock.advanceAsync(0);
+      await settle();
+      await clock.advanceAsync(0);
+      expect(granted).toEqual([0, 0]); // 8 x 0.25 = 2 per minute while the store is down
+      for (let t = 0; t < 60 && granted.length < 3; t++) {
+        await clock.advanceAsync(1_000);
+        await settle();
+      }
+      expect(granted).toEqual([0, 0, 60_000]);
+    });
+  });
+
+  it('keeps every window and gives everything back, whatever two processes do (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(
+          fc.oneof(
+            {
+              weight: 4,
+              arbitrary: fc.record({
+                kind: fc.constant('acquire' as const),
+                who: fc.constantFrom('a', 'b'),
+                requests: fc.integer({ min: 0, max: 2 }),
+                task: fc.boolean(),
+                held: fc.boolean(),
+              }),
+            },
+            {
+              weight: 2,
+              arbitrary: fc.record({
+                kind: fc.constant('advance' as const),
+                ms: fc.integer({ min: 0, max: 700 }),
+              }),
+            },
+            {
+              weight: 1,
+              arbitrary: fc.record({
+                kind: fc.constant('settle' as const),
+                pick: fc.nat(),
+                keep: fc.boolean(),
+              }),
+            },
+            { weight: 1, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
+          ),
+          { minLength: 10, maxLength: 40 },
+        ),
+        async (rpm, ops) => {
+          const { clock, a, b } = pair({
+            maxRequestsPerMinute: rpm,
+            maxConcurrentTasks: 2,
+            algorithm: 'sliding-window',
+            timeScale: 60,
+            resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+          });
+          const leases: DistributedLease[] = [];
+          const zeroed = new Set<DistributedLease>();
+          const admissions: { at: number; lease: DistributedLease }[] = [];
+          const pending: Promise<unknown>[] = [];
+          let outcomes = 0;
+          for (const op of ops) {
+            if (op.kind === 'acquire') {
+              const g = op.who === 'a' ? a : b;
+              pending.push(
+                g.acquire({ requests: op.requests, task: op.task }, { holdUntilSettled: op.held }).then(
+                  (lease) => {
+                    outcomes++;
+                    const l = lease as DistributedLease;
+                    leases.push(l);
+                    if (op.requests > 0) admissions.push({ at: l.admittedAt!, lease: l });
+                  },
+                  (error: unknown) => {
+                    outcomes++;
+                    expect(TollgateError.is(error)).toBe(true);
+                  },
+                ),
+              );
+            } else if (op.kind === 'advance') {
+              await clock.advanceAsync(op.ms);
+            } else {
+              const lease = leases[op.pick % Math.max(1, leases.length)];
+              if (lease && op.kind === 'settle') {
+                if (!lease.settled && !op.keep) zeroed.add(lease);
+                lease.settle({ requests: op.keep ? lease.amounts[0] : 0 });
+              }
+              if (lease && op.kind === 'release') lease.release();
+            }
+            await settle();
+            expect(a.activeTasks + b.activeTasks).toBeLessThanOrEqual(2);
+          }
+          for (let round = 0; round < 100 && outcomes < pending.length; round++) {
+            for (const l of leases) l.release();
+            await clock.advanceAsync(500);
+            await settle();
+          }
+          expect(outcomes).toBe(pending.length);
+          for (const l of leases) l.release();
+          // No window of 1 s ever held more than the limit (a refund to 0 removes an admission).
+          const counted = admissions.filter((x) => !zeroed.has(x.lease));
+          for (const x of counted) {
+            const load = counted.filter((y) => y.at >= x.at && y.at < x.at + 1_000).length;
+            expect(load).toBeLessThanOrEqual(rpm);
+          }
+          await clock.advanceAsync(2_000);
+          await settle();
+          const status = await a.refresh();
+          expect(status.remaining.requestsPerMinute).toBe(rpm);
+          expect(a.activeTasks + b.activeTasks).toBe(0);
+          a.dispose();
+          b.dispose();
+          expect(clock.pendingTimers).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});

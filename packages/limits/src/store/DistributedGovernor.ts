@@ -1,0 +1,944 @@
+import { randomUUID } from 'node:crypto';
+import {
+  abortReason,
+  type Clock,
+  DisposedError,
+  InvalidArgumentError,
+  type Logger,
+  linkAbort,
+  ResourceLimitExceededError,
+  ResourceWaitTimeoutError,
+  silentLogger,
+  systemClock,
+  TaskTimeoutError,
+  type TimerHandle,
+} from '@tollgate/core';
+import { Observable, Subject, type Subscription } from 'rxjs';
+import { parseResourceLimits } from '../config/parseResourceLimits.js';
+import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '../config/ResourceLimits.js';
+import type { Governor, GovernorLease } from '../governor/Governor.js';
+import { DEFAULT_PROBE_COST, ResourceGovernor } from '../governor/ResourceGovernor.js';
+import type {
+  AcquireOptions,
+  ActualUsage,
+  GovernorEvent,
+  LimitStatus,
+  ResourceCost,
+  ResourceStatus,
+  RunTaskOptions,
+} from '../governor/types.js';
+import { StoreUnavailableError } from './errors.js';
+import type { QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
+
+/**
+ * What a governor does while its store cannot be reached: `fail-closed` admits nobody
+ * (waiters wait, or fail with `StoreUnavailableError` in reject mode); `fail-open` admits
+ * everyone and says so; `local-fallback` enforces `localShare` of every limit in this
+ * process until the store is back.
+ */
+export type StoreDownPolicy = 'fail-closed' | 'fail-open' | 'local-fallback';
+
+/** Options of {@link DistributedGovernor}. */
+export interface DistributedGovernorOptions {
+  readonly store: QuotaStore;
+  /** The shared quota's name: every process using it must give the same name and limits. */
+  readonly quota: string;
+  /** @default 'fail-closed' */
+  readonly onStoreDown?: StoreDownPolicy;
+  /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). @default 0.25 */
+  readonly localShare?: number;
+  /** A slot whose process stops renewing it is free after this long. @default 10_000 */
+  readonly slotTtlMs?: number;
+  /** A held reservation whose process died counts from this long after it was taken. @default 120_000 */
+  readonly holdTtlMs?: number;
+  /** See `QuotaConfig.recoveryHoldMs`. @default 0 */
+  readonly recoveryHoldMs?: number;
+  /** Added to each computed wait, so processes woken together do not all retry at once. @default 3 */
+  readonly jitterMs?: number;
+  /** Waiters sent to the store in one call. @default 64 */
+  readonly batchSize?: number;
+  /** How often a down store is probed. @default 500 */
+  readonly retryMs?: number;
+  /** @default 'distributed' */
+  readonly name?: string;
+  /** Local timers (waits, timeouts, renewals). The store keeps its own clock. @default systemClock */
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly random?: () => number;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly cost: ResourceCost;
+  readonly request: StoreRequest;
+  readonly priority: number;
+  readonly label: string | undefined;
+  readonly enqueuedAt: number;
+  readonly resolve: (lease: GovernorLease) => void;
+  readonly reject: (error: unknown) => void;
+  readonly cleanup: () => void;
+  queuedEmitted: boolean;
+  done: boolean;
+  lastReason?: string;
+}
+
+/**
+ * A governor whose quota lives in a `QuotaStore` shared by many processes (Redis). Within
+ * the process, waiters keep FIFO order (by priority); the head of the queue, with up to
+ * `batchSize` waiters behind it, is sent to the store in one atomic call that grants them
+ * in order until one does not fit, and tells how long until it would. The pump then sleeps
+ * exactly that long (plus a little jitter), or less when a settle or release anywhere
+ * publishes a wake-up: no polling.
+ *
+ * Slots are leases with a TTL, renewed while held, so a killed process frees its slots
+ * within `slotTtlMs`. A 429's cooldown is stored too: every process backs off together.
+ * `checkResourceAvailability` answers from what the last store reply said.
+ */
+export class DistributedGovernor implements Governor {
+  readonly name: string;
+  readonly limits: ParsedResourceLimits;
+  readonly config: QuotaConfig;
+  readonly events$: Observable<GovernorEvent>;
+  readonly status$: Observable<ResourceStatus>;
+  readonly store: QuotaStore;
+  readonly #policy: StoreDownPolicy;
+  readonly #share: number;
+  readonly #jitterMs: number;
+  readonly #batchSize: number;
+  readonly #retryMs: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #random: () => number;
+  readonly #tag = randomUUID().slice(0, 8);
+  readonly #events = new Subject<GovernorEvent>();
+  readonly #changes = new Subject<void>();
+  readonly #queue: Waiter[] = [];
+  readonly #held = new Map<string, DistributedLease>();
+  readonly #unsubscribe: () => void;
+  readonly #availability: Subscription;
+  #remaining: number[];
+  #slotsUsed = 0;
+  #cooldownUntil = 0;
+  #activeTasks = 0;
+  #seq = 0;
+  #leaseSeq = 0;
+  #pumping = false;
+  readonly #sleepers = new Set<() => void>();
+  #renewTimer: TimerHandle | undefined;
+  #probeTimer: TimerHandle | undefined;
+  #down = false;
+  #downSince = 0;
+  #fallback: ResourceGovernor | undefined;
+  #disposed = false;
+
+  constructor(limits: ResourceLimits, options: DistributedGovernorOptions) {
+    if (!options?.store) throw new InvalidArgumentError('store', 'a QuotaStore', options?.store);
+    if (typeof options.quota !== 'string' || options.quota === '' || /[{}]/.test(options.quota))
+      throw new InvalidArgumentError('quota', 'a non-empty name without { or }', options.quota);
+    const share = options.localShare ?? 0.25;
+    if (!(share > 0 && share <= 1)) throw new InvalidArgumentError('localShare', 'a number in (0, 1]', share);
+    this.limits = parseResourceLimits(limits);
+    this.store = options.store;
+    this.name = options.name ?? 'distributed';
+    this.#policy = options.onStoreDown ?? 'fail-closed';
+    this.#share = share;
+    this.#jitterMs = options.jitterMs ?? 3;
+    this.#batchSize = options.batchSize ?? 64;
+    this.#retryMs = options.retryMs ?? 500;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#random = options.random ?? Math.random;
+    const rates = resolveRates(this.limits).map((r) => ({
+      name: r.name,
+      resource: r.resource,
+      algorithm: r.algorithm,
+      limit: r.limit,
+      windowMs: r.windowMs,
+      capacity: r.algorithm === 'sliding-window' ? r.limit : r.burst,
+    }));
+    this.config = {
+      quota: options.quota,
+      rates,
+      maxSlots: this.limits.maxConcurrentTasks ?? null,
+      slotTtlMs: options.slotTtlMs ?? 10_000,
+      holdTtlMs: options.holdTtlMs ?? 120_000,
+      recoveryHoldMs: options.recoveryHoldMs ?? 0,
+    };
+    this.#remaining = rates.map((r) => r.capacity);
+    this.events$ = this.#events.asObservable();
+    this.status$ = new Observable<ResourceStatus>((subscriber) => {
+      subscriber.next(this.checkResourceAvailability());
+      const sub = this.#changes.subscribe({
+        next: () => subscriber.next(this.checkResourceAvailability()),
+        complete: () => subscriber.complete(),
+      });
+      return () => sub.unsubscribe();
+    });
+    this.#unsubscribe = this.store.subscribe(this.config, () => this.#wake());
+    this.#availability = this.store.available$.subscribe((up) => {
+      if (!up) this.#markDown(new StoreUnavailableError(this.store.kind, 'connection lost'));
+    });
+  }
+
+  get activeTasks(): number {
+    return this.#activeTasks;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Whether the store is unreachable now. */
+  get storeDown(): boolean {
+    return this.#down;
+  }
+
+  get mode(): ResourceStatus['mode'] {
+    if (!this.limits.enforceLimits) return 'monitor';
+    return this.limits.rejectOnLimit ? 'reject' : 'enforce';
+  }
+
+  acquire(cost: ResourceCost, options: AcquireOptions = {}): Promise<GovernorLease> {
+    try {
+      return this.#acquire(cost, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  async runTask<T>(
+    fn: (signal: AbortSignal, lease: GovernorLease) => Promise<T> | T,
+    options: RunTaskOptions = {},
+  ): Promise<T> {
+    const seconds = this.limits.taskTimeoutSeconds;
+    const { taskTimeoutMs = seconds === undefined ? undefined : seconds * 1000, cost, ...rest } = options;
+    const lease = await this.acquire({ ...cost, task: 1 }, rest);
+    const scope = linkAbort(options.signal);
+    let timer: TimerHandle | undefined;
+    if (taskTimeoutMs !== undefined)
+      timer = this.#clock.setTimeout(() => {
+        this.#emit({
+          type: 'timeout',
+          kind: 'task',
+          afterMs: taskTimeoutMs,
+          reason: 'task timeout',
+          label: options.label,
+        });
+        scope.abort(new TaskTimeoutError(taskTimeoutMs));
+      }, taskTimeoutMs);
+    try {
+      return await new Promise<T>((resolve, reject) => {
+        const onAbort = () => reject(abortReason(scope.signal));
+        if (scope.signal.aborted) return onAbort();
+        scope.signal.addEventListener('abort', onAbort, { once: true });
+        Promise.resolve()
+          .then(() => fn(scope.signal, lease))
+          .then(resolve, reject)
+          .finally(() => scope.signal.removeEventListener('abort', onAbort));
+      });
+    } finally {
+      if (timer !== undefined) this.#clock.clearTimeout(timer);
+      scope.unlink();
+      lease.release();
+    }
+  }
+
+  cooldown(ms: number, reason = 'cooldown'): void {
+    if (!(ms >= 0) || !Number.isFinite(ms))
+      throw new InvalidArgumentError('ms', 'a finite number of at least 0', ms);
+    const until = this.#clock.now() + ms;
+    if (until > this.#cooldownUntil) this.#cooldownUntil = until;
+    this.#emit({ type: 'cooldown', until, ms, reason });
+    this.#logger.warn('cooldown', { governor: this.name, ms, reason });
+    this.store.cooldown(this.config, ms).catch((error: unknown) => this.#storeError(error, 'cooldown'));
+    this.#markChanged();
+  }
+
+  checkResourceAvailability(cost: ResourceCost = DEFAULT_PROBE_COST): ResourceStatus {
+    const now = this.#clock.now();
+    const { amounts, slots } = this.#demand(cost);
+    let reason: string | undefined;
+    if (this.#disposed) reason = `${this.name} is disposed`;
+    else if (this.#down && this.#policy === 'fail-closed')
+      reason = `quota store '${this.store.kind}' is unavailable`;
+    else if (this.#cooldownUntil > now) reason = `cooldown for ${this.#cooldownUntil - now} ms`;
+    else if (this.#queue.length > 0) reason = `${this.#queue.length} caller(s) waiting first`;
+    else if (this.config.maxSlots !== null && slots > 0 && this.#slotsUsed + slots > this.config.maxSlots)
+      reason = `tasks: ${this.#slotsUsed} of ${this.config.maxSlots} slots in use`;
+    else {
+      const i = this.config.rates.findIndex((_, k) => (amounts[k] ?? 0) > (this.#remaining[k] ?? 0));
+      if (i >= 0) {
+        const r = this.config.rates[i]!;
+        reason = `${r.name}: ${Math.floor(this.#remaining[i]!)} of ${r.limit} left, ${amounts[i]} needed`;
+      }
+    }
+    const limits: Record<string, LimitStatus> = {};
+    const remaining: Record<string, number> = {};
+    this.config.rates.forEach((r, i) => {
+      remaining[r.name] = Math.floor(this.#remaining[i]!);
+      limits[r.name] = {
+        resource: r.resource,
+        limit: r.limit,
+        windowMs: r.windowMs,
+        capacity: r.capacity,
+        algorithm: r.algorithm,
+        remaining: this.#remaining[i]!,
+      };
+    });
+    return {
+      governor: this.name,
+      at: now,
+      available: reason === undefined,
+      ...(reason === undefined ? {} : { reason }),
+      mode: this.mode,
+      activeTasks: this.#activeTasks,
+      maxTasks: this.config.maxSlots,
+      queued: this.#queue.length,
+      remaining,
+      limits,
+      memoryUsageMb: null,
+      memoryLimitMb: null,
+      cooldownUntil: this.#cooldownUntil > now ? this.#cooldownUntil : null,
+    };
+  }
+
+  /** Asks the store for the quota's state now, and updates what `checkResourceAvailability` says. */
+  async refresh(): Promise<ResourceStatus> {
+    const status = await this.store.status(this.config);
+    this.#remaining = [...status.remaining];
+    this.#slotsUsed = status.slotsUsed;
+    this.#cooldownUntil = Math.max(this.#cooldownUntil, this.#toLocal(status.cooldownUntil, status.now));
+    this.#markUp();
+    this.#markChanged();
+    return this.checkResourceAvailability();
+  }
+
+  async waitForResources(timeoutMs: number, cost: ResourceCost = DEFAULT_PROBE_COST): Promise<boolean> {
+    const deadline = this.#clock.now() + timeoutMs;
+    for (;;) {
+      if (this.#disposed) return false;
+      try {
+        if ((await this.refresh()).available || this.checkResourceAvailability(cost).available) return true;
+      } catch {
+        // unreachable store: not available; try again until the deadline
+      }
+      const left = deadline - this.#clock.now();
+      if (left <= 0) return false;
+      await this.#sleep(Math.min(left, this.#retryMs));
+    }
+  }
+
+  remaining(resource: string): number | undefined {
+    const i = this.#shortest(resource);
+    return i < 0 ? undefined : this.#remaining[i];
+  }
+
+  lowerRemaining(resource: string, amount: number): void {
+    if (!(amount > 0)) return;
+    const i = this.#shortest(resource);
+    if (i < 0) return;
+    this.#remaining[i] = this.#remaining[i]! - amount;
+    this.store.take(this.config, i, amount).catch((error: unknown) => this.#storeError(error, 'take'));
+    this.#markChanged();
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    for (const waiter of this.#queue.splice(0)) {
+      waiter.done = true;
+      waiter.cleanup();
+      waiter.reject(new DisposedError(`Governor '${this.name}'`));
+    }
+    this.#wake();
+    if (this.#renewTimer !== undefined) this.#clock.clearTimeout(this.#renewTimer);
+    if (this.#probeTimer !== undefined) this.#clock.clearTimeout(this.#probeTimer);
+    this.#unsubscribe();
+    this.#availability.unsubscribe();
+    this.#fallback?.dispose();
+    this.#emit({ type: 'disposed' });
+    this.#events.complete();
+    this.#changes.complete();
+  }
+
+  /** @internal */
+  settleLease(lease: DistributedLease, actual: ActualUsage): void {
+    for (const [resource, value] of Object.entries(actual))
+      if (value !== undefined && !(value >= 0 && Number.isFinite(value)))
+        throw new InvalidArgumentError(`actual.${resource}`, 'a finite number of at least 0', value);
+    const values = this.config.rates.map((r) => actual[r.resource]);
+    this.#emit({ type: 'settled', leaseId: lease.id, reserved: lease.cost, actual });
+    if (lease.local) lease.local.settle(actual);
+    else if (lease.stored)
+      this.store
+        .settle(this.config, lease.storeId, lease.amounts, values)
+        .then(() => this.#wake())
+        .catch((error: unknown) => this.#storeError(error, 'settle'));
+  }
+
+  /** @internal */
+  releaseLease(lease: DistributedLease): void {
+    this.#activeTasks -= lease.slots;
+    this.#held.delete(lease.storeId);
+    this.#emit({ type: 'released', leaseId: lease.id, heldMs: this.#clock.now() - lease.acquiredAt });
+    if (lease.local) lease.local.release();
+    else if (lease.stored && (lease.slots > 0 || (lease.holds && !lease.settled)))
+      this.store
+        .release(this.config, lease.storeId, lease.slots, lease.holds && !lease.settled, lease.amounts)
+        .then(() => this.#wake())
+        .catch((error: unknown) => this.#storeError(error, 'release'));
+    this.#markChanged();
+    this.#wake();
+  }
+
+  #acquire(cost: ResourceCost, options: AcquireOptions): Promise<GovernorLease> {
+    if (this.#disposed) throw new DisposedError(`Governor '${this.name}'`);
+    const { signal, label, priority = 0 } = options;
+    if (signal?.aborted) throw abortReason(signal);
+    const { amounts, slots } = this.#demand(cost);
+    const never = this.#neverFits(amounts, slots);
+    if (never && this.mode !== 'monitor') {
+      this.#emit({
+        type: 'rejected',
+        cost,
+        limit: never.limit,
+        reason: never.reason,
+        retryAfterMs: undefined,
+        label,
+      });
+      throw new ResourceLimitExceededError({
+        ...never,
+        retryAfterMs: Number.POSITIVE_INFINITY,
+      });
+    }
+    const held = options.holdUntilSettled === true;
+    const request: StoreRequest = { leaseId: `${this.#tag}:${++this.#leaseSeq}`, slots, held, amounts };
+    if (this.mode === 'monitor') return Promise.resolve(this.#grantMonitored(cost, request, label));
+    const timeoutMs = options.timeoutMs ?? this.limits.resourceWaitTimeoutSeconds * 1000;
+    return new Promise<GovernorLease>((resolve, reject) => {
+      let timer: TimerHandle | undefined;
+      const onAbort = () => this.#drop(waiter, abortReason(signal!), 'aborted');
+      const waiter: Waiter = {
+        seq: ++this.#seq,
+        cost,
+        request,
+        priority,
+        label,
+        enqueuedAt: this.#clock.now(),
+        resolve,
+        reject,
+        cleanup: () => {
+          if (timer !== undefined) this.#clock.clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+        queuedEmitted: false,
+        done: false,
+      };
+      if (Number.isFinite(timeoutMs))
+        timer = this.#clock.setTimeout(() => {
+          this.#emit({
+            type: 'timeout',
+            kind: 'wait',
+            afterMs: timeoutMs,
+            reason: 'resource wait timeout',
+            label,
+          });
+          this.#drop(
+            waiter,
+            new ResourceWaitTimeoutError(timeoutMs, waiter.lastReason ?? 'waiting for the shared quota'),
+            undefined,
+          );
+        }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      let at = this.#queue.length;
+      while (at > 0 && this.#queue[at - 1]!.priority < priority) at--;
+      this.#queue.splice(at, 0, waiter);
+      this.#markChanged();
+      this.#kick();
+    });
+  }
+
+  #drop(waiter: Waiter, error: unknown, event: 'aborted' | undefined): void {
+    if (waiter.done) return;
+    waiter.done = true;
+    waiter.cleanup();
+    const index = this.#queue.indexOf(waiter);
+    if (index >= 0) this.#queue.splice(index, 1);
+    if (event === 'aborted') this.#emit({ type: 'aborted', cost: waiter.cost, label: waiter.label });
+    waiter.reject(error);
+    this.#markChanged();
+    this.#wake();
+  }
+
+  #kick(): void {
+    if (!this.#pumping) void this.#pump();
+  }
+
+  async #pump(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#queue.length > 0 && !this.#disposed) {
+        if (this.#down && this.#policy !== 'fail-closed') {
+          await this.#serveWhileDown(this.#queue[0]!);
+          continue;
+        }
+        const localNow = this.#clock.now();
+        if (this.#cooldownUntil > localNow) {
+          this.#noteQueued(this.#queue[0]!, 'cooldown');
+          await this.#sleep(this.#cooldownUntil - localNow);
+          continue;
+        }
+        const batch = this.#queue.slice(0, this.#batchSize);
+        let reply: Awaited<ReturnType<QuotaStore['acquire']>>;
+        try {
+          reply = await this.store.acquire(
+            this.config,
+            batch.map((w) => w.request),
+          );
+          this.#markUp();
+        } catch (error) {
+          this.#storeError(error, 'acquire');
+          if (this.#policy !== 'fail-closed') continue;
+          const head = this.#queue[0];
+          if (head && this.mode === 'reject')
+            this.#drop(
+              head,
+              StoreUnavailableError.is(error)
+                ? error
+                : new StoreUnavailableError(this.store.kind, String(error)),
+              undefined,
+            );
+          else await this.#sleep(this.#retryMs);
+          continue;
+        }
+        const receivedAt = this.#clock.now();
+        this.#remaining = [...reply.remaining];
+        this.#slotsUsed = reply.slotsUsed;
+        if (reply.cooldownUntil > reply.now)
+          this.#cooldownUntil = Math.max(this.#cooldownUntil, this.#toLocal(reply.cooldownUntil, reply.now));
+        for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, receivedAt);
+        if (reply.granted < batch.length) {
+          const head = batch[reply.granted]!;
+          if (head.done) continue;
+          const reason = reply.blockedBy ?? 'the quota';
+          if (this.mode === 'reject') {
+            const limit = reply.blockedBy ?? 'quota';
+            this.#emit({
+              type: 'rejected',
+              cost: head.cost,
+              limit,
+              reason: `${reason} is exhausted`,
+              retryAfterMs: reply.waitMs,
+              label: head.label,
+            });
+            this.#drop(
+              head,
+              new ResourceLimitExceededError({
+                limit,
+                requested: 1,
+                available: 0,
+                reason: `${limit}: not enough left now`,
+                retryAfterMs: reply.waitMs,
+              }),
+              undefined,
+            );
+            continue;
+          }
+          this.#noteQueued(head, reason);
+          await this.#sleep(Math.max(1, reply.waitMs) + this.#random() * this.#jitterMs);
+        }
+        this.#markChanged();
+      }
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  #grant(waiter: Waiter, storeNow: number, localNow: number): void {
+    if (waiter.done) {
+      // Aborted or timed out while the store granted it: give it straight back.
+      const { leaseId, amounts, slots } = waiter.request;
+      this.store
+        .settle(
+          this.config,
+          leaseId,
+          amounts,
+          amounts.map(() => 0),
+        )
+        .then(() => (slots > 0 ? this.store.release(this.config, leaseId, slots, false, amounts) : undefined))
+        .then(() => this.#wake())
+        .catch((error: unknown) => this.#storeError(error, 'release'));
+      return;
+    }
+    const lease = new DistributedLease(this, waiter, localNow, storeNow);
+    waiter.done = true;
+    waiter.cleanup();
+    const index = this.#queue.indexOf(waiter);
+    if (index >= 0) this.#queue.splice(index, 1);
+    this.#activeTasks += waiter.request.slots;
+    if (waiter.request.slots > 0 && this.config.maxSlots !== null) {
+      this.#held.set(lease.storeId, lease);
+      this.#scheduleRenewal();
+    }
+    this.#emit({
+      type: 'acquired',
+      leaseId: lease.id,
+      cost: waiter.cost,
+      waitedMs: localNow - waiter.enqueuedAt,
+      label: waiter.label,
+    });
+    waiter.resolve(lease);
+  }
+
+  async #serveWhileDown(head: Waiter): Promise<void> {
+    if (this.#policy === 'fail-open') {
+      const lease = new DistributedLease(this, head, this.#clock.now(), undefined, undefined);
+      this.#emit({
+        type: 'would-block',
+        cost: head.cost,
+        limit: 'store',
+        reason: 'quota store unavailable: admitted (fail-open)',
+        label: head.label,
+      });
+      this.#finishLocal(head, lease);
+      return;
+    }
+    this.#fallback ??= this.#makeFallback();
+    const fallback = this.#fallback;
+    // Leave the queue order to the fallback governor from here on.
+    head.done = true;
+    head.cleanup();
+    this.#queue.shift();
+    const remainingWait = head.enqueuedAt + this.limits.resourceWaitTimeoutSeconds * 1000 - this.#clock.now();
+    try {
+      const local = await fallback.acquire(head.cost, {
+        ...(Number.isFinite(remainingWait) ? { timeoutMs: Math.max(0, remainingWait) } : {}),
+        ...(head.label === undefined ? {} : { label: head.label }),
+      });
+      const lease = new DistributedLease(this, head, this.#clock.now(), undefined, local);
+      this.#activeTasks += head.request.slots;
+      this.#emit({
+        type: 'acquired',
+        leaseId: lease.id,
+        cost: head.cost,
+        waitedMs: this.#clock.now() - head.enqueuedAt,
+        label: head.label,
+      });
+      head.resolve(lease);
+    } catch (error) {
+      head.reject(error);
+    }
+    this.#markChanged();
+  }
+
+  #finishLocal(head: Waiter, lease: DistributedLease): void {
+    head.done = true;
+    head.cleanup();
+    this.#queue.shift();
+    this.#activeTasks += head.request.slots;
+    this.#emit({
+      type: 'acquired',
+      leaseId: lease.id,
+      cost: head.cost,
+      waitedMs: this.#clock.now() - head.enqueuedAt,
+      label: head.label,
+    });
+    head.resolve(lease);
+    this.#markChanged();
+  }
+
+  #grantMonitored(cost: ResourceCost, request: StoreRequest, label: string | undefined): GovernorLease {
+    request.amounts.forEach((amount, i) => {
+      if (amount <= 0) return;
+      const rate = this.config.rates[i]!;
+      if ((this.#remaining[i] ?? 0) < amount)
+        this.#emit({
+          type: 'would-block',
+          cost,
+          limit: rate.name,
+          reason: `${rate.name}: over the limit`,
+          label,
+        });
+      this.#remaining[i] = (this.#remaining[i] ?? 0) - amount;
+      this.store.take(this.config, i, amount).catch((error: unknown) => this.#storeError(error, 'take'));
+    });
+    const waiter = {
+      seq: ++this.#seq,
+      cost,
+      request,
+      priority: 0,
+      label,
+      enqueuedAt: this.#clock.now(),
+      resolve: () => {},
+      reject: () => {},
+      cleanup: () => {},
+      queuedEmitted: false,
+      done: true,
+    } satisfies Waiter;
+    const lease = new DistributedLease(this, waiter, this.#clock.now(), undefined, undefined);
+    this.#activeTasks += request.slots;
+    this.#emit({ type: 'acquired', leaseId: lease.id, cost, waitedMs: 0, label });
+    return lease;
+  }
+
+  #makeFallback(): ResourceGovernor {
+    const scale = (n: number | undefined) =>
+      n === undefined ? undefined : Math.max(1, Math.floor(n * this.#share));
+    const l = this.limits;
+    const scaled: ResourceLimits = {
+      ...l,
+      maxConcurrentTasks: scale(l.maxConcurrentTasks),
+      maxRequestsPerMinute: scale(l.maxRequestsPerMinute),
+      maxRequestsPerDay: scale(l.maxRequestsPerDay),
+      maxTokensPerMinute: scale(l.maxTokensPerMinute),
+      maxTokensPerHour: scale(l.maxTokensPerHour),
+      maxToolCallsPerMinute: scale(l.maxToolCallsPerMinute),
+      maxToolCallsPerHour: scale(l.maxToolCallsPerHour),
+      tokenBurstSize: scale(l.tokenBurstSize),
+      requestBurstSize: scale(l.requestBurstSize),
+      toolCallBurstSize: scale(l.toolCallBurstSize),
+      rates: l.rates?.map((r) => ({
+        ...r,
+        limit: scale(r.limit)!,
+        ...(r.burst ? { burst: scale(r.burst)! } : {}),
+      })),
+    };
+    for (const key of Object.keys(scaled) as (keyof ResourceLimits)[])
+      if (scaled[key] === undefined) delete (scaled as Record<string, unknown>)[key];
+    return new ResourceGovernor(scaled, {
+      clock: this.#clock,
+      logger: this.#logger,
+      name: `${this.name}:local-fallback`,
+    });
+  }
+
+  #storeError(error: unknown, operation: string): void {
+    if (StoreUnavailableError.is(error) || !(error instanceof Error && error.name === 'ReplyError')) {
+      this.#markDown(error);
+      return;
+    }
+    this.#logger.error('quota store script failed', { governor: this.name, operation, error: String(error) });
+  }
+
+  #markDown(error: unknown): void {
+    if (this.#down || this.#disposed) return;
+    this.#down = true;
+    this.#downSince = this.#clock.now();
+    const message = error instanceof Error ? error.message : String(error);
+    this.#logger.warn('quota store unavailable', {
+      governor: this.name,
+      policy: this.#policy,
+      error: message,
+    });
+    this.#emit({ type: 'store-unavailable', policy: this.#policy, error: message });
+    this.#markChanged();
+    this.#wake();
+    this.#scheduleProbe();
+  }
+
+  #markUp(): void {
+    if (!this.#down) return;
+    this.#down = false;
+    const downMs = this.#clock.now() - this.#downSince;
+    this.#logger.info('quota store recovered', { governor: this.name, downMs });
+    this.#emit({ type: 'store-recovered', downMs });
+    if (this.#probeTimer !== undefined) this.#clock.clearTimeout(this.#probeTimer);
+    this.#probeTimer = undefined;
+    this.#markChanged();
+    this.#wake();
+  }
+
+  #scheduleProbe(): void {
+    if (this.#probeTimer !== undefined || this.#disposed) return;
+    this.#probeTimer = this.#clock.setTimeout(() => {
+      this.#probeTimer = undefined;
+      if (!this.#down || this.#disposed) return;
+      this.refresh().then(
+        () => this.#kick(),
+        () => this.#scheduleProbe(),
+      );
+    }, this.#retryMs);
+  }
+
+  #scheduleRenewal(): void {
+    if (this.#renewTimer !== undefined || this.#disposed) return;
+    this.#renewTimer = this.#clock.setTimeout(
+      () => {
+        this.#renewTimer = undefined;
+        const leases = [...this.#held.values()].filter((l) => l.stored);
+        if (leases.length === 0) return;
+        this.store
+          .renew(
+            this.config,
+            leases.map((l) => ({ leaseId: l.storeId, slots: l.slots })),
+          )
+          .catch((error: unknown) => this.#storeError(error, 'renew'));
+        this.#scheduleRenewal();
+      },
+      Math.max(1, Math.floor(this.config.slotTtlMs / 3)),
+    );
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.#sleepers.delete(wake);
+        this.#clock.clearTimeout(timer);
+        resolve();
+      };
+      const timer = this.#clock.setTimeout(wake, Math.max(0, ms));
+      this.#sleepers.add(wake);
+    });
+  }
+
+  /** Capacity may have changed: sleepers retry now. */
+  #wake(): void {
+    for (const wake of [...this.#sleepers]) wake();
+    if (!this.#pumping && this.#queue.length > 0 && !this.#disposed) this.#kick();
+  }
+
+  #noteQueued(waiter: Waiter, reason: string): void {
+    waiter.lastReason = reason;
+    if (waiter.queuedEmitted) return;
+    waiter.queuedEmitted = true;
+    this.#emit({
+      type: 'queued',
+      cost: waiter.cost,
+      queued: this.#queue.length,
+      reason,
+      label: waiter.label,
+    });
+  }
+
+  #demand(cost: ResourceCost): { amounts: number[]; slots: number } {
+    const amounts = this.config.rates.map((r) => {
+      const v = cost[r.resource];
+      const n = typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? 0);
+      if (!(n >= 0) || !Number.isFinite(n))
+        throw new InvalidArgumentError(`cost.${r.resource}`, 'a finite number of at least 0', v);
+      return n;
+    });
+    const task = cost.task;
+    const slots = task === true ? 1 : task === false || task === undefined ? 0 : Number(task);
+    if (!(slots >= 0) || !Number.isInteger(slots))
+      throw new InvalidArgumentError('cost.task', 'a boolean or a whole number of at least 0', task);
+    return { amounts, slots };
+  }
+
+  #neverFits(amounts: readonly number[], slots: number) {
+    if (this.config.maxSlots !== null && slots > this.config.maxSlots)
+      return {
+        limit: 'tasks',
+        requested: slots,
+        available: this.config.maxSlots,
+        reason: `tasks: ${slots} slots asked, ${this.config.maxSlots} is the most there can be`,
+      };
+    for (const [i, r] of this.config.rates.entries()) {
+      const amount = amounts[i] ?? 0;
+      if (amount > r.capacity)
+        return {
+          limit: r.name,
+          requested: amount,
+          available: r.capacity,
+          reason: `${r.name}: ${amount} asked at once, more than its capacity of ${r.capacity}`,
+        };
+    }
+    return undefined;
+  }
+
+  #shortest(resource: string): number {
+    let best = -1;
+    this.config.rates.forEach((r, i) => {
+      if (r.resource === resource && (best < 0 || r.windowMs < this.config.rates[best]!.windowMs)) best = i;
+    });
+    return best;
+  }
+
+  /** A store-clock time as local clock time, by the offset seen in the reply. */
+  #toLocal(storeTime: number, storeNow: number): number {
+    return this.#clock.now() + (storeTime - storeNow);
+  }
+
+  #markChanged(): void {
+    if (!this.#disposed) this.#changes.next();
+  }
+
+  #emit(event: DistributiveOmit<GovernorEvent, 'governor' | 'at'>): void {
+    if (this.#disposed && event.type !== 'disposed' && event.type !== 'settled' && event.type !== 'released')
+      return;
+    this.#events.next({ ...event, governor: this.name, at: this.#clock.now() } as GovernorEvent);
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+let nextLeaseId = 1;
+
+/** A lease of a distributed governor: in the store, or local while the store was down. */
+export class DistributedLease implements GovernorLease {
+  readonly id = nextLeaseId++;
+  readonly storeId: string;
+  readonly cost: ResourceCost;
+  readonly slots: number;
+  readonly amounts: readonly number[];
+  readonly holds: boolean;
+  readonly acquiredAt: number;
+  /** Store-clock time of admission, when the store admitted it. */
+  readonly admittedAt: number | undefined;
+  readonly local: GovernorLease | undefined;
+  readonly #owner: DistributedGovernor;
+  #settled = false;
+  #released = false;
+
+  constructor(
+    owner: DistributedGovernor,
+    waiter: Pick<Waiter, 'cost' | 'request'>,
+    acquiredAt: number,
+    admittedAt: number | undefined,
+    local?: GovernorLease,
+  ) {
+    this.#owner = owner;
+    this.storeId = waiter.request.leaseId;
+    this.cost = waiter.cost;
+    this.slots = waiter.request.slots;
+    this.amounts = waiter.request.amounts;
+    this.holds = waiter.request.held;
+    this.acquiredAt = acquiredAt;
+    this.admittedAt = admittedAt;
+    this.local = local;
+  }
+
+  /** Whether the store holds this lease (not a fail-open or local-fallback one). */
+  get stored(): boolean {
+    return this.admittedAt !== undefined;
+  }
+
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  get released(): boolean {
+    return this.#released;
+  }
+
+  settle(actual: ActualUsage): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    try {
+      this.#owner.settleLease(this, actual);
+    } catch (error) {
+      this.#settled = false;
+      throw error;
+    }
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.#owner.releaseLease(this);
+  }
+}

@@ -1,0 +1,317 @@
+/**
+ * Lua scripts of the Redis quota store. Each runs atomically on the server and reads the
+ * server's clock (TIME), never the callers'. Keys of one quota share a hash tag, so they
+ * live on one Redis Cluster slot.
+ *
+ * KEYS[1] cooldown (string: store-clock ms until which nobody is admitted)
+ * KEYS[2] slots (zset: slot member -> expiry ms)
+ * KEYS[1 + 2i] rate i: sliding window (zset: "lease|amount|i" -> admitted-at ms, in the
+ *   future while held) or token bucket (hash: level, ts)
+ * KEYS[2 + 2i] rate i: running total of a sliding window (string)
+ * KEYS[#KEYS] epoch (string): set on first use; missing means a fresh or restarted Redis
+ *
+ * Amounts travel as decimal strings and are rebuilt with tonumber() and `..` on both
+ * sides, so a member written by acquire is found again by settle and release.
+ */
+
+const COMMON = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function amount_of(member)
+  return tonumber(string.match(member, '^[^|]*|([^|]*)|'))
+end
+local function expire(zkey, tkey, now, window)
+  local cutoff = now - window
+  local old = redis.call('ZRANGEBYSCORE', zkey, '-inf', cutoff)
+  if #old > 0 then
+    local freed = 0
+    for _, m in ipairs(old) do freed = freed + amount_of(m) end
+    redis.call('ZREMRANGEBYSCORE', zkey, '-inf', cutoff)
+    if redis.call('ZCARD', zkey) == 0 then
+      redis.call('DEL', tkey)
+    else
+      redis.call('INCRBYFLOAT', tkey, -freed)
+    end
+  end
+  return tonumber(redis.call('GET', tkey) or '0')
+end
+local function bucket_level(bkey, now, limit, window, cap)
+  local v = redis.call('HMGET', bkey, 'level', 'ts')
+  local level = tonumber(v[1])
+  if level == nil then return cap end
+  level = level + (now - tonumber(v[2])) * limit / window
+  if level > cap then level = cap end
+  return level
+end
+local function read_rates(first, n)
+  local rates = {}
+  local p = first
+  for i = 1, n do
+    rates[i] = { alg = ARGV[p], limit = tonumber(ARGV[p + 1]), window = tonumber(ARGV[p + 2]),
+      cap = tonumber(ARGV[p + 3]), key = KEYS[1 + 2 * i], tkey = KEYS[2 + 2 * i] }
+    p = p + 4
+  end
+  return rates, p
+end
+local function available(rates, now)
+  local avail = {}
+  for i, r in ipairs(rates) do
+    if r.alg == 's' then
+      avail[i] = r.limit - expire(r.key, r.tkey, now, r.window)
+    else
+      avail[i] = bucket_level(r.key, now, r.limit, r.window, r.cap)
+    end
+  end
+  return avail
+end
+local function save_buckets(rates, avail, now)
+  for i, r in ipairs(rates) do
+    if r.alg == 'b' then
+      redis.call('HSET', r.key, 'level', tostring(avail[i]), 'ts', now)
+      redis.call('PEXPIRE', r.key, math.ceil(r.window * r.cap / r.limit) + 1000)
+    end
+  end
+end
+local function sliding_wait(zkey, now, window, avail, need)
+  local entries = redis.call('ZRANGE', zkey, 0, -1, 'WITHSCORES')
+  local freed = 0
+  for k = 1, #entries, 2 do
+    freed = freed + amount_of(entries[k])
+    if avail + freed >= need then return tonumber(entries[k + 1]) + window - now end
+  end
+  return window
+end
+`;
+
+/**
+ * ARGV: nRates, maxSlots (-1: none), slotTtlMs, holdTtlMs, nRequests, recoveryHoldMs,
+ * then per rate (alg s|b, limit, windowMs, capacity), then per request
+ * (leaseId, slots, held 0|1, amount per rate). Serves requests in order until one does not
+ * fit. Returns { now, granted, waitMs, blockedBy, slotsUsed, cooldownUntil, remaining... }.
+ */
+export const ACQUIRE = `${COMMON}
+local now = now_ms()
+local n = tonumber(ARGV[1])
+local max_slots = tonumber(ARGV[2])
+local slot_ttl = tonumber(ARGV[3])
+local hold_ttl = tonumber(ARGV[4])
+local nreq = tonumber(ARGV[5])
+local recovery_hold = tonumber(ARGV[6])
+local rates, p = read_rates(7, n)
+local avail = available(rates, now)
+if redis.call('EXISTS', KEYS[#KEYS]) == 0 then
+  -- A fresh store does not know what was admitted before it: hold everyone one window.
+  redis.call('SET', KEYS[#KEYS], now)
+  if recovery_hold > 0 then redis.call('SET', KEYS[1], now + recovery_hold, 'PX', recovery_hold) end
+end
+local cooldown = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slots_used = 0
+if max_slots >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  slots_used = redis.call('ZCARD', KEYS[2])
+end
+local granted = 0
+local wait = 0
+local blocked = ''
+for j = 1, nreq do
+  local id = ARGV[p]
+  local slots = tonumber(ARGV[p + 1])
+  local held = ARGV[p + 2] == '1'
+  local amounts = {}
+  for i = 1, n do amounts[i] = tonumber(ARGV[p + 2 + i]) end
+  p = p + 3 + n
+  if cooldown > now then
+    wait = cooldown - now
+    blocked = 'cooldown'
+    break
+  end
+  if max_slots >= 0 and slots > 0 and slots_used + slots > max_slots then
+    local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    wait = first[2] and (tonumber(first[2]) - now) or slot_ttl
+    blocked = 'slots'
+    break
+  end
+  local longest = 0
+  local by = 0
+  for i, r in ipairs(rates) do
+    local a = amounts[i]
+    if a > 0 and avail[i] < a then
+      local w
+      if r.alg == 's' then
+        w = sliding_wait(r.key, now, r.window, avail[i], a)
+      else
+        w = math.ceil((a - avail[i]) * r.window / r.limit)
+      end
+      if w < 1 then w = 1 end
+      if w > longest then longest = w; by = i end
+    end
+  end
+  if by > 0 then
+    wait = longest
+    blocked = 'r' .. by
+    break
+  end
+  for i, r in ipairs(rates) do
+    local a = amounts[i]
+    if a > 0 then
+      if r.alg == 's' then
+        local score = now
+        if held then score = now + hold_ttl end
+        redis.call('ZADD', r.key, score, id .. '|' .. a .. '|' .. i)
+        redis.call('INCRBYFLOAT', r.tkey, a)
+        redis.call('PEXPIRE', r.key, r.window + hold_ttl + 1000)
+        redis.call('PEXPIRE', r.tkey, r.window + hold_ttl + 1000)
+      end
+      avail[i] = avail[i] - a
+    end
+  end
+  if slots > 0 and max_slots >= 0 then
+    for k = 1, slots do redis.call('ZADD', KEYS[2], now + slot_ttl, id .. '#' .. k) end
+    slots_used = slots_used + slots
+    redis.call('PEXPIRE', KEYS[2], slot_ttl * 2 + 1000)
+  end
+  granted = granted + 1
+end
+save_buckets(rates, avail, now)
+local out = { now, granted, wait, blocked, slots_used, cooldown }
+for i = 1, n do out[#out + 1] = tostring(avail[i]) end
+return out
+`;
+
+/**
+ * ARGV: nRates, leaseId, channel, then per rate (alg, limit, windowMs, capacity, reserved,
+ * actual or '' for unchanged). Rewrites the lease's entries with the real amounts, ends a
+ * hold (the entry then counts from now), refunds or charges buckets, and wakes waiters.
+ */
+export const SETTLE = `${COMMON}
+local now = now_ms()
+local n = tonumber(ARGV[1])
+local id = ARGV[2]
+local p = 4
+for i = 1, n do
+  local alg = ARGV[p]
+  local limit = tonumber(ARGV[p + 1])
+  local window = tonumber(ARGV[p + 2])
+  local cap = tonumber(ARGV[p + 3])
+  local reserved = tonumber(ARGV[p + 4])
+  local actual = tonumber(ARGV[p + 5])
+  p = p + 6
+  local key = KEYS[1 + 2 * i]
+  local tkey = KEYS[2 + 2 * i]
+  if alg == 's' then
+    local amount = actual or reserved
+    local member = id .. '|' .. reserved .. '|' .. i
+    local score = false
+    if reserved > 0 then score = redis.call('ZSCORE', key, member) end
+    if score then
+      score = tonumber(score)
+      if score > now then score = now end
+      redis.call('ZREM', key, member)
+      if amount > 0 then redis.call('ZADD', key, score, id .. '|' .. amount .. '|' .. i) end
+      redis.call('INCRBYFLOAT', tkey, amount - reserved)
+    elseif reserved == 0 and amount > 0 then
+      redis.call('ZADD', key, now, id .. '|' .. amount .. '|' .. i)
+      redis.call('INCRBYFLOAT', tkey, amount)
+      redis.call('PEXPIRE', key, window + 1000)
+      redis.call('PEXPIRE', tkey, window + 1000)
+    end
+  elseif actual then
+    local level = bucket_level(key, now, limit, window, cap) + reserved - actual
+    if level > cap then level = cap end
+    redis.call('HSET', key, 'level', tostring(level), 'ts', now)
+    redis.call('PEXPIRE', key, math.ceil(window * cap / limit) + 1000)
+  end
+end
+redis.call('PUBLISH', ARGV[3], 'settle')
+return now
+`;
+
+/**
+ * ARGV: nRates, leaseId, channel, slots, endHold 0|1, then per rate (alg, reserved).
+ * Frees the lease's slots; with endHold, its held sliding-window entries count from now.
+ */
+export const RELEASE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local n = tonumber(ARGV[1])
+local id = ARGV[2]
+local slots = tonumber(ARGV[4])
+for k = 1, slots do redis.call('ZREM', KEYS[2], id .. '#' .. k) end
+if ARGV[5] == '1' then
+  local p = 6
+  for i = 1, n do
+    local reserved = tonumber(ARGV[p + 1])
+    if ARGV[p] == 's' and reserved > 0 then
+      local member = id .. '|' .. reserved .. '|' .. i
+      local score = redis.call('ZSCORE', KEYS[1 + 2 * i], member)
+      if score and tonumber(score) > now then redis.call('ZADD', KEYS[1 + 2 * i], 'XX', now, member) end
+    end
+    p = p + 2
+  end
+end
+redis.call('PUBLISH', ARGV[3], 'release')
+return now
+`;
+
+/** ARGV: slotTtlMs, then slot members. Pushes their expiry to now + TTL (only if still held). */
+export const RENEW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[1])
+for k = 2, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + ttl, ARGV[k]) end
+if #ARGV > 1 then redis.call('PEXPIRE', KEYS[2], ttl * 2 + 1000) end
+return now
+`;
+
+/** ARGV: ms. Extends (never shortens) the cooldown; returns its end. */
+export const COOLDOWN = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ms = tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if now + ms > current then
+  redis.call('SET', KEYS[1], now + ms, 'PX', math.max(1, math.ceil(ms)))
+  return now + ms
+end
+return current
+`;
+
+/** ARGV: nRates, index, amount, nonce, then per rate (alg, limit, windowMs, capacity). Takes unconditionally. */
+export const TAKE = `${COMMON}
+local now = now_ms()
+local n = tonumber(ARGV[1])
+local index = tonumber(ARGV[2])
+local amount = tonumber(ARGV[3])
+local rates = read_rates(5, n)
+local r = rates[index]
+if r.alg == 's' then
+  expire(r.key, r.tkey, now, r.window)
+  redis.call('ZADD', r.key, now, 'fill-' .. ARGV[4] .. '|' .. amount .. '|' .. index)
+  redis.call('INCRBYFLOAT', r.tkey, amount)
+  redis.call('PEXPIRE', r.key, r.window + 1000)
+  redis.call('PEXPIRE', r.tkey, r.window + 1000)
+else
+  local level = bucket_level(r.key, now, r.limit, r.window, r.cap) - amount
+  redis.call('HSET', r.key, 'level', tostring(level), 'ts', now)
+  redis.call('PEXPIRE', r.key, math.ceil(r.window * r.cap / r.limit) + 1000)
+end
+return now
+`;
+
+/** ARGV: nRates, maxSlots, then per rate (alg, limit, windowMs, capacity). Returns { now, slotsUsed, cooldownUntil, remaining... }. */
+export const STATUS = `${COMMON}
+local now = now_ms()
+local n = tonumber(ARGV[1])
+local rates = read_rates(3, n)
+local avail = available(rates, now)
+local slots_used = 0
+if tonumber(ARGV[2]) >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  slots_used = redis.call('ZCARD', KEYS[2])
+end
+local out = { now, slots_used, tonumber(redis.call('GET', KEYS[1]) or '0') }
+for i = 1, n do out[#out + 1] = tostring(avail[i]) end
+return out
+`;
