@@ -16,7 +16,7 @@ import type { QuotaStore } from './QuotaStore.js';
 /** A memory store that can be switched off, as a Redis outage. */
 class FlakyStore extends MemoryQuotaStore {
   down = false;
-  readonly available$ = new BehaviorSubject(true);
+  override readonly available$ = new BehaviorSubject(true);
   override async acquire(...args: Parameters<MemoryQuotaStore['acquire']>) {
     this.#check();
     return super.acquire(...args);
