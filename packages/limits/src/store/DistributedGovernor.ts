@@ -106,6 +106,7 @@ export class DistributedGovernor implements Governor {
   readonly #jitterMs: number;
   readonly #batchSize: number;
   readonly #retryMs: number;
+  readonly #maxSleepMs: number;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #random: () => number;
@@ -165,6 +166,7 @@ export class DistributedGovernor implements Governor {
       recoveryHoldMs: options.recoveryHoldMs ?? 0,
     };
     this.#remaining = rates.map((r) => r.capacity);
+    this.#maxSleepMs = Math.max(50, Math.min(60_000, ...rates.map((r) => r.windowMs)));
     this.events$ = this.#events.asObservable();
     this.status$ = new Observable<ResourceStatus>((subscriber) => {
       subscriber.next(this.checkResourceAvailability());
@@ -549,7 +551,10 @@ export class DistributedGovernor implements Governor {
             continue;
           }
           this.#noteQueued(head, reason);
-          await this.#sleep(Math.max(1, reply.waitMs) + this.#random() * this.#jitterMs);
+          // A wait behind held reservations is only an upper bound: their settles publish a
+          // wake-up. Still retry at least once per shortest window, should one be lost.
+          const waitMs = Math.min(Math.max(1, reply.waitMs), this.#maxSleepMs);
+          await this.#sleep(waitMs + this.#random() * this.#jitterMs);
         }
         this.#markChanged();
       }

@@ -226,7 +226,9 @@ export class RedisQuotaStore implements QuotaStore {
 
   #subscriberFor(): Redis {
     if (!this.#subscriber) {
-      const subscriber = this.#redis.duplicate();
+      // Subscribing must survive reconnects (ioredis resubscribes) and may start before the
+      // connection is ready, whatever the command client's offline-queue setting.
+      const subscriber = this.#redis.duplicate({ enableOfflineQueue: true, lazyConnect: false });
       subscriber.on('message', (channel: string) => {
         for (const listener of this.#listeners.get(channel) ?? []) listener();
       });
@@ -239,6 +241,10 @@ export class RedisQuotaStore implements QuotaStore {
   async #run(s: Script, config: QuotaConfig, args: readonly (string | number)[]): Promise<unknown> {
     const keys = this.keys(config);
     const call = async () => {
+      // A client still connecting (or reconnecting) would refuse commands without an offline
+      // queue: wait for it, within the command timeout.
+      if (this.#redis.status !== 'ready' && CONNECTING.has(this.#redis.status))
+        await new Promise((resolve) => this.#redis.once('ready', resolve));
       try {
         return await this.#redis.evalsha(s.sha, keys.length, ...keys, ...args);
       } catch (error) {
@@ -273,6 +279,8 @@ export class RedisQuotaStore implements QuotaStore {
     }
   }
 }
+
+const CONNECTING = new Set(['wait', 'connecting', 'connect', 'reconnecting']);
 
 function alg(rate: StoreRate): 's' | 'b' {
   return rate.algorithm === 'sliding-window' ? 's' : 'b';

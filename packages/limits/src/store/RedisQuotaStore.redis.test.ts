@@ -1,0 +1,274 @@
+import { randomUUID } from 'node:crypto';
+import { TollgateError } from '@tollgate/core';
+import fc from 'fast-check';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceLimits } from '../config/ResourceLimits.js';
+import type { GovernorEvent } from '../governor/types.js';
+import { type RedisServer, startRedis } from '../test-support/redisServer.js';
+import {
+  DistributedGovernor,
+  type DistributedGovernorOptions,
+  type DistributedLease,
+} from './DistributedGovernor.js';
+import type { QuotaConfig } from './QuotaStore.js';
+import { RedisQuotaStore } from './RedisQuotaStore.js';
+
+let server: RedisServer;
+let redis: Redis;
+let store: RedisQuotaStore;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = server.client();
+  await new Promise((resolve) => redis.once('ready', resolve));
+  store = new RedisQuotaStore(redis);
+});
+
+afterAll(async () => {
+  await store?.close();
+  await server?.stop();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quota = () => `test-${randomUUID()}`;
+
+function config(overrides: Partial<QuotaConfig> = {}): QuotaConfig {
+  return {
+    quota: quota(),
+    rates: [
+      {
+        name: 'requestsPerMinute',
+        resource: 'requests',
+        algorithm: 'sliding-window',
+        limit: 3,
+        windowMs: 1_000,
+        capacity: 3,
+      },
+      {
+        name: 'tokensPerMinute',
+        resource: 'tokens',
+        algorithm: 'token-bucket',
+        limit: 100,
+        windowMs: 1_000,
+        capacity: 100,
+      },
+    ],
+    maxSlots: 2,
+    slotTtlMs: 500,
+    holdTtlMs: 10_000,
+    recoveryHoldMs: 0,
+    ...overrides,
+  };
+}
+
+const req = (leaseId: string, requests: number, tokens: number, slots = 0, held = false) => ({
+  leaseId,
+  slots,
+  held,
+  amounts: [requests, tokens],
+});
+
+describe('RedisQuotaStore (real redis-server)', () => {
+  it('grants a batch in order until one does not fit, on the server clock, with the exact wait', async () => {
+    const c = config();
+    const reply = await store.acquire(c, [
+      req('a', 1, 10),
+      req('b', 1, 10),
+      req('c', 1, 10),
+      req('d', 1, 10),
+      req('e', 1, 10),
+    ]);
+    expect(reply.granted).toBe(3);
+    expect(reply.blockedBy).toBe('requestsPerMinute');
+    expect(reply.waitMs).toBeGreaterThan(990);
+    expect(reply.waitMs).toBeLessThanOrEqual(1_000);
+    expect(reply.remaining[0]).toBe(0);
+    expect(reply.remaining[1]).toBeCloseTo(70, 0);
+    const [seconds] = (await redis.time()) as [string, string];
+    expect(Math.abs(reply.now - Number(seconds) * 1000)).toBeLessThan(2_000);
+  });
+
+  it('charges a token bucket, waits for its refill, and settles refunds and debt', async () => {
+    const c = config();
+    const first = await store.acquire(c, [req('a', 0, 90)]);
+    expect(first.granted).toBe(1);
+    const blocked = await store.acquire(c, [req('b', 0, 50)]);
+    expect(blocked.granted).toBe(0);
+    expect(blocked.blockedBy).toBe('tokensPerMinute');
+    expect(blocked.waitMs).toBeGreaterThan(350);
+    expect(blocked.waitMs).toBeLessThanOrEqual(400);
+    await store.settle(c, 'a', [0, 90], [undefined, 30]); // 60 back
+    expect((await store.acquire(c, [req('b', 0, 50)])).granted).toBe(1);
+    await store.settle(c, 'b', [0, 50], [undefined, 200]); // 150 more than reserved: debt
+    expect((await store.status(c)).remaining[1]).toBeLessThan(0);
+  });
+
+  it('rewrites sliding-window entries on settle, and a held entry counts until its settle', async () => {
+    const c = config();
+    await store.acquire(c, [req('h', 3, 0, 0, true)]); // held: all three requests
+    expect((await store.acquire(c, [req('x', 1, 0)])).granted).toBe(0);
+    await store.settle(c, 'h', [3, 0], [1, undefined]); // only one was used; the hold ends now
+    const after = await store.acquire(c, [req('x', 2, 0)]);
+    expect(after.granted).toBe(1);
+    expect(after.remaining[0]).toBe(0);
+  });
+
+  it('frees slots on release and on TTL expiry; renewal keeps them', async () => {
+    const c = config();
+    expect(
+      (await store.acquire(c, [req('s1', 0, 0, 1), req('s2', 0, 0, 1), req('s3', 0, 0, 1)])).granted,
+    ).toBe(2);
+    await store.release(c, 's1', 1, false, [0, 0]);
+    expect((await store.acquire(c, [req('s3', 0, 0, 1)])).granted).toBe(1);
+    await sleep(300);
+    await store.renew(c, [{ leaseId: 's3', slots: 1 }]);
+    await sleep(300); // s2 expired (600 ms), s3 was renewed at 300 ms
+    const status = await store.status(c);
+    expect(status.slotsUsed).toBe(1);
+  });
+
+  it('stores cooldowns for every process, extending and never shortening them', async () => {
+    const c = config();
+    const until = await store.cooldown(c, 300);
+    expect(await store.cooldown(c, 100)).toBe(until);
+    const reply = await store.acquire(c, [req('a', 1, 1)]);
+    expect(reply.granted).toBe(0);
+    expect(reply.blockedBy).toBe('cooldown');
+    expect(reply.waitMs).toBeGreaterThan(200);
+  });
+
+  it('keys every quota under one hash tag (Redis Cluster slot)', () => {
+    const keys = store.keys(config({ quota: 'openai:gpt-4o-mini' }));
+    expect(keys.every((k) => k.startsWith('tollgate:{openai:gpt-4o-mini}:'))).toBe(true);
+  });
+});
+
+describe('DistributedGovernor over Redis', () => {
+  function governors(limits: ResourceLimits, options: Partial<DistributedGovernorOptions> = {}, n = 2) {
+    const q = quota();
+    return Array.from({ length: n }, (_, i) => {
+      // Each "process" has its own connection and store, as separate processes would.
+      const client = server.client();
+      const s = new RedisQuotaStore(client);
+      return new DistributedGovernor(limits, { store: s, quota: q, name: `p${i}`, jitterMs: 1, ...options });
+    });
+  }
+
+  it('wakes a waiter in another process as soon as a slot is released (pub/sub), not at the TTL', async () => {
+    const [a, b] = governors({ maxConcurrentTasks: 1 }, { slotTtlMs: 5_000 });
+    const lease = await a!.acquire({ task: 1 });
+    const started = Date.now();
+    const waiting = b!.acquire({ task: 1 });
+    await sleep(100);
+    lease.release();
+    const got = await waiting;
+    const waited = Date.now() - started;
+    expect(waited).toBeLessThan(1_000);
+    got.release();
+    a!.dispose();
+    b!.dispose();
+  });
+
+  it('never exceeds a window and leaks nothing, whatever two processes do (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.array(
+          fc.record({
+            who: fc.nat({ max: 1 }),
+            requests: fc.integer({ min: 0, max: 2 }),
+            task: fc.boolean(),
+            held: fc.boolean(),
+            delayMs: fc.integer({ min: 0, max: 60 }),
+            settleTo: fc.option(fc.integer({ min: 0, max: 2 })),
+          }),
+          { minLength: 5, maxLength: 14 },
+        ),
+        async (rpm, ops) => {
+          const windowMs = 300;
+          const gs = governors({
+            maxRequestsPerMinute: rpm,
+            maxConcurrentTasks: 2,
+            algorithm: 'sliding-window',
+            timeScale: 60_000 / windowMs,
+            resourceWaitTimeoutSeconds: 10,
+          });
+          const admissions: { at: number; lease: DistributedLease; amount: number }[] = [];
+          let maxActive = 0;
+          const runs = ops.map(async (op) => {
+            await sleep(op.delayMs);
+            const g = gs[op.who]!;
+            const lease = (await g.acquire(
+              { requests: op.requests, task: op.task },
+              { holdUntilSettled: op.held },
+            )) as DistributedLease;
+            maxActive = Math.max(maxActive, gs[0]!.activeTasks + gs[1]!.activeTasks);
+            const entry = { at: lease.admittedAt!, lease, amount: op.requests };
+            admissions.push(entry);
+            await sleep(20);
+            if (op.settleTo !== null) {
+              const used = Math.min(op.settleTo, op.requests);
+              lease.settle({ requests: used });
+              entry.amount = used;
+            }
+            lease.release();
+          });
+          const outcomes = await Promise.allSettled(runs);
+          for (const o of outcomes)
+            if (o.status === 'rejected') expect(TollgateError.is(o.reason), String(o.reason)).toBe(true);
+          expect(maxActive).toBeLessThanOrEqual(2);
+          for (const x of admissions) {
+            const load = admissions
+              .filter((y) => y.at >= x.at && y.at < x.at + windowMs)
+              .reduce((s, y) => s + y.amount, 0);
+            expect(load).toBeLessThanOrEqual(rpm);
+          }
+          await sleep(100);
+          const status = await gs[0]!.refresh();
+          expect(status.queued + gs[1]!.queued).toBe(0);
+          expect(gs[0]!.activeTasks + gs[1]!.activeTasks).toBe(0);
+          const slots = await gs[0]!.store.status(gs[0]!.config);
+          expect(slots.slotsUsed).toBe(0);
+          for (const g of gs) g.dispose();
+        },
+      ),
+      { numRuns: 12 },
+    );
+  }, 120_000);
+
+  it('survives a Redis restart: fail-closed waits, recovers, and the recovery hold keeps the window', async () => {
+    const windowMs = 600;
+    const [g] = governors(
+      { maxRequestsPerMinute: 2, algorithm: 'sliding-window', timeScale: 60_000 / windowMs },
+      { retryMs: 100, recoveryHoldMs: windowMs },
+      1,
+    );
+    const events: GovernorEvent[] = [];
+    g!.events$.subscribe((e) => events.push(e));
+    const admitted: number[] = [];
+    const take = async () => {
+      const lease = await g!.acquire({ requests: 1 });
+      admitted.push(Date.now());
+      lease.release();
+    };
+    await take(); // the first acquire on a fresh store starts the recovery hold
+    const beforeOutage = Date.now();
+    await take();
+    await server.restart(); // every key is gone
+    const during = take();
+    await sleep(300);
+    expect(g!.storeDown || events.some((e) => e.type === 'store-unavailable')).toBe(true);
+    await during;
+    await take();
+    expect(events.map((e) => e.type)).toEqual(
+      expect.arrayContaining(['store-unavailable', 'store-recovered']),
+    );
+    // After the restart nothing was admitted until a full window had passed since the last admission before it.
+    expect(admitted[2]! - beforeOutage).toBeGreaterThanOrEqual(windowMs - 20);
+    // And no window ever held more than 2.
+    for (const t of admitted)
+      expect(admitted.filter((u) => u >= t && u < t + windowMs - 20).length).toBeLessThanOrEqual(2);
+    g!.dispose();
+  }, 30_000);
+});
