@@ -98,9 +98,12 @@ async function localRedis(): Promise<{ url: string; stop: () => void }> {
 export async function main(options: DistributedOptions = {}): Promise<DistributedResult> {
   const { workers = 4, agents = 50, calls = 1, rpm = 7, windowMs = 250, log = console.log } = options;
   const redis = options.redisUrl ? { url: options.redisUrl, stop: () => {} } : await localRedis();
+  const tokenCounter = new TiktokenCounter();
+  tokenCounter.countText('warm up'); // the simulator counts with it: load the encoder now, not on a call
   const sim = await startSimulator({
     quota: { requestsPerWindow: rpm, windowMs },
     latency: { ttftMs: 5, perTokenMs: 0.1, jitter: 0.2 },
+    tokenCounter,
   });
   const quota = `example-${Date.now()}`;
   log(
