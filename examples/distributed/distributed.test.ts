@@ -17,7 +17,14 @@ afterAll(async () => {
 });
 
 it('4 worker processes x 50 agents share one 7-per-window quota: zero 429s, all done, makespan within 10% of the minimum', async () => {
-  const result = await main({ workers: 4, agents: 50, rpm: 7, windowMs: 500, redisUrl: server.url, log: () => {} });
+  const result = await main({
+    workers: 4,
+    agents: 50,
+    rpm: 7,
+    windowMs: 500,
+    redisUrl: server.url,
+    log: () => {},
+  });
   expect(result.succeeded).toBe(200);
   expect(result.workers.every((w) => w.failed === 0 && w.rateLimited === 0)).toBe(true);
   expect(result.providerRateLimited).toBe(0);

@@ -19,12 +19,12 @@ const number = (name: string, fallback: number) => (env[name] ? Number(env[name]
 const rpm = number('RPM', 7);
 const windowMs = number('WINDOW_MS', 60_000);
 
+// #region governor
 const redis = new Redis(env.REDIS_URL ?? 'redis://127.0.0.1:6379', {
   enableOfflineQueue: false,
   maxRetriesPerRequest: 1,
 });
-redis.on('error', () => {});
-await new Promise((resolve) => redis.once('ready', resolve));
+redis.on('error', () => {}); // outages reach the governor's events as store-unavailable / store-recovered
 const store = new RedisQuotaStore(redis);
 const provider = new DistributedGovernor(
   {
@@ -41,6 +41,7 @@ const provider = new DistributedGovernor(
     slotTtlMs: number('SLOT_TTL_MS', 10_000),
   },
 );
+// #endregion governor
 
 if (env.HOLD_SLOT === '1') {
   await provider.acquire({ task: 1 });

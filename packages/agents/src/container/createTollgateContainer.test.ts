@@ -2,7 +2,12 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeuristicTokenCounter, InvalidLimitsError, ManualClock, TOKENS } from '@tollgate/core';
-import { type ResourceGovernor, resourceLimitsFromFile } from '@tollgate/limits';
+import {
+  DistributedGovernor,
+  MemoryQuotaStore,
+  type ResourceGovernor,
+  resourceLimitsFromFile,
+} from '@tollgate/limits';
 import { ScriptedClient } from '@tollgate/llm-clients';
 import { inject } from 'inversify';
 import { describe, expect, it } from 'vitest';
@@ -130,6 +135,29 @@ describe('createTollgateContainer', () => {
     const container = bindAgent(createTollgateContainer(rest), Glossary);
     const glossary = container.get(Glossary);
     await expect(glossary.initialize()).rejects.toThrow(/names of tools in the shared registry.*lookup/s);
+  });
+
+  it('keeps the provider quota in a shared store when given one: two containers, one quota', async () => {
+    const store = new MemoryQuotaStore();
+    const make = () =>
+      bindAgent(
+        createTollgateContainer({
+          ...base(),
+          providerLimits: { maxRequestsPerMinute: 5, algorithm: 'sliding-window' },
+          providerStore: { store, quota: 'openai:test' },
+        }),
+        Glossary,
+      );
+    const [one, two] = [make(), make()];
+    const a = one.get(Glossary);
+    const b = two.get(Glossary);
+    expect(a.providerGovernor).toBeInstanceOf(DistributedGovernor);
+    expect(a.providerGovernor).not.toBe(b.providerGovernor);
+    expect(one.get(TOKENS.QuotaStore)).toBe(store);
+    await Promise.all([a.executeTask('one'), b.executeTask('two')]);
+    // Each task made two calls; all four came out of the one shared quota.
+    const status = await (b.providerGovernor as DistributedGovernor).refresh();
+    expect(status.remaining.requestsPerMinute).toBe(1);
   });
 
   it('rejects a missing provider with a typed error', () => {

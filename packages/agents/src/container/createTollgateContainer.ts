@@ -9,6 +9,9 @@ import {
   type TokenCounter,
 } from '@tollgate/core';
 import {
+  DistributedGovernor,
+  type DistributedGovernorOptions,
+  type Governor,
   type MemoryProbe,
   type ParsedResourceLimits,
   parseResourceLimits,
@@ -40,6 +43,15 @@ export interface TollgateOptions {
    * Pass `process.env` to enable. @default none
    */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Keep the provider quota in a shared store (Redis) instead of this process: the provider
+   * governor is then a `DistributedGovernor` over `providerLimits`, and every process using
+   * the same store and `quota` name shares it.
+   *
+   * @example
+   * providerStore: { store: new RedisQuotaStore(redis), quota: 'openai:gpt-4o-mini', onStoreDown: 'local-fallback', localShare: 0.25 }
+   */
+  readonly providerStore?: Omit<DistributedGovernorOptions, 'clock' | 'logger' | 'name'>;
   /** Tools agents can name in their `tools` list. */
   readonly tools?: readonly AnyTool[];
   readonly tokenCounter?: TokenCounter;
@@ -113,24 +125,29 @@ export function tollgateModule(options: TollgateOptions): ContainerModule {
     bind(TOKENS.ProviderLimits).toConstantValue(limits.provider);
     bind(TOKENS.LLMClient).toConstantValue(provider);
     bind(TOKENS.ToolRegistry).toConstantValue(new ToolRegistry(options.tools ?? []));
+    const providerName = `provider:${provider.provider}:${provider.model}`;
+    if (options.providerStore) bind(TOKENS.QuotaStore).toConstantValue(options.providerStore.store);
     bind(TOKENS.ProviderGovernor)
       .toDynamicValue(
-        () =>
-          new ResourceGovernor(limits.provider, {
-            clock,
-            logger,
-            name: `provider:${provider.provider}:${provider.model}`,
-          }),
+        (): Governor =>
+          options.providerStore
+            ? new DistributedGovernor(limits.provider, {
+                ...options.providerStore,
+                clock,
+                logger,
+                name: providerName,
+              })
+            : new ResourceGovernor(limits.provider, { clock, logger, name: providerName }),
       )
       .inSingletonScope();
-    onDeactivation<ResourceGovernor>(TOKENS.ProviderGovernor, (governor) => governor.dispose());
+    onDeactivation<Governor>(TOKENS.ProviderGovernor, (governor) => governor.dispose());
     bind(TOKENS.AgentDeps)
       .toDynamicValue((context): AgentDeps => {
         const memoryProbe = context.get<MemoryProbe>(TOKENS.MemoryProbe, { optional: true });
         return {
           client: provider,
           limits: limits.agent,
-          providerGovernor: context.get<ResourceGovernor>(TOKENS.ProviderGovernor),
+          providerGovernor: context.get<Governor>(TOKENS.ProviderGovernor),
           toolRegistry: context.get<ToolRegistry>(TOKENS.ToolRegistry),
           tokenCounter: context.get<TokenCounter>(TOKENS.TokenCounter),
           clock,
