@@ -7,7 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['@tollgate/source', ...defaultServerConditions] } },
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'examples/**/*.test.ts'],
+    include: ['packages/*/src/**/*.test.ts', 'examples/**/*.test.ts', 'bench/src/**/*.test.ts'],
     testTimeout: 20_000,
   },
 });

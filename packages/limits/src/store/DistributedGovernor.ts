@@ -124,6 +124,7 @@ export class DistributedGovernor implements Governor {
   #seq = 0;
   #leaseSeq = 0;
   #pumping = false;
+  #kickPending = false;
   readonly #sleepers = new Set<() => void>();
   #renewTimer: TimerHandle | undefined;
   #probeTimer: TimerHandle | undefined;
@@ -477,7 +478,13 @@ export class DistributedGovernor implements Governor {
   }
 
   #kick(): void {
-    if (!this.#pumping) void this.#pump();
+    if (this.#pumping || this.#kickPending) return;
+    // Start on the next microtask: callers that enqueue in the same tick go in one batch.
+    this.#kickPending = true;
+    queueMicrotask(() => {
+      this.#kickPending = false;
+      if (!this.#pumping) void this.#pump();
+    });
   }
 
   async #pump(): Promise<void> {

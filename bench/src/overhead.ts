@@ -1,0 +1,146 @@
+import { performance } from 'node:perf_hooks';
+import { ResourceGovernor } from '@tollgate/limits';
+import Bottleneck from 'bottleneck';
+import { bulkhead } from 'cockatiel';
+import { RateLimiter } from 'limiter';
+import pLimit from 'p-limit';
+import PQueue from 'p-queue';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import {
+  type BenchOptions,
+  fmt,
+  markdown,
+  repeat,
+  type Sample,
+  type SectionResult,
+  table,
+} from './common.js';
+
+type Contender = { readonly name: string; readonly make: () => () => Promise<unknown> };
+
+const HIGH = 1_000_000_000;
+
+/** Each contender makes one "acquire, then release" function, with limits too high to block. */
+export const contenders: readonly Contender[] = [
+  { name: 'baseline (await Promise.resolve())', make: () => () => Promise.resolve() },
+  {
+    name: 'tollgate (1 concurrency + 2 rate limits)',
+    make: () => {
+      const g = new ResourceGovernor({
+        maxConcurrentTasks: HIGH,
+        maxRequestsPerMinute: HIGH,
+        maxTokensPerMinute: HIGH,
+      });
+      return async () => (await g.acquire({ task: 1, requests: 1, tokens: 1 })).release();
+    },
+  },
+  {
+    name: 'p-limit',
+    make: () => {
+      const limit = pLimit(HIGH);
+      return () => limit(() => undefined);
+    },
+  },
+  {
+    name: 'p-queue',
+    make: () => {
+      const queue = new PQueue({ concurrency: HIGH });
+      return () => queue.add(() => undefined);
+    },
+  },
+  {
+    name: 'bottleneck',
+    make: () => {
+      const limiter = new Bottleneck({ maxConcurrent: HIGH });
+      return () => limiter.schedule(() => Promise.resolve());
+    },
+  },
+  {
+    name: 'rate-limiter-flexible (memory)',
+    make: () => {
+      const limiter = new RateLimiterMemory({ points: HIGH, duration: 60 });
+      return () => limiter.consume('k', 1);
+    },
+  },
+  {
+    name: 'cockatiel bulkhead',
+    make: () => {
+      const b = bulkhead(HIGH, HIGH);
+      return () => b.execute(() => undefined);
+    },
+  },
+  {
+    name: 'limiter',
+    make: () => {
+      const limiter = new RateLimiter({ tokensPerInterval: HIGH, interval: 'minute' });
+      return () => limiter.removeTokens(1);
+    },
+  },
+];
+
+/** Awaits each call before the next; stops early after `budgetMs` (slow limiters), rating what it did. */
+async function serial(fn: () => Promise<unknown>, n: number, budgetMs = 3_000): Promise<number> {
+  const start = performance.now();
+  let i = 0;
+  for (; i < n; i++) {
+    await fn();
+    if ((i & 63) === 0 && performance.now() - start > budgetMs) break;
+  }
+  return (i + (i < n ? 1 : 0)) / ((performance.now() - start) / 1000);
+}
+
+async function burst(fn: () => Promise<unknown>, n: number): Promise<number> {
+  const start = performance.now();
+  const all: Promise<unknown>[] = new Array(n);
+  for (let i = 0; i < n; i++) all[i] = fn();
+  await Promise.all(all);
+  return n / ((performance.now() - start) / 1000);
+}
+
+export async function overhead(options: BenchOptions): Promise<SectionResult> {
+  const n = options.quick ? 5_000 : 100_000;
+  const runs = options.quick ? 1 : 3;
+  const rows: { name: string; serial: Sample; burst: Sample; burstSize: number }[] = [];
+  for (const c of contenders) {
+    const fn = c.make();
+    // Warm up, and size the burst so a slow limiter finishes it in about two seconds.
+    const pilot = await burst(fn, 1_000);
+    await serial(fn, Math.min(n, 5_000), 500);
+    const burstSize = Math.max(1_000, Math.min(n, Math.round(pilot * 2)));
+    const s = await repeat(runs, () => serial(c.make(), n));
+    const b = await repeat(runs, () => burst(c.make(), burstSize));
+    rows.push({ name: c.name, serial: s, burst: b, burstSize });
+    options.log(`  overhead: ${c.name}: ${fmt.rate(s.median)}/s awaited, ${fmt.rate(b.median)}/s at once`);
+  }
+  const base = rows[0]!;
+  const plimit = rows.find((r) => r.name === 'p-limit')!;
+  const tollgate = rows.find((r) => r.name.startsWith('tollgate'))!;
+  const header = [
+    'limiter',
+    'one caller (ops/s)',
+    'vs p-limit',
+    'vs baseline',
+    `${n} at once (ops/s)`,
+    'vs p-limit',
+    'vs baseline',
+  ];
+  const cells = rows.map((r) => [
+    r.name,
+    fmt.range(r.serial, fmt.rate),
+    fmt.ratio(r.serial.median / plimit.serial.median),
+    fmt.ratio(r.serial.median / base.serial.median),
+    fmt.range(r.burst, fmt.rate),
+    fmt.ratio(r.burst.median / plimit.burst.median),
+    fmt.ratio(r.burst.median / base.burst.median),
+    r.burstSize,
+  ]);
+  const ratio = tollgate.serial.median / plimit.serial.median;
+  return {
+    name: 'overhead',
+    title: 'Overhead: acquire + release per second, limits never blocking',
+    data: { calls: n, runs, rows },
+    table: table(header, cells),
+    markdown: markdown(header, cells),
+    goals: [{ goal: 'one caller: at least 1.5x p-limit', met: ratio >= 1.5, value: fmt.ratio(ratio) }],
+  };
+}

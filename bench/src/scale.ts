@@ -1,0 +1,119 @@
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { HybridAgent } from '@tollgate/agents';
+import { HeuristicTokenCounter } from '@tollgate/core';
+import { ResourceGovernor } from '@tollgate/limits';
+import { ScriptedClient } from '@tollgate/llm-clients';
+import {
+  type BenchOptions,
+  fmt,
+  markdown,
+  repeat,
+  type Sample,
+  type SectionResult,
+  sample,
+  table,
+} from './common.js';
+
+class Worker extends HybridAgent {
+  readonly systemPrompt = 'Work.';
+}
+
+interface Run {
+  readonly throughput: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly bytesPerWaiting: number;
+  readonly maxQueued: number;
+}
+
+async function once(agents: number): Promise<Run> {
+  const counter = new HeuristicTokenCounter();
+  const client = new ScriptedClient({
+    tokenCounter: counter,
+    delayMs: 20,
+    script: () => ({ content: 'ok' }),
+  });
+  // The shared quota admits half the fleet per second, so most calls wait in its queue.
+  const provider = new ResourceGovernor({
+    rates: [
+      { resource: 'requests', limit: Math.max(1, agents / 2), windowMs: 1_000, algorithm: 'sliding-window' },
+    ],
+    resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+  });
+  const fleet = Array.from(
+    { length: agents },
+    (_, i) => new Worker({ client, tokenCounter: counter, providerGovernor: provider, agentId: `a${i}` }),
+  );
+  const before = process.memoryUsage().heapUsed;
+  const delay = monitorEventLoopDelay({ resolution: 1 });
+  delay.enable();
+  let peakHeap = before;
+  let maxQueued = 0;
+  const sampler = setInterval(() => {
+    if (provider.queued > maxQueued) {
+      maxQueued = provider.queued;
+      peakHeap = process.memoryUsage().heapUsed;
+    }
+  }, 20);
+  const start = performance.now();
+  const results = await Promise.all(fleet.map((a) => a.executeTask('go')));
+  const seconds = (performance.now() - start) / 1000;
+  clearInterval(sampler);
+  delay.disable();
+  for (const a of fleet) a.dispose();
+  provider.dispose();
+  if (results.some((r) => !r.ok)) throw new Error('a scale task failed');
+  return {
+    throughput: agents / seconds,
+    p50: delay.percentile(50) / 1e6,
+    p99: delay.percentile(99) / 1e6,
+    bytesPerWaiting: maxQueued > 0 ? Math.max(0, peakHeap - before) / maxQueued : 0,
+    maxQueued,
+  };
+}
+
+export async function scale(options: BenchOptions): Promise<SectionResult> {
+  const sizes = options.quick ? [200, 1_000] : [1_000, 10_000];
+  const runs = options.quick ? 1 : 3;
+  const rows: { agents: number; throughput: Sample; p50: Sample; p99: Sample; bytes: Sample }[] = [];
+  for (const agents of sizes) {
+    const got: Run[] = [];
+    const throughput = await repeat(runs, async () => {
+      const r = await once(agents);
+      got.push(r);
+      return r.throughput;
+    });
+    const p50 = sample(got.map((r) => r.p50));
+    const p99 = sample(got.map((r) => r.p99));
+    const bytes = sample(got.map((r) => r.bytesPerWaiting));
+    rows.push({ agents, throughput, p50, p99, bytes });
+    options.log(
+      `  scale: ${agents} agents: ${fmt.rate(throughput.median)} tasks/s, loop delay p99 ${fmt.ms(p99.median)}`,
+    );
+  }
+  const header = ['agents', 'tasks/s', 'event-loop delay p50', 'p99', 'memory per waiting call'];
+  const cells = rows.map((r) => [
+    r.agents,
+    fmt.range(r.throughput, fmt.rate),
+    fmt.range(r.p50, fmt.ms),
+    fmt.range(r.p99, fmt.ms),
+    fmt.range(r.bytes, (b) => `${(b / 1024).toFixed(1)} KiB`),
+  ]);
+  const largest = rows.at(-1)!;
+  return {
+    name: 'scale',
+    title: 'Scale: concurrent agents on the ScriptedClient in one process',
+    data: { runs, rows },
+    table: table(header, cells),
+    markdown: markdown(header, cells),
+    goals: options.quick
+      ? []
+      : [
+          {
+            goal: '10,000 agents: event-loop delay p99 under 20 ms',
+            met: largest.p99.median < 20,
+            value: fmt.ms(largest.p99.median),
+          },
+        ],
+  };
+}
