@@ -1,4 +1,9 @@
-import { ManualClock, ResourceLimitExceededError, TollgateError } from '@tollgate/core';
+import {
+  ManualClock,
+  ResourceLimitExceededError,
+  ResourceWaitTimeoutError,
+  TollgateError,
+} from '@tollgate/core';
 import fc from 'fast-check';
 import { BehaviorSubject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
@@ -136,6 +141,34 @@ describe('DistributedGovernor on a shared store', () => {
     await settle();
     expect(got).toBe(true);
     expect((await b.refresh()).remaining.tokensPerMinute).toBe(10);
+  });
+
+  it('times a waiter out after its wait timeout, also while the store is down', async () => {
+    const { clock, a } = pair({ maxRequestsPerMinute: 1, algorithm: 'sliding-window' });
+    await a.acquire({ requests: 1 });
+    let error: unknown;
+    void a.acquire({ requests: 1 }, { timeoutMs: 500 }).catch((e: unknown) => (error = e));
+    await clock.advanceAsync(0);
+    await settle();
+    await clock.advanceAsync(499);
+    expect(error).toBeUndefined();
+    await clock.advanceAsync(1);
+    expect(ResourceWaitTimeoutError.is(error)).toBe(true);
+
+    const down = new FlakyStore(clock);
+    down.down = true;
+    const g = new DistributedGovernor(
+      { maxRequestsPerMinute: 10 },
+      { store: down, quota: 'q', clock, retryMs: 100 },
+    );
+    let downError: unknown;
+    void g.acquire({ requests: 1 }, { timeoutMs: 300 }).catch((e: unknown) => (downError = e));
+    for (let t = 0; t < 5; t++) {
+      await clock.advanceAsync(100);
+      await settle();
+    }
+    expect(ResourceWaitTimeoutError.is(downError)).toBe(true);
+    g.dispose();
   });
 
   it('rejects at once in reject mode, and a cost no limit can grant in any mode', async () => {

@@ -80,6 +80,7 @@ interface Waiter {
   queuedEmitted: boolean;
   done: boolean;
   lastReason?: string;
+  armTimeout?: () => void;
 }
 
 /**
@@ -441,7 +442,11 @@ export class DistributedGovernor implements Governor {
         queuedEmitted: false,
         done: false,
       };
-      if (Number.isFinite(timeoutMs))
+      // The wait timer is armed only once the store says this waiter must wait (#noteQueued):
+      // most acquires are granted by their first store call and never need one.
+      waiter.armTimeout = () => {
+        if (timer !== undefined || waiter.done || !Number.isFinite(timeoutMs)) return;
+        const left = Math.max(0, waiter.enqueuedAt + timeoutMs - this.#clock.now());
         timer = this.#clock.setTimeout(() => {
           this.#emit({
             type: 'timeout',
@@ -455,7 +460,8 @@ export class DistributedGovernor implements Governor {
             new ResourceWaitTimeoutError(timeoutMs, waiter.lastReason ?? 'waiting for the shared quota'),
             undefined,
           );
-        }, timeoutMs);
+        }, left);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
       let at = this.#queue.length;
       while (at > 0 && this.#queue[at - 1]!.priority < priority) at--;
@@ -475,6 +481,16 @@ export class DistributedGovernor implements Governor {
     waiter.reject(error);
     this.#markChanged();
     this.#wake();
+  }
+
+  /** Drops settled waiters from the queue, keeping its order. */
+  #compact(): void {
+    let j = 0;
+    for (let i = 0; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (!w.done) this.#queue[j++] = w;
+    }
+    this.#queue.length = j;
   }
 
   #kick(): void {
@@ -521,7 +537,10 @@ export class DistributedGovernor implements Governor {
                 : new StoreUnavailableError(this.store.kind, String(error)),
               undefined,
             );
-          else await this.#sleep(this.#retryMs);
+          else {
+            for (const w of this.#queue) w.armTimeout?.();
+            await this.#sleep(this.#retryMs);
+          }
           continue;
         }
         const receivedAt = this.#clock.now();
@@ -530,6 +549,7 @@ export class DistributedGovernor implements Governor {
         if (reply.cooldownUntil > reply.now)
           this.#cooldownUntil = Math.max(this.#cooldownUntil, this.#toLocal(reply.cooldownUntil, reply.now));
         for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, receivedAt);
+        if (reply.granted > 0) this.#compact();
         if (reply.granted < batch.length) {
           const head = batch[reply.granted]!;
           if (head.done) continue;
@@ -589,8 +609,6 @@ export class DistributedGovernor implements Governor {
     const lease = new DistributedLease(this, waiter, localNow, storeNow);
     waiter.done = true;
     waiter.cleanup();
-    const index = this.#queue.indexOf(waiter);
-    if (index >= 0) this.#queue.splice(index, 1);
     this.#activeTasks += waiter.request.slots;
     if (waiter.request.slots > 0 && this.config.maxSlots !== null) {
       this.#held.set(lease.storeId, lease);
@@ -815,6 +833,7 @@ export class DistributedGovernor implements Governor {
 
   #noteQueued(waiter: Waiter, reason: string): void {
     waiter.lastReason = reason;
+    for (const w of this.#queue) w.armTimeout?.();
     if (waiter.queuedEmitted) return;
     waiter.queuedEmitted = true;
     this.#emit({

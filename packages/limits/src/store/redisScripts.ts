@@ -101,10 +101,10 @@ local nreq = tonumber(ARGV[5])
 local recovery_hold = tonumber(ARGV[6])
 local rates, p = read_rates(7, n)
 local avail = available(rates, now)
-if redis.call('EXISTS', KEYS[#KEYS]) == 0 then
+if recovery_hold > 0 and redis.call('EXISTS', KEYS[#KEYS]) == 0 then
   -- A fresh store does not know what was admitted before it: hold everyone one window.
   redis.call('SET', KEYS[#KEYS], now)
-  if recovery_hold > 0 then redis.call('SET', KEYS[1], now + recovery_hold, 'PX', recovery_hold) end
+  redis.call('SET', KEYS[1], now + recovery_hold, 'PX', recovery_hold)
 end
 local cooldown = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slots_used = 0
@@ -115,6 +115,10 @@ end
 local granted = 0
 local wait = 0
 local blocked = ''
+local adds = {}
+local added = {}
+for i = 1, n do adds[i] = {}; added[i] = 0 end
+local slot_adds = {}
 for j = 1, nreq do
   local id = ARGV[p]
   local slots = tonumber(ARGV[p + 1])
@@ -153,26 +157,41 @@ for j = 1, nreq do
     blocked = 'r' .. by
     break
   end
+  -- Reserve: entries are written once for the whole batch, below.
   for i, r in ipairs(rates) do
     local a = amounts[i]
     if a > 0 then
       if r.alg == 's' then
         local score = now
         if held then score = now + hold_ttl end
-        redis.call('ZADD', r.key, score, id .. '|' .. a .. '|' .. i)
-        redis.call('INCRBYFLOAT', r.tkey, a)
-        redis.call('PEXPIRE', r.key, r.window + hold_ttl + 1000)
-        redis.call('PEXPIRE', r.tkey, r.window + hold_ttl + 1000)
+        local add = adds[i]
+        add[#add + 1] = score
+        add[#add + 1] = id .. '|' .. a .. '|' .. i
+        added[i] = added[i] + a
       end
       avail[i] = avail[i] - a
     end
   end
   if slots > 0 and max_slots >= 0 then
-    for k = 1, slots do redis.call('ZADD', KEYS[2], now + slot_ttl, id .. '#' .. k) end
+    for k = 1, slots do
+      slot_adds[#slot_adds + 1] = now + slot_ttl
+      slot_adds[#slot_adds + 1] = id .. '#' .. k
+    end
     slots_used = slots_used + slots
-    redis.call('PEXPIRE', KEYS[2], slot_ttl * 2 + 1000)
   end
   granted = granted + 1
+end
+for i, r in ipairs(rates) do
+  if #adds[i] > 0 then
+    redis.call('ZADD', r.key, unpack(adds[i]))
+    redis.call('INCRBYFLOAT', r.tkey, added[i])
+    redis.call('PEXPIRE', r.key, r.window + hold_ttl + 1000)
+    redis.call('PEXPIRE', r.tkey, r.window + hold_ttl + 1000)
+  end
+end
+if #slot_adds > 0 then
+  redis.call('ZADD', KEYS[2], unpack(slot_adds))
+  redis.call('PEXPIRE', KEYS[2], slot_ttl * 2 + 1000)
 end
 save_buckets(rates, avail, now)
 local out = { now, granted, wait, blocked, slots_used, cooldown }
