@@ -120,9 +120,10 @@ export async function overhead(options: BenchOptions): Promise<SectionResult> {
     'one caller (ops/s)',
     'vs p-limit',
     'vs baseline',
-    `${n} at once (ops/s)`,
+    'all at once (ops/s)',
     'vs p-limit',
     'vs baseline',
+    'calls at once',
   ];
   const cells = rows.map((r) => [
     r.name,

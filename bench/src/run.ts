@@ -37,12 +37,15 @@ const PEERS = [
 export function peerVersions(): Record<string, string> {
   const versions: Record<string, string> = {};
   for (const name of PEERS) {
-    try {
-      versions[name] = JSON.parse(
-        readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8'),
-      ).version;
-    } catch {
-      versions[name] = 'missing';
+    // The bench's own pinned copy first (what its imports resolve to), then the hoisted one.
+    versions[name] = 'missing';
+    for (const dir of [join(root, 'bench', 'node_modules'), join(root, 'node_modules')]) {
+      try {
+        versions[name] = JSON.parse(readFileSync(join(dir, name, 'package.json'), 'utf8')).version;
+        break;
+      } catch {
+        // not installed here
+      }
     }
   }
   return versions;
