@@ -369,19 +369,8 @@ export class AgentFleet {
       // createAgent threw: the task fails, the run goes on.
       const message = error instanceof Error ? error.message : String(error);
       run.rows.push({
-        taskId: task.id,
+        ...idleRow(task, 'failed', round),
         agentId: agent?.agentId ?? '(none)',
-        role,
-        status: 'failed',
-        ...(round === undefined ? {} : { round }),
-        queuedMs: 0,
-        durationMs: 0,
-        llmCalls: 0,
-        toolCalls: 0,
-        retries: 0,
-        rateLimited: 0,
-        usage: EMPTY_USAGE,
-        cost: 0,
         error: message,
       });
       this.#logger.error('could not start an agent', { fleet: this.name, taskId: task.id, error: message });
@@ -475,21 +464,7 @@ export class AgentFleet {
   #skip(run: Run, task: FleetTask, round?: number): void {
     if (!run.order.has(task.id)) run.order.set(task.id, run.order.size);
     const reason = run.signal.aborted ? 'aborted' : (run.stopReason ?? 'aborted');
-    run.rows.push({
-      taskId: task.id,
-      agentId: '(none)',
-      role: task.role ?? 'agent',
-      status: 'skipped',
-      ...(round === undefined ? {} : { round }),
-      queuedMs: 0,
-      durationMs: 0,
-      llmCalls: 0,
-      toolCalls: 0,
-      retries: 0,
-      rateLimited: 0,
-      usage: EMPTY_USAGE,
-      cost: 0,
-    });
+    run.rows.push(idleRow(task, 'skipped', round));
     this.#emit({ type: 'task-skipped', taskId: task.id, reason });
   }
 
@@ -554,3 +529,22 @@ export class AgentFleet {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** The row of a task that used nothing: never dispatched, or its agent could not be made. */
+function idleRow(task: FleetTask, status: AgentRow['status'], round: number | undefined): AgentRow {
+  return {
+    taskId: task.id,
+    agentId: '(none)',
+    role: task.role ?? 'agent',
+    status,
+    ...(round === undefined ? {} : { round }),
+    queuedMs: 0,
+    durationMs: 0,
+    llmCalls: 0,
+    toolCalls: 0,
+    retries: 0,
+    rateLimited: 0,
+    usage: EMPTY_USAGE,
+    cost: 0,
+  };
+}

@@ -8,7 +8,6 @@ import {
   ResourceWaitTimeoutError,
   silentLogger,
   systemClock,
-  TaskTimeoutError,
   type TimerHandle,
 } from '@tollgate/core';
 import { Observable, Subject } from 'rxjs';
@@ -19,6 +18,7 @@ import { createRateLimiter } from '../rates/createRateLimiter.js';
 import type { RateLimiter } from '../rates/RateLimiter.js';
 import type { Governor } from './Governor.js';
 import { Lease, type LeaseOwner } from './Lease.js';
+import { runLeased } from './runLeased.js';
 import type {
   AcquireOptions,
   ActualUsage,
@@ -202,34 +202,19 @@ export class ResourceGovernor implements LeaseOwner, Governor {
   ): Promise<T> {
     const { taskTimeoutMs = secondsToMs(this.limits.taskTimeoutSeconds), cost, ...acquireOptions } = options;
     const lease = await this.acquire({ ...cost, task: 1 }, acquireOptions);
-    const controller = new AbortController();
-    const outer = options.signal;
-    const forward = () => controller.abort(outer?.reason);
-    if (outer?.aborted) forward();
-    else outer?.addEventListener('abort', forward, { once: true });
-    let timer: TimerHandle | undefined;
-    if (taskTimeoutMs !== undefined) {
-      timer = this.#clock.setTimeout(() => {
+    return runLeased(lease, fn, {
+      clock: this.#clock,
+      signal: options.signal,
+      taskTimeoutMs,
+      onTimeout: (ms) =>
         this.#emit({
           type: 'timeout',
           kind: 'task',
-          afterMs: taskTimeoutMs,
+          afterMs: ms,
           reason: 'task timeout',
           label: options.label,
-        });
-        controller.abort(new TaskTimeoutError(taskTimeoutMs));
-      }, taskTimeoutMs);
-    }
-    try {
-      return await raceAbort(
-        Promise.resolve().then(() => fn(controller.signal, lease)),
-        controller.signal,
-      );
-    } finally {
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
-      outer?.removeEventListener('abort', forward);
-      lease.release();
-    }
+        }),
+    });
   }
 
   /** No one is admitted for `ms` (a provider said 429). Extends, never shortens, a current cooldown. */
@@ -756,23 +741,4 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 
 function secondsToMs(seconds: number | undefined): number | undefined {
   return seconds === undefined ? undefined : seconds * 1000;
-}
-
-/** Settles like `promise`, or rejects with the abort reason as soon as `signal` aborts. */
-function raceAbort<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(abortReason(signal));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortReason(signal));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }

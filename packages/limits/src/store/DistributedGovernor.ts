@@ -5,12 +5,10 @@ import {
   DisposedError,
   InvalidArgumentError,
   type Logger,
-  linkAbort,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
   silentLogger,
   systemClock,
-  TaskTimeoutError,
   type TimerHandle,
 } from '@tollgate/core';
 import { Observable, Subject, type Subscription } from 'rxjs';
@@ -18,6 +16,7 @@ import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '../config/ResourceLimits.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
 import { DEFAULT_PROBE_COST, ResourceGovernor } from '../governor/ResourceGovernor.js';
+import { runLeased } from '../governor/runLeased.js';
 import type {
   AcquireOptions,
   ActualUsage,
@@ -221,34 +220,19 @@ export class DistributedGovernor implements Governor {
     const seconds = this.limits.taskTimeoutSeconds;
     const { taskTimeoutMs = seconds === undefined ? undefined : seconds * 1000, cost, ...rest } = options;
     const lease = await this.acquire({ ...cost, task: 1 }, rest);
-    const scope = linkAbort(options.signal);
-    let timer: TimerHandle | undefined;
-    if (taskTimeoutMs !== undefined)
-      timer = this.#clock.setTimeout(() => {
+    return runLeased(lease, fn, {
+      clock: this.#clock,
+      signal: options.signal,
+      taskTimeoutMs,
+      onTimeout: (ms) =>
         this.#emit({
           type: 'timeout',
           kind: 'task',
-          afterMs: taskTimeoutMs,
+          afterMs: ms,
           reason: 'task timeout',
           label: options.label,
-        });
-        scope.abort(new TaskTimeoutError(taskTimeoutMs));
-      }, taskTimeoutMs);
-    try {
-      return await new Promise<T>((resolve, reject) => {
-        const onAbort = () => reject(abortReason(scope.signal));
-        if (scope.signal.aborted) return onAbort();
-        scope.signal.addEventListener('abort', onAbort, { once: true });
-        Promise.resolve()
-          .then(() => fn(scope.signal, lease))
-          .then(resolve, reject)
-          .finally(() => scope.signal.removeEventListener('abort', onAbort));
-      });
-    } finally {
-      if (timer !== undefined) this.#clock.clearTimeout(timer);
-      scope.unlink();
-      lease.release();
-    }
+        }),
+    });
   }
 
   cooldown(ms: number, reason = 'cooldown'): void {
@@ -614,14 +598,7 @@ export class DistributedGovernor implements Governor {
       this.#held.set(lease.storeId, lease);
       this.#scheduleRenewal();
     }
-    this.#emit({
-      type: 'acquired',
-      leaseId: lease.id,
-      cost: waiter.cost,
-      waitedMs: localNow - waiter.enqueuedAt,
-      label: waiter.label,
-    });
-    waiter.resolve(lease);
+    this.#handOver(waiter, lease, localNow);
   }
 
   async #serveWhileDown(head: Waiter): Promise<void> {
@@ -651,14 +628,7 @@ export class DistributedGovernor implements Governor {
       });
       const lease = new DistributedLease(this, head, this.#clock.now(), undefined, local);
       this.#activeTasks += head.request.slots;
-      this.#emit({
-        type: 'acquired',
-        leaseId: lease.id,
-        cost: head.cost,
-        waitedMs: this.#clock.now() - head.enqueuedAt,
-        label: head.label,
-      });
-      head.resolve(lease);
+      this.#handOver(head, lease, this.#clock.now());
     } catch (error) {
       head.reject(error);
     }
@@ -670,15 +640,20 @@ export class DistributedGovernor implements Governor {
     head.cleanup();
     this.#queue.shift();
     this.#activeTasks += head.request.slots;
+    this.#handOver(head, lease, this.#clock.now());
+    this.#markChanged();
+  }
+
+  /** Says the waiter got its lease, and gives it. */
+  #handOver(waiter: Waiter, lease: DistributedLease, now: number): void {
     this.#emit({
       type: 'acquired',
       leaseId: lease.id,
-      cost: head.cost,
-      waitedMs: this.#clock.now() - head.enqueuedAt,
-      label: head.label,
+      cost: waiter.cost,
+      waitedMs: now - waiter.enqueuedAt,
+      label: waiter.label,
     });
-    head.resolve(lease);
-    this.#markChanged();
+    waiter.resolve(lease);
   }
 
   #grantMonitored(cost: ResourceCost, request: StoreRequest, label: string | undefined): GovernorLease {
