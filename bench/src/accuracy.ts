@@ -8,13 +8,14 @@ import { type BenchOptions, markdown, type SectionResult, sleep, table } from '.
 
 const RATE = 100; // per second, for every limiter
 const WINDOW = 1_000;
-/** Stamps are taken when the caller's code runs, a fraction of a millisecond after the admission. */
+/** Stamps are taken when the caller may go ahead, a fraction of a millisecond after the limiter decides. */
 const TOLERANCE_MS = 1;
 
 interface Limiter {
   readonly name: string;
   /** Resolves when admitted; `stop` abandons whatever is still waiting. */
-  readonly make: () => { take: () => Promise<unknown>; stop: () => void };
+  /** `take(admitted)`: `admitted` is called the moment the caller may go ahead. */
+  readonly make: () => { take: (admitted: () => void) => Promise<unknown>; stop: () => void };
 }
 
 const limiters: readonly Limiter[] = [
@@ -28,8 +29,9 @@ const limiters: readonly Limiter[] = [
       // A strict window counts from when the caller goes ahead (as the governed client does
       // with a provider): hold the reservation until the caller runs, then settle it.
       return {
-        take: async () => {
+        take: async (admitted) => {
           const lease = await g.acquire({ requests: 1 }, { holdUntilSettled: true });
+          admitted();
           lease.settle({ requests: 1 });
         },
         stop: () => g.dispose(),
@@ -43,14 +45,14 @@ const limiters: readonly Limiter[] = [
         rates: [{ resource: 'requests', limit: RATE, windowMs: WINDOW, algorithm: 'token-bucket' }],
         resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
       });
-      return { take: () => g.acquire({ requests: 1 }), stop: () => g.dispose() };
+      return { take: (admitted) => g.acquire({ requests: 1 }).then(admitted), stop: () => g.dispose() };
     },
   },
   {
     name: 'p-queue (intervalCap)',
     make: () => {
       const q = new PQueue({ intervalCap: RATE, interval: WINDOW });
-      return { take: () => q.add(() => undefined), stop: () => q.clear() };
+      return { take: (admitted) => q.add(admitted), stop: () => q.clear() };
     },
   },
   {
@@ -62,7 +64,7 @@ const limiters: readonly Limiter[] = [
         reservoirRefreshInterval: WINDOW,
       });
       return {
-        take: () => b.schedule(() => Promise.resolve()),
+        take: (admitted) => b.schedule(async () => admitted()),
         stop: () => void b.stop({ dropWaitingJobs: true }).catch(() => {}),
       };
     },
@@ -73,14 +75,14 @@ const limiters: readonly Limiter[] = [
       const q = new RateLimiterQueue(new RateLimiterMemory({ points: RATE, duration: WINDOW / 1000 }), {
         maxQueueSize: 100_000,
       });
-      return { take: () => q.removeTokens(1), stop: () => {} };
+      return { take: (admitted) => q.removeTokens(1).then(admitted), stop: () => {} };
     },
   },
   {
     name: 'limiter',
     make: () => {
       const l = new RateLimiter({ tokensPerInterval: RATE, interval: 'second' });
-      return { take: () => l.removeTokens(1), stop: () => {} };
+      return { take: (admitted) => l.removeTokens(1).then(admitted), stop: () => {} };
     },
   },
 ];
@@ -102,7 +104,7 @@ type Pattern = 'burst' | 'edge';
 async function runPattern(limiter: Limiter, pattern: Pattern, durationMs: number): Promise<number[]> {
   // Warm the limiter's code first, so the measured burst is not slowed by compilation.
   const warm = limiter.make();
-  const warmed = Array.from({ length: 150 }, () => warm.take().catch(() => {}));
+  const warmed = Array.from({ length: 150 }, () => warm.take(() => {}).catch(() => {}));
   await Promise.race([Promise.all(warmed), sleep(50)]);
   warm.stop();
   const { take, stop } = limiter.make();
@@ -110,13 +112,10 @@ async function runPattern(limiter: Limiter, pattern: Pattern, durationMs: number
   const admitted: number[] = [];
   const submit = (count: number) => {
     for (let i = 0; i < count; i++)
-      take().then(
-        () => {
-          const t = performance.now() - start;
-          if (t < durationMs) admitted.push(t);
-        },
-        () => {},
-      );
+      take(() => {
+        const t = performance.now() - start;
+        if (t < durationMs) admitted.push(t);
+      }).catch(() => {});
   };
   if (pattern === 'burst') submit(1_000);
   else {
