@@ -61,6 +61,8 @@ it('a worker killed with SIGKILL gives its slot back within the lease TTL; anoth
     WORKER: 'other',
   });
   const otherOut = lines(other);
+  // Listen now: on a fast machine the worker may be done before the slot comes back.
+  const otherExited = once(other, 'exit');
 
   const client = server.client();
   const store = new RedisQuotaStore(client);
@@ -77,7 +79,7 @@ it('a worker killed with SIGKILL gives its slot back within the lease TTL; anoth
   expect(waited).toBeLessThanOrEqual(slotTtlMs + 250);
   lease.release();
 
-  await once(other, 'exit');
+  await otherExited;
   const report = JSON.parse(otherOut.at(-1)!);
   expect(report).toMatchObject({ succeeded: 20, failed: 0, rateLimited: 0 });
   expect(sim.stats().rateLimited).toBe(0);
