@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, parseRateLimitHeaders, retryAfterMs } from './headers.js';
+import { durationUpperBound, parseDuration, parseRateLimitHeaders, retryAfterMs } from './headers.js';
 
 describe('provider headers', () => {
   it('parses the duration formats providers use', () => {
@@ -9,6 +9,16 @@ describe('provider headers', () => {
     expect(parseDuration('1h2m3s')).toBe(3_723_000);
     expect(parseDuration('7')).toBe(7000);
     expect(parseDuration('soon')).toBeUndefined();
+  });
+
+  it('bounds a printed duration from above by one unit of its last digit', () => {
+    expect(durationUpperBound('20ms')).toBe(21);
+    expect(durationUpperBound('1.5s')).toBe(1600);
+    expect(durationUpperBound('8.64s')).toBe(8650);
+    expect(durationUpperBound('6m0s')).toBe(361_000);
+    expect(durationUpperBound('7')).toBe(8000);
+    expect(durationUpperBound('0.25')).toBe(260);
+    expect(durationUpperBound('later')).toBeUndefined();
   });
 
   it('reads retry-after-ms, retry-after (seconds or date), Gemini retryDelay, then reset headers', () => {
@@ -29,7 +39,7 @@ describe('provider headers', () => {
     };
     expect(retryAfterMs({}, gemini)).toBe(12_000);
     expect(retryAfterMs({ 'x-ratelimit-remaining-tokens': '0', 'x-ratelimit-reset-tokens': '1.2s' })).toBe(
-      1200,
+      1300,
     );
     expect(retryAfterMs(new Headers())).toBeUndefined();
   });
@@ -43,7 +53,7 @@ describe('provider headers', () => {
     expect(parseRateLimitHeaders(headers)).toEqual({
       limitRequests: 60,
       remainingRequests: 59,
-      resetRequestsMs: 1000,
+      resetRequestsMs: 2000, // "1s" is anything below 2 s
     });
     expect(parseRateLimitHeaders({})).toBeUndefined();
   });

@@ -18,18 +18,37 @@ function header(source: HeaderSource | undefined, name: string): string | undefi
  * (Gemini's `retryDelay`), or a bare number of seconds. `undefined` if unreadable.
  */
 export function parseDuration(text: string | undefined): number | undefined {
+  return readDuration(text)?.ms;
+}
+
+/**
+ * The most a printed duration can stand for: its value plus one unit of its last digit
+ * (`1.5s` → 1600, `20ms` → 21, `6m0s` → 361000), since providers round or truncate what
+ * they print. `undefined` if unreadable.
+ */
+export function durationUpperBound(text: string | undefined): number | undefined {
+  const d = readDuration(text);
+  return d && d.ms + d.resolution;
+}
+
+const UNIT_MS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 };
+
+function readDuration(text: string | undefined): { ms: number; resolution: number } | undefined {
   if (text === undefined) return undefined;
   const value = text.trim();
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const re = /(\d+(?:\.\d+)?)(ms|h|m|s)/g;
+  const bare = /^\d+(?:\.(\d+))?$/.exec(value);
+  if (bare) return { ms: Number(value) * 1000, resolution: 1000 / 10 ** (bare[1]?.length ?? 0) };
+  const re = /(\d+(?:\.(\d+))?)(ms|h|m|s)/g;
   let total = 0;
   let consumed = 0;
+  let resolution = 0;
   for (let m = re.exec(value); m; m = re.exec(value)) {
-    const n = Number(m[1]);
-    total += m[2] === 'h' ? n * 3_600_000 : m[2] === 'm' ? n * 60_000 : m[2] === 's' ? n * 1000 : n;
+    const unit = UNIT_MS[m[3]!]!;
+    total += Number(m[1]) * unit;
+    resolution = unit / 10 ** (m[2]?.length ?? 0);
     consumed += m[0].length;
   }
-  return consumed === value.length && consumed > 0 ? total : undefined;
+  return consumed === value.length && consumed > 0 ? { ms: total, resolution } : undefined;
 }
 
 /**
@@ -72,7 +91,11 @@ function geminiRetryDelay(body: unknown): number | undefined {
   return undefined;
 }
 
-/** Reads `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`; `undefined` when none is present. */
+/**
+ * Reads `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`; `undefined` when none is
+ * present. Resets are upper bounds (see `durationUpperBound`): the time until the limit is
+ * back to its initial state, at the latest.
+ */
 export function parseRateLimitHeaders(headers: HeaderSource | undefined): RateLimitInfo | undefined {
   const num = (name: string) => {
     const v = header(headers, name);
@@ -82,10 +105,10 @@ export function parseRateLimitHeaders(headers: HeaderSource | undefined): RateLi
   const info: Record<string, number | undefined> = {
     limitRequests: num('x-ratelimit-limit-requests'),
     remainingRequests: num('x-ratelimit-remaining-requests'),
-    resetRequestsMs: parseDuration(header(headers, 'x-ratelimit-reset-requests')),
+    resetRequestsMs: durationUpperBound(header(headers, 'x-ratelimit-reset-requests')),
     limitTokens: num('x-ratelimit-limit-tokens'),
     remainingTokens: num('x-ratelimit-remaining-tokens'),
-    resetTokensMs: parseDuration(header(headers, 'x-ratelimit-reset-tokens')),
+    resetTokensMs: durationUpperBound(header(headers, 'x-ratelimit-reset-tokens')),
   };
   const present = Object.entries(info).filter(([, v]) => v !== undefined);
   return present.length > 0 ? (Object.fromEntries(present) as RateLimitInfo) : undefined;

@@ -11,6 +11,9 @@ const { values } = parseArgs({
     'sub-windows': { type: 'string', default: '1' },
     'api-key': { type: 'string', multiple: true },
     seed: { type: 'string', default: '42' },
+    'ttft-ms': { type: 'string' },
+    'per-token-ms': { type: 'string' },
+    jitter: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -24,7 +27,10 @@ if (values.help) {
   --window-ms N     window length (default 60000)
   --sub-windows N   also enforce the quota pro rata over N sub-windows
   --api-key K       accepted key (repeatable; default: any non-empty key)
-  --seed N          seed of responses, latency and faults`);
+  --seed N          seed of responses, latency and faults
+  --ttft-ms N       time to first token, ms
+  --per-token-ms N  time per output token, ms
+  --jitter F        latency jitter, a fraction (0.2: +/-20%)`);
   process.exit(0);
 }
 
@@ -38,6 +44,11 @@ const sim = await startSimulator({
     tokensPerWindow: num(values.tpm),
     windowMs: Number(values['window-ms']),
     subWindows: Number(values['sub-windows']),
+  },
+  latency: {
+    ...(values['ttft-ms'] ? { ttftMs: Number(values['ttft-ms']) } : {}),
+    ...(values['per-token-ms'] ? { perTokenMs: Number(values['per-token-ms']) } : {}),
+    ...(values.jitter ? { jitter: Number(values.jitter) } : {}),
   },
 });
 console.log(`tollgate-simulator listening on ${sim.baseURL} (stats: ${sim.url}/stats)`);

@@ -7,7 +7,23 @@ const WORDS = (
   'for teams that run many models across regions data pipelines research notes summaries and decisions'
 ).split(' ');
 
-/** Text of about `targetTokens` tokens (never more than `maxTokens`), and its exact count. */
+/** Token counts of each word as it appears in generated text, per counter. */
+const pieceCounts = new WeakMap<TokenCounter, Map<string, number>>();
+
+function countPiece(counter: TokenCounter, piece: string): number {
+  let counts = pieceCounts.get(counter);
+  if (!counts) pieceCounts.set(counter, (counts = new Map()));
+  let n = counts.get(piece);
+  if (n === undefined) counts.set(piece, (n = counter.countText(piece)));
+  return n;
+}
+
+/**
+ * Text of about `targetTokens` tokens (never more than `maxTokens`), and its exact count.
+ * The text is a capitalised word, then ` word` pieces: tokenizers split text into such
+ * pieces before encoding, so the count is the sum of the pieces' counts, each counted once
+ * per counter (re-counting the growing text made every reply quadratic).
+ */
 export function generateText(
   random: Random,
   counter: TokenCounter,
@@ -19,10 +35,10 @@ export function generateText(
   let tokens = 0;
   while (tokens < goal) {
     const word = random.pick(WORDS);
-    const next = text ? `${text} ${word}` : word[0]!.toUpperCase() + word.slice(1);
-    const count = counter.countText(next);
+    const piece = text ? ` ${word}` : word[0]!.toUpperCase() + word.slice(1);
+    const count = tokens + countPiece(counter, piece);
     if (count > maxTokens) return { text, tokens, truncated: true };
-    text = next;
+    text += piece;
     tokens = count;
   }
   return { text, tokens, truncated: targetTokens > maxTokens };

@@ -208,6 +208,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     quota.admit(charged, now);
     stats.admitted++;
+    stats.firstAdmissionMs ??= now;
+    stats.lastAdmissionMs = now;
     stats.tokens.charged += charged;
     const seen = quota.maxSeen();
     stats.maxRequestsInWindow = Math.max(stats.maxRequestsInWindow, seen.requests);

@@ -48,14 +48,23 @@ describe('simulator over HTTP with the openai client', () => {
 
   it('enforces a strict request window with real 429s and retry headers', async () => {
     const { sim, client } = await start({ quota: { requestsPerWindow: 3, windowMs: 60_000 } });
+    expect(sim.stats()).toMatchObject({ firstAdmissionMs: null, lastAdmissionMs: null });
     for (let i = 0; i < 3; i++) await client.chat.completions.create(ask(`q${i}`));
+    const { firstAdmissionMs, lastAdmissionMs } = sim.stats();
+    // Three calls one after another: the last admission comes at least two latencies later.
+    expect(lastAdmissionMs! - firstAdmissionMs!).toBeGreaterThanOrEqual(4);
     const error = await client.chat.completions.create(ask('q4')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const headers = (error as InstanceType<typeof OpenAI.RateLimitError>).headers;
     expect(Number(headers.get('retry-after-ms'))).toBeGreaterThan(59_000);
     expect(headers.get('retry-after')).toBe('60');
     expect(headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    expect(sim.stats()).toMatchObject({ admitted: 3, rateLimited: 1, maxRequestsInWindow: 3 });
+    expect(sim.stats()).toMatchObject({
+      admitted: 3,
+      rateLimited: 1,
+      maxRequestsInWindow: 3,
+      lastAdmissionMs,
+    });
   });
 
   it('charges prompt + max output tokens at admission', async () => {

@@ -20,6 +20,12 @@ export interface SimulatorStats {
   maxTokensInWindow: number;
   /** Most requests being served at once. */
   maxConcurrent: number;
+  /**
+   * Simulator-clock times (ms) of the first and the last admission, `null` before any: the
+   * span over which a run used the quota, whatever its replies' latency.
+   */
+  firstAdmissionMs: number | null;
+  lastAdmissionMs: number | null;
 }
 
 export function emptyStats(): SimulatorStats {
@@ -35,5 +41,7 @@ export function emptyStats(): SimulatorStats {
     maxRequestsInWindow: 0,
     maxTokensInWindow: 0,
     maxConcurrent: 0,
+    firstAdmissionMs: null,
+    lastAdmissionMs: null,
   };
 }

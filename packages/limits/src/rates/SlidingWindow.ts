@@ -80,10 +80,6 @@ export class SlidingWindow implements RateLimiter {
     entry.weight = weight;
   }
 
-  /**
-   * Weight inside the window at `now` and the index of its oldest entry, without moving
-   * state: only take and adjust prune, so queries about the future change nothing.
-   */
   reanchor(reservation: RateReservation, now: number): void {
     this.#prune(now);
     const entry = reservation as Entry;
@@ -93,7 +89,7 @@ export class SlidingWindow implements RateLimiter {
       this.#overdueUsed -= entry.weight;
     } else {
       if (entry.at >= now || (!wasHeld && entry.at + this.windowMs <= now)) return;
-      const index = this.#entries.indexOf(entry, this.#head);
+      const index = this.#indexOf(entry);
       if (index < 0) return;
       this.#entries.splice(index, 1);
       this.#used -= entry.weight;
@@ -104,6 +100,31 @@ export class SlidingWindow implements RateLimiter {
     this.#used += entry.weight;
   }
 
+  /** Position of a live entry: binary search on its time, then a scan of equal times. */
+  #indexOf(entry: Entry): number {
+    const entries = this.#entries;
+    let i = this.#lowerBound(entry.at);
+    for (; i < entries.length && entries[i]!.at === entry.at; i++) if (entries[i] === entry) return i;
+    return -1;
+  }
+
+  /** First index at or after the head whose time is at least `at`. */
+  #lowerBound(at: number): number {
+    const entries = this.#entries;
+    let lo = this.#head;
+    let hi = entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (entries[mid]!.at < at) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /**
+   * Weight inside the window at `now` and the index of its oldest entry, without moving
+   * state: only take and adjust prune, so queries about the future change nothing.
+   */
   #usedAt(now: number): { used: number; first: number } {
     let used = this.#used;
     let i = this.#head;
