@@ -16,6 +16,7 @@ import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '..
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { createRateLimiter } from '../rates/createRateLimiter.js';
 import type { RateLimiter } from '../rates/RateLimiter.js';
+import { type Demand as BaseDemand, neverFits, parseDemand, TASK_LIMIT } from './demand.js';
 import type { Governor } from './Governor.js';
 import { Lease, type LeaseOwner } from './Lease.js';
 import { runLeased } from './runLeased.js';
@@ -32,11 +33,8 @@ import type {
 import { MAX_BITS, type QueueItem, WaitQueue } from './WaitQueue.js';
 
 /** A cost resolved against this governor's limits. */
-interface Demand {
-  readonly cost: ResourceCost;
-  /** Amount per limiter, aligned with the governor's limiters. */
-  readonly amounts: number[];
-  readonly slots: number;
+/** A parsed cost, with the bit mask of the limits it touches (queue ordering). */
+interface Demand extends BaseDemand {
   readonly mask: number;
 }
 
@@ -63,7 +61,6 @@ interface Waiter extends QueueItem {
   cleanup(): void;
 }
 
-const TASK_LIMIT = 'concurrentTasks';
 /** The cost `checkResourceAvailability` and `waitForResources` ask about by default. */
 export const DEFAULT_PROBE_COST: ResourceCost = Object.freeze({ task: 1, requests: 1 });
 
@@ -632,55 +629,13 @@ export class ResourceGovernor implements LeaseOwner, Governor {
 
   /** The first limit `demand` can never pass, however long it waits. */
   #neverFits(demand: Demand): Omit<Blocker, 'waitMs'> | undefined {
-    if (demand.slots > this.#maxTasks) {
-      return {
-        limit: TASK_LIMIT,
-        requested: demand.slots,
-        available: this.#maxTasks,
-        reason: `${TASK_LIMIT}: ${demand.slots} slots requested, only ${this.#maxTasks} exist`,
-      };
-    }
-    for (let i = 0; i < this.#limiters.length; i++) {
-      const limiter = this.#limiters[i]!;
-      const amount = demand.amounts[i]!;
-      if (amount > limiter.capacity) {
-        return {
-          limit: limiter.name,
-          requested: amount,
-          available: limiter.capacity,
-          reason: `${limiter.name}: ${amount} requested, more than its capacity of ${limiter.capacity} (it can never fit; split the request or raise the limit)`,
-        };
-      }
-    }
-    return undefined;
+    return neverFits(demand, this.#limiters, this.#maxTasks);
   }
 
   #demand(cost: ResourceCost): Demand {
-    if (typeof cost !== 'object' || cost === null) throw new InvalidArgumentError('cost', 'an object', cost);
-    let slots = 0;
-    for (const key in cost) {
-      const value = cost[key];
-      if (value === undefined) continue;
-      if (key === 'task' && typeof value === 'boolean') {
-        slots = value ? 1 : 0;
-        continue;
-      }
-      if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-        throw new InvalidArgumentError(`cost.${key}`, 'a finite number of at least 0', value);
-      }
-      if (key === 'task') {
-        if (!Number.isInteger(value))
-          throw new InvalidArgumentError('cost.task', 'a whole number of slots or a boolean', value);
-        slots = value;
-      }
-    }
-    const amounts = new Array<number>(this.#limiters.length);
+    const { amounts, slots } = parseDemand(cost, this.#limiters);
     let mask = slots > 0 && (Number.isFinite(this.#maxTasks) || this.#memoryProbe) ? this.#taskBit : 0;
-    for (let i = 0; i < this.#limiters.length; i++) {
-      const amount = cost[this.#limiters[i]!.resource];
-      amounts[i] = typeof amount === 'number' ? amount : 0;
-      if (amounts[i]! > 0) mask |= 1 << i;
-    }
+    for (let i = 0; i < amounts.length; i++) if (amounts[i]! > 0) mask |= 1 << i;
     // A cost no limit cares about still queues in order behind other such costs (in a cooldown).
     if (mask === 0) mask = this.#taskBit << 1;
     return { cost, amounts, slots, mask };

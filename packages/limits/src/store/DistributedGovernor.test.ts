@@ -1,4 +1,5 @@
 import {
+  InvalidArgumentError,
   ManualClock,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
@@ -8,6 +9,7 @@ import fc from 'fast-check';
 import { BehaviorSubject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
+import { ResourceGovernor } from '../governor/ResourceGovernor.js';
 import type { GovernorEvent } from '../governor/types.js';
 import {
   DistributedGovernor,
@@ -176,6 +178,30 @@ describe('DistributedGovernor on a shared store', () => {
     await a.acquire({ requests: 1 });
     await expect(a.acquire({ requests: 1 })).rejects.toSatisfy(ResourceLimitExceededError.is);
     await expect(a.acquire({ requests: 2 })).rejects.toThrow(/more than its capacity of 1/);
+  });
+
+  it('reads costs and names limits exactly as the in-process governor does', async () => {
+    const limits: ResourceLimits = { maxConcurrentTasks: 1, maxRequestsPerMinute: 5, rejectOnLimit: true };
+    const { a } = pair(limits);
+    const local = new ResourceGovernor(limits, { clock: new ManualClock() });
+    for (const bad of [{ requests: -1 }, { tokens: Number.NaN }, { task: 1.5 }, { toolCalls: 'x' }]) {
+      const theirs = await local.acquire(bad as never).catch((e: unknown) => e);
+      const ours = await a.acquire(bad as never).catch((e: unknown) => e);
+      expect(ours).toBeInstanceOf(InvalidArgumentError);
+      expect((ours as Error).message).toBe((theirs as Error).message);
+    }
+    for (const never of [{ task: 2 }, { requests: 6 }]) {
+      const theirs = (await local.acquire(never).catch((e: unknown) => e)) as ResourceLimitExceededError;
+      const ours = (await a.acquire(never).catch((e: unknown) => e)) as ResourceLimitExceededError;
+      expect({ limit: ours.limit, reason: ours.reason }).toEqual({
+        limit: theirs.limit,
+        reason: theirs.reason,
+      });
+    }
+    // Slots used up: the store says 'slots', the error says the limit's name.
+    await a.acquire({ task: 1 });
+    await expect(a.acquire({ task: 1 })).rejects.toMatchObject({ limit: 'concurrentTasks' });
+    local.dispose();
   });
 
   describe('when the store is down', () => {

@@ -14,6 +14,7 @@ import {
 import { Observable, Subject, type Subscription } from 'rxjs';
 import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '../config/ResourceLimits.js';
+import { neverFits, parseDemand, TASK_LIMIT } from '../governor/demand.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
 import { DEFAULT_PROBE_COST, ResourceGovernor } from '../governor/ResourceGovernor.js';
 import { runLeased } from '../governor/runLeased.js';
@@ -248,7 +249,7 @@ export class DistributedGovernor implements Governor {
 
   checkResourceAvailability(cost: ResourceCost = DEFAULT_PROBE_COST): ResourceStatus {
     const now = this.#clock.now();
-    const { amounts, slots } = this.#demand(cost);
+    const { amounts, slots } = parseDemand(cost, this.config.rates);
     let reason: string | undefined;
     if (this.#disposed) reason = `${this.name} is disposed`;
     else if (this.#down && this.#policy === 'fail-closed')
@@ -387,8 +388,12 @@ export class DistributedGovernor implements Governor {
     if (this.#disposed) throw new DisposedError(`Governor '${this.name}'`);
     const { signal, label, priority = 0 } = options;
     if (signal?.aborted) throw abortReason(signal);
-    const { amounts, slots } = this.#demand(cost);
-    const never = this.#neverFits(amounts, slots);
+    const { amounts, slots } = parseDemand(cost, this.config.rates);
+    const never = neverFits(
+      { amounts, slots },
+      this.config.rates,
+      this.config.maxSlots ?? Number.POSITIVE_INFINITY,
+    );
     if (never && this.mode !== 'monitor') {
       this.#emit({
         type: 'rejected',
@@ -537,9 +542,11 @@ export class DistributedGovernor implements Governor {
         if (reply.granted < batch.length) {
           const head = batch[reply.granted]!;
           if (head.done) continue;
-          const reason = reply.blockedBy ?? 'the quota';
+          // Stores say 'slots'; errors and events name the limit as the in-process governor does.
+          const blockedBy = reply.blockedBy === 'slots' ? TASK_LIMIT : reply.blockedBy;
+          const reason = blockedBy ?? 'the quota';
           if (this.mode === 'reject') {
-            const limit = reply.blockedBy ?? 'quota';
+            const limit = blockedBy ?? 'quota';
             this.#emit({
               type: 'rejected',
               cost: head.cost,
@@ -818,42 +825,6 @@ export class DistributedGovernor implements Governor {
       reason,
       label: waiter.label,
     });
-  }
-
-  #demand(cost: ResourceCost): { amounts: number[]; slots: number } {
-    const amounts = this.config.rates.map((r) => {
-      const v = cost[r.resource];
-      const n = typeof v === 'boolean' ? (v ? 1 : 0) : (v ?? 0);
-      if (!(n >= 0) || !Number.isFinite(n))
-        throw new InvalidArgumentError(`cost.${r.resource}`, 'a finite number of at least 0', v);
-      return n;
-    });
-    const task = cost.task;
-    const slots = task === true ? 1 : task === false || task === undefined ? 0 : Number(task);
-    if (!(slots >= 0) || !Number.isInteger(slots))
-      throw new InvalidArgumentError('cost.task', 'a boolean or a whole number of at least 0', task);
-    return { amounts, slots };
-  }
-
-  #neverFits(amounts: readonly number[], slots: number) {
-    if (this.config.maxSlots !== null && slots > this.config.maxSlots)
-      return {
-        limit: 'tasks',
-        requested: slots,
-        available: this.config.maxSlots,
-        reason: `tasks: ${slots} slots asked, ${this.config.maxSlots} is the most there can be`,
-      };
-    for (const [i, r] of this.config.rates.entries()) {
-      const amount = amounts[i] ?? 0;
-      if (amount > r.capacity)
-        return {
-          limit: r.name,
-          requested: amount,
-          available: r.capacity,
-          reason: `${r.name}: ${amount} asked at once, more than its capacity of ${r.capacity}`,
-        };
-    }
-    return undefined;
   }
 
   #shortest(resource: string): number {

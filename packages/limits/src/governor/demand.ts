@@ -1,0 +1,83 @@
+import { InvalidArgumentError } from '@tollgate/core';
+import type { ResourceCost } from './types.js';
+
+/** The name under which the concurrency limit refuses, in errors and events. */
+export const TASK_LIMIT = 'concurrentTasks';
+
+/** What a cost asks of a set of rates: an amount per rate, in their order, and slots. */
+export interface Demand {
+  readonly cost: ResourceCost;
+  readonly amounts: number[];
+  readonly slots: number;
+}
+
+/** A limit a demand can never pass, however long it waits. */
+export interface NeverFits {
+  readonly limit: string;
+  readonly requested: number;
+  readonly available: number;
+  readonly reason: string;
+}
+
+/**
+ * Reads a cost against `rates` (in order). Every amount must be a finite number of at least
+ * 0; `task` is a boolean or a whole number of slots. Resources no rate limits are checked
+ * and otherwise ignored.
+ *
+ * @throws InvalidArgumentError naming the offending key.
+ */
+export function parseDemand(cost: ResourceCost, rates: ReadonlyArray<{ readonly resource: string }>): Demand {
+  if (typeof cost !== 'object' || cost === null) throw new InvalidArgumentError('cost', 'an object', cost);
+  let slots = 0;
+  for (const key in cost) {
+    const value = cost[key];
+    if (value === undefined) continue;
+    if (key === 'task' && typeof value === 'boolean') {
+      slots = value ? 1 : 0;
+      continue;
+    }
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new InvalidArgumentError(`cost.${key}`, 'a finite number of at least 0', value);
+    }
+    if (key === 'task') {
+      if (!Number.isInteger(value))
+        throw new InvalidArgumentError('cost.task', 'a whole number of slots or a boolean', value);
+      slots = value;
+    }
+  }
+  const amounts = new Array<number>(rates.length);
+  for (let i = 0; i < rates.length; i++) {
+    const amount = cost[rates[i]!.resource];
+    amounts[i] = typeof amount === 'number' ? amount : 0;
+  }
+  return { cost, amounts, slots };
+}
+
+/** The first limit `demand` can never pass: more slots than exist, or more than a rate's capacity. */
+export function neverFits(
+  demand: Pick<Demand, 'amounts' | 'slots'>,
+  rates: ReadonlyArray<{ readonly name: string; readonly capacity: number }>,
+  maxSlots: number,
+): NeverFits | undefined {
+  if (demand.slots > maxSlots) {
+    return {
+      limit: TASK_LIMIT,
+      requested: demand.slots,
+      available: maxSlots,
+      reason: `${TASK_LIMIT}: ${demand.slots} slots requested, only ${maxSlots} exist`,
+    };
+  }
+  for (let i = 0; i < rates.length; i++) {
+    const rate = rates[i]!;
+    const amount = demand.amounts[i]!;
+    if (amount > rate.capacity) {
+      return {
+        limit: rate.name,
+        requested: amount,
+        available: rate.capacity,
+        reason: `${rate.name}: ${amount} requested, more than its capacity of ${rate.capacity} (it can never fit; split the request or raise the limit)`,
+      };
+    }
+  }
+  return undefined;
+}
