@@ -52,3 +52,14 @@ export type {
   StoreStatus,
 } from './store/QuotaStore.js';
 export { RedisQuotaStore, type RedisQuotaStoreOptions } from './store/RedisQuotaStore.js';
+// The errors a governor throws live in @tollgate/core; they are here too, next to the governor.
+export {
+  AbortError,
+  DisposedError,
+  InvalidArgumentError,
+  InvalidLimitsError,
+  ResourceLimitExceededError,
+  ResourceWaitTimeoutError,
+  TaskTimeoutError,
+  TollgateError,
+} from '@tollgate/core';
