@@ -1,3 +1,14 @@
+// The errors a governor throws live in @tollgate/core; they are here too, next to the governor.
+export {
+  AbortError,
+  DisposedError,
+  InvalidArgumentError,
+  InvalidLimitsError,
+  ResourceLimitExceededError,
+  ResourceWaitTimeoutError,
+  TaskTimeoutError,
+  TollgateError,
+} from '@tollgate/core';
 export { LIMIT_FIELDS, parseResourceLimits, toSnakeCase } from './config/parseResourceLimits.js';
 export {
   type BuiltinRateName,
@@ -52,14 +63,3 @@ export type {
   StoreStatus,
 } from './store/QuotaStore.js';
 export { RedisQuotaStore, type RedisQuotaStoreOptions } from './store/RedisQuotaStore.js';
-// The errors a governor throws live in @tollgate/core; they are here too, next to the governor.
-export {
-  AbortError,
-  DisposedError,
-  InvalidArgumentError,
-  InvalidLimitsError,
-  ResourceLimitExceededError,
-  ResourceWaitTimeoutError,
-  TaskTimeoutError,
-  TollgateError,
-} from '@tollgate/core';
