@@ -12,9 +12,15 @@ const pieceCounts = new WeakMap<TokenCounter, Map<string, number>>();
 
 function countPiece(counter: TokenCounter, piece: string): number {
   let counts = pieceCounts.get(counter);
-  if (!counts) pieceCounts.set(counter, (counts = new Map()));
+  if (!counts) {
+    counts = new Map();
+    pieceCounts.set(counter, counts);
+  }
   let n = counts.get(piece);
-  if (n === undefined) counts.set(piece, (n = counter.countText(piece)));
+  if (n === undefined) {
+    n = counter.countText(piece);
+    counts.set(piece, n);
+  }
   return n;
 }
 
