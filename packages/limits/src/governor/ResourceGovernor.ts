@@ -360,10 +360,12 @@ export class ResourceGovernor implements LeaseOwner, Governor {
 
   /** @internal called by Lease.release */
   releaseLease(lease: Lease): void {
-    const now = this.#clock.now();
     this.#activeTasks -= lease.slots;
-    const unheld = this.#endHold(lease, now); // released unsettled: the call is over all the same
-    this.#emit({ type: 'released', leaseId: lease.id, heldMs: now - lease.acquiredAt });
+    // Released unsettled, a held lease ends its hold: the call is over all the same. The clock
+    // is read only when needed (most releases end no hold and nobody listens).
+    const unheld = lease.held && this.#endHold(lease, this.#clock.now());
+    if (this.#events.observed)
+      this.#emit({ type: 'released', leaseId: lease.id, heldMs: this.#clock.now() - lease.acquiredAt });
     this.#markChanged();
     if (lease.slots > 0 || unheld) this.#pump();
   }
@@ -542,7 +544,7 @@ export class ResourceGovernor implements LeaseOwner, Governor {
       demand.cost,
       now,
       handles,
-      demand.amounts.slice(),
+      demand.amounts, // each acquire parses its own demand: the lease may keep it
       demand.slots,
       held,
     );
