@@ -391,16 +391,17 @@ export class ResourceGovernor implements LeaseOwner, Governor {
     if (this.mode === 'monitor') {
       return Promise.resolve(probe ? true : this.#grantMonitored(demand, now, label, held));
     }
+    const blocked = (demand.mask & this.#queue.liveMask()) !== 0 || now < this.#cooldownUntil;
+    const blocker = this.#blocker(demand, now);
+    if (!blocked && !blocker)
+      return Promise.resolve(probe ? true : this.#grant(demand, now, now, label, held));
+    // What fits now can fit; only the rest is checked against the limits' capacities.
     const never = this.#neverFits(demand);
     if (never) {
       if (probe) return Promise.resolve(false);
       this.#emitRejected(demand, never, label);
       throw new ResourceLimitExceededError({ ...never, retryAfterMs: Number.POSITIVE_INFINITY });
     }
-    const blocked = (demand.mask & this.#queue.liveMask()) !== 0 || now < this.#cooldownUntil;
-    const blocker = this.#blocker(demand, now);
-    if (!blocked && !blocker)
-      return Promise.resolve(probe ? true : this.#grant(demand, now, now, label, held));
     if (this.mode === 'reject' && !probe) {
       const b = blocker ?? {
         limit: 'queue',
