@@ -21,6 +21,13 @@ export interface GovernorLease {
   settle(actual: ActualUsage): void;
   /** Frees the slots (and ends a hold). Idempotent. */
   release(): void;
+  /**
+   * Ends a hold (`holdUntilSettled`) before the settle: the provider has certainly counted
+   * the call by now (the first byte of its reply arrived), so its sliding-window
+   * reservations count from now. Settle and release are still to come. Idempotent; nothing
+   * happens for a lease that holds nothing.
+   */
+  endHold(): void;
 }
 
 /**

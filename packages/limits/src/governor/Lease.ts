@@ -4,6 +4,7 @@ import type { ActualUsage, ResourceCost } from './types.js';
 export interface LeaseOwner {
   settleLease(lease: Lease, actual: ActualUsage): void;
   releaseLease(lease: Lease): void;
+  endHoldLease(lease: Lease): void;
 }
 
 /**
@@ -78,6 +79,14 @@ export class Lease {
       this.#settled = false; // a malformed report changes nothing; a valid one may follow
       throw error;
     }
+  }
+
+  /**
+   * Ends a hold before the settle: the provider has counted the call by now (its reply
+   * started), so held sliding-window reservations count from now. Idempotent.
+   */
+  endHold(): void {
+    if (this.held) this.#owner.endHoldLease(this);
   }
 
   /** Frees the lease's concurrency slots. Only the first call counts. */

@@ -18,6 +18,7 @@ type Op =
   | { kind: 'advance'; ms: number }
   | { kind: 'settle'; pick: number; keep: number }
   | { kind: 'release'; pick: number }
+  | { kind: 'endHold'; pick: number }
   | { kind: 'abort'; pick: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -46,6 +47,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('endHold' as const), pick: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('abort' as const), pick: fc.nat() }) },
 );
 
@@ -142,7 +144,14 @@ describe('ResourceGovernor properties (random schedules on a manual clock)', () 
             };
             calls.push(call);
             governor
-              .acquire(cost, { timeoutMs: o.timeoutMs, signal: controller.signal, priority: o.priority })
+              .acquire(cost, {
+                timeoutMs: o.timeoutMs,
+                signal: controller.signal,
+                priority: o.priority,
+                // A hold keeps sliding-window entries counted until it ends: it only ever
+                // admits less, so every bound below must still hold.
+                holdUntilSettled: o.held,
+              })
               .then(
                 (lease) => {
                   call.settles++;
@@ -165,6 +174,8 @@ describe('ResourceGovernor properties (random schedules on a manual clock)', () 
             else if (call.lease && o.kind === 'release') {
               if (!call.lease.released && call.lease.slots > 0) active--;
               call.lease.release();
+            } else if (call.lease && o.kind === 'endHold') {
+              call.lease.endHold();
             } else if (call.lease && o.kind === 'settle') {
               const reserved = Number(call.lease.cost.tokens ?? 0);
               call.lease.settle({ tokens: Math.floor(reserved * o.keep) }); // refunds only

@@ -512,6 +512,24 @@ describe('ResourceGovernor: holdUntilSettled', () => {
     expect(next.done).toBe(true);
   });
 
+  it('endHold counts the window from then; the later settle corrects amounts without moving it', async () => {
+    const { governor, clock } = setup({ maxRequestsPerMinute: 1, algorithm: 'sliding-window' });
+    const inFlight = await governor.acquire({ requests: 1 }, { holdUntilSettled: true });
+    const next = track(governor.acquire({ requests: 1 }));
+    await clock.advanceAsync(5_000);
+    inFlight.endHold(); // the reply started: the provider has counted the call by now
+    inFlight.endHold();
+    await clock.advanceAsync(20_000);
+    inFlight.settle({ requests: 1 }); // the reply ended
+    await clock.advanceAsync(39_999); // t = 64,999
+    expect(next.done).toBe(false);
+    await clock.advanceAsync(1); // t = 65,000: one window after endHold (85,000 after the settle)
+    expect(next.done).toBe(true);
+    const plain = next.value as Lease;
+    plain.endHold(); // holds nothing: nothing happens
+    expect(governor.remaining('requests')).toBe(0);
+  });
+
   it('ends the hold on release too, and refunds of held reservations still count', async () => {
     const { governor, clock } = setup({ maxTokensPerMinute: 100, algorithm: 'sliding-window' });
     const a = await governor.acquire({ tokens: 80 }, { holdUntilSettled: true });

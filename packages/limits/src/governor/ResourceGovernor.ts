@@ -370,6 +370,13 @@ export class ResourceGovernor implements LeaseOwner, Governor {
     if (lease.slots > 0 || unheld) this.#pump();
   }
 
+  /** @internal called by Lease.endHold */
+  endHoldLease(lease: Lease): void {
+    if (!this.#endHold(lease, this.#clock.now())) return;
+    this.#markChanged();
+    this.#pump();
+  }
+
   /** Re-anchors a held lease's reservations at `now`; whether it was held. */
   #endHold(lease: Lease, now: number): boolean {
     if (!lease.held) return false;

@@ -180,6 +180,26 @@ describe('DistributedGovernor on a shared store', () => {
     await expect(a.acquire({ requests: 2 })).rejects.toThrow(/more than its capacity of 1/);
   });
 
+  it('counts a held reservation from its endHold, for every process, and a later settle keeps that', async () => {
+    const { clock, a, b } = pair({ maxRequestsPerMinute: 1, algorithm: 'sliding-window', timeScale: 60 });
+    const lease = await a.acquire({ requests: 1 }, { holdUntilSettled: true });
+    let next = 0;
+    void b.acquire({ requests: 1 }).then(() => (next = clock.now()));
+    await clock.advanceAsync(2_000); // held: the window does not move while the call is in flight
+    await settle();
+    expect(next).toBe(0);
+    lease.endHold(); // the reply started at t = 2000
+    lease.endHold(); // idempotent
+    await clock.advanceAsync(500);
+    lease.settle({ requests: 1 }); // the reply ended at t = 2500: the window still counts from 2000
+    for (let t = 0; t < 600 && next === 0; t += 10) {
+      await clock.advanceAsync(10);
+      await settle();
+    }
+    expect(next).toBe(3_000);
+    lease.release();
+  });
+
   it('reads costs and names limits exactly as the in-process governor does', async () => {
     const limits: ResourceLimits = { maxConcurrentTasks: 1, maxRequestsPerMinute: 5, rejectOnLimit: true };
     const { a } = pair(limits);

@@ -370,14 +370,24 @@ export class DistributedGovernor implements Governor {
   }
 
   /** @internal */
+  endHoldLease(lease: DistributedLease): void {
+    if (lease.local) lease.local.endHold();
+    else if (lease.stored)
+      this.store
+        .release(this.config, lease.storeId, 0, true, lease.amounts)
+        .then(() => this.#wake())
+        .catch((error: unknown) => this.#storeError(error, 'release'));
+  }
+
+  /** @internal */
   releaseLease(lease: DistributedLease): void {
     this.#activeTasks -= lease.slots;
     this.#held.delete(lease.storeId);
     this.#emit({ type: 'released', leaseId: lease.id, heldMs: this.#clock.now() - lease.acquiredAt });
     if (lease.local) lease.local.release();
-    else if (lease.stored && (lease.slots > 0 || (lease.holds && !lease.settled)))
+    else if (lease.stored && (lease.slots > 0 || lease.holding))
       this.store
-        .release(this.config, lease.storeId, lease.slots, lease.holds && !lease.settled, lease.amounts)
+        .release(this.config, lease.storeId, lease.slots, lease.holding, lease.amounts)
         .then(() => this.#wake())
         .catch((error: unknown) => this.#storeError(error, 'release'));
     this.#markChanged();
@@ -870,6 +880,7 @@ export class DistributedLease implements GovernorLease {
   readonly #owner: DistributedGovernor;
   #settled = false;
   #released = false;
+  #holdEnded = false;
 
   constructor(
     owner: DistributedGovernor,
@@ -900,6 +911,17 @@ export class DistributedLease implements GovernorLease {
 
   get released(): boolean {
     return this.#released;
+  }
+
+  /** Whether its held reservations still count as in flight (acquired held; no settle or end of hold yet). */
+  get holding(): boolean {
+    return this.holds && !this.#settled && !this.#holdEnded;
+  }
+
+  endHold(): void {
+    if (!this.holding || this.#released) return;
+    this.#owner.endHoldLease(this);
+    this.#holdEnded = true;
   }
 
   settle(actual: ActualUsage): void {

@@ -1,10 +1,10 @@
 import { AbortError, HeuristicTokenCounter, ManualClock, ResourceLimitExceededError } from '@tollgate/core';
 import { type GovernorEvent, ResourceGovernor, type ResourceLimits } from '@tollgate/limits';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError, ProviderError, ProviderRateLimitError } from '../errors.js';
 import { type Script, ScriptedClient } from '../scripted/ScriptedClient.js';
-import type { ChatRequest } from '../types.js';
+import type { ChatChunk, ChatRequest, LLMClient } from '../types.js';
 import { type ClientEvent, GovernedClient, type GovernedClientOptions } from './GovernedClient.js';
 
 const counter = new HeuristicTokenCounter();
@@ -210,6 +210,45 @@ describe('GovernedClient', () => {
     expect(all.map((c) => c.content ?? '').join('')).toBe('a streamed reply');
     expect(all.at(-1)?.usage?.totalTokens).toBe(13);
     expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - 13);
+  });
+
+  it("ends the provider's hold when a stream starts, not when it ends", async () => {
+    const clock = new ManualClock();
+    // A provider that answers in a stream: first chunk after 100 ms, the end after 500 ms.
+    const started: number[] = [];
+    const slow: LLMClient = {
+      specificationVersion: 'v1',
+      provider: 'slow',
+      model: 'slow',
+      chat: () => Promise.reject(new Error('stream only')),
+      stream: () =>
+        new Observable<ChatChunk>((subscriber) => {
+          started.push(clock.now());
+          const first = clock.setTimeout(() => subscriber.next({ content: 'first ' }), 100);
+          const last = clock.setTimeout(() => {
+            subscriber.next({
+              content: 'last',
+              usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 },
+            });
+            subscriber.complete();
+          }, 500);
+          return () => {
+            clock.clearTimeout(first);
+            clock.clearTimeout(last);
+          };
+        }),
+    };
+    // One request per 1 s window, strict: the provider counts a call when it arrives.
+    const provider = new ResourceGovernor(
+      { maxRequestsPerMinute: 1, algorithm: 'sliding-window', timeScale: 60 },
+      { clock },
+    );
+    const client = new GovernedClient(slow, { governors: [provider], tokenCounter: counter, clock });
+    const both = Promise.all([0, 1].map(() => lastValueFrom(client.stream(request).pipe(toArray()))));
+    await run(clock, both);
+    // The second call goes one window after the first one's reply started (100 ms), not
+    // after it ended (500 ms).
+    expect(started).toEqual([0, 1_100]);
   });
 
   it('settles a cancelled stream with what it produced so far', async () => {

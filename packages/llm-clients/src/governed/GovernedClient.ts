@@ -259,6 +259,9 @@ export class GovernedClient implements LLMClient {
             await new Promise<void>((resolve, reject) => {
               const sub = this.#inner.stream(req, { signal: controller.signal }).subscribe({
                 next: (chunk) => {
+                  // The reply has started, so the provider has counted the call: its window
+                  // counts from now, not from the end of a stream that may take seconds.
+                  if (!emitted) this.#endProviderHold(leases);
                   emitted = true;
                   text += chunk.content ?? '';
                   for (const d of chunk.toolCallDeltas ?? []) text += (d.name ?? '') + (d.arguments ?? '');
@@ -299,6 +302,12 @@ export class GovernedClient implements LLMClient {
         finish?.();
       };
     });
+  }
+
+  /** Ends the provider lease's hold (see `GovernorLease.endHold`). */
+  #endProviderHold(leases: readonly GovernorLease[]): void {
+    const i = this.#provider ? this.#governors.indexOf(this.#provider) : -1;
+    if (i >= 0) leases[i]?.endHold();
   }
 
   /** Acquires on every governor in order; on failure gives back what was taken and rethrows. */
