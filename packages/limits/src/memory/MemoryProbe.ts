@@ -39,7 +39,8 @@ export class ProcessMemoryProbe implements MemoryProbe {
   #rssMb = 0;
   #childrenMb = 0;
   #sampledAt = Number.NEGATIVE_INFINITY;
-  #sampling = false;
+  /** The sample of child pids in progress, if any. */
+  #sampling: Promise<void> | undefined;
 
   constructor(options: ProcessMemoryProbeOptions = {}) {
     this.refreshMs = options.refreshMs ?? 500;
@@ -68,29 +69,36 @@ export class ProcessMemoryProbe implements MemoryProbe {
     this.#pids.delete(pid);
   }
 
-  /** Samples child pids now and waits for the result (the governor never waits on this). */
+  /**
+   * Samples child pids now and waits for the result (the governor never waits on this). A
+   * sample already in progress may have begun before the caller's change (a child that
+   * just exited), so it is awaited and a new one taken.
+   */
   async refreshChildren(): Promise<number> {
+    await this.#sampling;
     await this.#sampleChildren();
     return this.#childrenMb;
   }
 
-  async #sampleChildren(): Promise<void> {
-    if (this.#sampling) return;
-    this.#sampling = true;
-    try {
-      let total = 0;
-      for (const pid of [...this.#pids]) {
-        try {
-          total += (await pidusage(pid)).memory / MB;
-        } catch (error) {
-          this.#pids.delete(pid);
-          this.#logger.debug('memory probe dropped an exited pid', { pid, error: String(error) });
-        }
+  /** Starts a sample unless one is in progress; resolves when the current one is done. */
+  #sampleChildren(): Promise<void> {
+    this.#sampling ??= this.#sample().finally(() => {
+      this.#sampling = undefined;
+    });
+    return this.#sampling;
+  }
+
+  async #sample(): Promise<void> {
+    let total = 0;
+    for (const pid of [...this.#pids]) {
+      try {
+        total += (await pidusage(pid)).memory / MB;
+      } catch (error) {
+        this.#pids.delete(pid);
+        this.#logger.debug('memory probe dropped an exited pid', { pid, error: String(error) });
       }
-      this.#childrenMb = total;
-    } finally {
-      this.#sampling = false;
     }
+    this.#childrenMb = total;
   }
 }
 
