@@ -4,15 +4,17 @@
  * "minute", time-compressed) by default; against a real endpoint when OPENAI_API_KEY is
  * set (OPENAI_BASE_URL, OPENAI_MODEL and TOLLGATE_* limits are read from the environment).
  *
- *   npm run demo                      # 50 callers x 3 calls, 7 per minute, a minute = 1 s
- *   npm run demo -- --callers 20 --calls 2 --rpm 10 --window-ms 500
+ *   npm run example:clients                      # 50 callers x 3 calls, 7 per minute, a minute = 1 s
+ *   npm run example:clients -- --callers 20 --calls 2 --rpm 10 --window-ms 500
+ *   npm run example:clients -- --stream          # the same calls, streamed
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TiktokenCounter } from '@tollgate/core';
 import { ResourceGovernor, resourceLimitsFromEnv } from '@tollgate/limits';
-import { GovernedClient, OpenAIClient } from '@tollgate/llm-clients';
+import { type ChatRequest, GovernedClient, OpenAIClient } from '@tollgate/llm-clients';
 import { startSimulator } from '@tollgate/simulator';
+import { lastValueFrom, toArray } from 'rxjs';
 
 export interface FleetOptions {
   readonly callers?: number;
@@ -20,6 +22,8 @@ export interface FleetOptions {
   readonly rpm?: number;
   /** How long a "minute" lasts against the simulator. */
   readonly windowMs?: number;
+  /** Stream every reply: the provider's window then counts from each reply's first chunk. */
+  readonly stream?: boolean;
   readonly log?: (line: string) => void;
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -41,6 +45,7 @@ export async function main(options: FleetOptions = {}): Promise<FleetResult> {
     calls = 3,
     rpm = 7,
     windowMs = 1_000,
+    stream = false,
     log = console.log,
     env = process.env,
   } = options;
@@ -64,8 +69,17 @@ export async function main(options: FleetOptions = {}): Promise<FleetResult> {
     ...(sim ? { baseURL: sim.baseURL, apiKey: 'sk-demo' } : { baseURL: env.OPENAI_BASE_URL }),
   });
   const client = new GovernedClient(inner, { governors: [provider], tokenCounter: counter });
+  // One call, whole or streamed: either way it is estimated, reserved, made and settled.
+  const ask = async (request: ChatRequest): Promise<void> => {
+    if (!stream) {
+      await client.chat(request);
+      return;
+    }
+    const chunks = await lastValueFrom(client.stream(request).pipe(toArray()));
+    if (!chunks.some((c) => c.finishReason)) throw new Error('the stream ended without a finish reason');
+  };
   log(
-    `${callers} callers x ${calls} calls, ${rpm} requests per ${real ? 'minute' : `${windowMs} ms "minute"`}, against ${sim ? `the simulator (${sim.baseURL})` : (env.OPENAI_BASE_URL ?? 'OpenAI')}`,
+    `${callers} callers x ${calls} ${stream ? 'streamed ' : ''}calls, ${rpm} requests per ${real ? 'minute' : `${windowMs} ms "minute"`}, against ${sim ? `the simulator (${sim.baseURL})` : (env.OPENAI_BASE_URL ?? 'OpenAI')}`,
   );
 
   let done = 0;
@@ -84,14 +98,12 @@ export async function main(options: FleetOptions = {}): Promise<FleetResult> {
     await Promise.all(
       Array.from({ length: callers }, async (_, i) => {
         for (let c = 0; c < calls; c++) {
-          await client
-            .chat({
-              messages: [
-                { role: 'user', content: `Agent ${i}, step ${c}: summarise your findings in one line.` },
-              ],
-              maxTokens: 60,
-            })
-            .catch((error: unknown) => log(`  agent ${i} call ${c} failed: ${(error as Error).message}`));
+          await ask({
+            messages: [
+              { role: 'user', content: `Agent ${i}, step ${c}: summarise your findings in one line.` },
+            ],
+            maxTokens: 60,
+          }).catch((error: unknown) => log(`  agent ${i} call ${c} failed: ${(error as Error).message}`));
           done++;
         }
       }),
@@ -132,6 +144,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       calls: { type: 'string' },
       rpm: { type: 'string' },
       'window-ms': { type: 'string' },
+      stream: { type: 'boolean', default: false },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -140,6 +153,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...(values.calls ? { calls: num(values.calls) } : {}),
     ...(values.rpm ? { rpm: num(values.rpm) } : {}),
     ...(values['window-ms'] ? { windowMs: num(values['window-ms']) } : {}),
+    stream: values.stream,
   });
   process.exitCode = result.failed > 0 || (result.providerRateLimited ?? 0) > 0 ? 1 : 0;
 }
