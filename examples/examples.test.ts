@@ -21,49 +21,35 @@ it('governor-basics runs every task under the limits and prints its events', asy
   expect(lines.at(-1)).toMatch(/done: 4 tasks, 0 active/);
 });
 
-it('governed-fleet (bare governed clients) finishes every call with zero 429s against the simulator', async () => {
-  const lines: string[] = [];
-  const result = await governedFleet({
-    callers: 10,
-    calls: 2,
-    rpm: 7,
-    windowMs: 200,
-    log: (l) => lines.push(l),
-    env: {},
-  });
-  expect(result).toMatchObject({
-    calls: 20,
-    succeeded: 20,
-    failed: 0,
-    rateLimited: 0,
-    providerRateLimited: 0,
-  });
-  expect(result.makespanMs).toBeGreaterThanOrEqual(result.minimumMs!);
-  expect(lines.join('\n')).toMatch(/20\/20 succeeded/);
-});
-
-it('governed-fleet streams every reply through the tollgate with zero 429s', async () => {
-  const lines: string[] = [];
-  const result = await governedFleet({
-    callers: 10,
-    calls: 2,
-    rpm: 7,
-    windowMs: 200,
-    stream: true,
-    log: (l) => lines.push(l),
-    env: {},
-  });
-  expect(result).toMatchObject({
-    calls: 20,
-    succeeded: 20,
-    failed: 0,
-    rateLimited: 0,
-    providerRateLimited: 0,
-  });
-  expect(result.tokens).toBeGreaterThan(0); // every stream settled with its usage
-  expect(result.makespanMs).toBeGreaterThanOrEqual(result.minimumMs!);
-  expect(lines[0]).toMatch(/streamed calls/);
-});
+it.each([
+  ['whole replies', false],
+  ['streamed replies', true],
+])(
+  'governed-fleet (bare governed clients, %s) finishes every call with zero 429s against the simulator',
+  async (_, stream) => {
+    const lines: string[] = [];
+    const result = await governedFleet({
+      callers: 10,
+      calls: 2,
+      rpm: 7,
+      windowMs: 200,
+      stream,
+      log: (l) => lines.push(l),
+      env: {},
+    });
+    expect(result).toMatchObject({
+      calls: 20,
+      succeeded: 20,
+      failed: 0,
+      rateLimited: 0,
+      providerRateLimited: 0,
+    });
+    expect(result.tokens).toBeGreaterThan(0); // every call settled with its usage
+    expect(result.makespanMs).toBeGreaterThanOrEqual(result.minimumMs!);
+    expect(lines[0]).toMatch(stream ? /streamed calls/ : /x 2 calls/);
+    expect(lines.join('\n')).toMatch(/20\/20 succeeded/);
+  },
+);
 
 it('research-agent answers from its tools offline, on the scripted model', async () => {
   const lines: string[] = [];
