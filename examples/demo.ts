@@ -12,6 +12,7 @@
  *   npm run demo
  *   npm run demo -- --agents 500 --rpm 120 --window-ms 1000
  *   npm run demo -- --agents 20 --rpm 10 --out .tollgate/demo --responses
+ *   npm run demo -- --stream      # replies streamed: each call holds the window only until its first chunk
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -61,6 +62,8 @@ export interface DemoOptions {
   readonly out?: string;
   /** Also write each agent's answer next to metrics.json. */
   readonly responses?: boolean;
+  /** Stream every reply (`chatTransport: 'stream'`): the quota's hold ends at each reply's first chunk. */
+  readonly stream?: boolean;
   readonly log?: (line: string) => void;
   /** Progress goes here (plain lines unless it is a terminal). @default process.stderr */
   readonly progress?: { write(text: string): unknown; readonly isTTY?: boolean } | false;
@@ -108,6 +111,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
       resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
     },
     ...(real ? { env } : {}),
+    ...(options.stream ? { client: { chatTransport: 'stream' as const } } : {}),
   });
   bindAgent(container, Analyst);
   const providerGovernor = container.get<ResourceGovernor>(TOKENS.ProviderGovernor);
@@ -188,6 +192,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       'window-ms': { type: 'string' },
       out: { type: 'string', default: '.tollgate/demo' },
       responses: { type: 'boolean', default: false },
+      stream: { type: 'boolean', default: false },
     },
   });
   const env = process.env;
@@ -212,6 +217,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     ...defined,
     out: values.out,
     responses: values.responses,
+    stream: values.stream || env.TOLLGATE_DEMO_STREAM === '1',
   });
   const clean =
     report.totals.failed === 0 && report.totals.rateLimited === 0 && (providerRateLimited ?? 0) === 0;

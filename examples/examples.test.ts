@@ -107,6 +107,22 @@ it('the demo: 50 agents x 3 calls on 7 requests per (compressed) minute finish w
   ]);
 });
 
+it('the demo with streamed replies: every agent finishes, zero 429s, the same tool calls', async () => {
+  const { report, providerRateLimited, minimumMs } = await demo({
+    agents: 14,
+    windowMs: 250,
+    stream: true,
+    log: () => {},
+    progress: false,
+    env: {},
+  });
+  expect(report.stopReason).toBe('completed');
+  expect(report.totals).toMatchObject({ tasks: 14, succeeded: 14, failed: 0, llmCalls: 42, toolCalls: 28 });
+  expect(report.totals.rateLimited).toBe(0);
+  expect(providerRateLimited).toBe(0);
+  expect(report.durationMs).toBeGreaterThanOrEqual(minimumMs!);
+});
+
 it('research-writer-rounds: writers follow research round by round, and the token budget stops dispatch', async () => {
   const capped = await rounds({ log: () => {} });
   expect(capped.stopReason).toBe('budget');

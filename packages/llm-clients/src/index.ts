@@ -1,3 +1,4 @@
+export { type AssembleFallback, assembleChunks } from './assemble.js';
 export { toCountable, toCountableTools } from './countable.js';
 export {
   CircuitOpenError,
@@ -15,7 +16,13 @@ export {
   GovernedClient,
   type GovernedClientOptions,
 } from './governed/GovernedClient.js';
-export { type HeaderSource, parseDuration, parseRateLimitHeaders, retryAfterMs } from './headers.js';
+export {
+  durationUpperBound,
+  type HeaderSource,
+  parseDuration,
+  parseRateLimitHeaders,
+  retryAfterMs,
+} from './headers.js';
 export { azureOpenAI, OpenAIClient, type OpenAIClientOptions, openai } from './openai/OpenAIClient.js';
 export {
   type Script,

@@ -60,6 +60,10 @@ export interface ChatResponse {
 
 /** A piece of a streamed reply. The last chunk carries `usage` when the provider reports it. */
 export interface ChatChunk {
+  /** The reply's id, model and the provider's request id, on the first chunk where sent. */
+  readonly id?: string;
+  readonly model?: string;
+  readonly requestId?: string;
   readonly content?: string;
   /** Tool call fragments as the provider streams them, by index. */
   readonly toolCallDeltas?: ReadonlyArray<{

@@ -212,24 +212,37 @@ describe('GovernedClient', () => {
     expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - 13);
   });
 
-  it("ends the provider's hold when a stream starts, not when it ends", async () => {
+  it.each([
+    ['stream()', 'stream'],
+    ["chat() with chatTransport: 'stream'", 'chat'],
+    ["chat() with chatTransport: 'whole' (the reply ends the hold)", 'whole'],
+  ] as const)("ends the provider's hold when a reply starts streaming: %s", async (_, how) => {
     const clock = new ManualClock();
-    // A provider that answers in a stream: first chunk after 100 ms, the end after 500 ms.
+    // A provider that streams its reply: first chunk after 100 ms, the end after 500 ms.
     const started: number[] = [];
     const slow: LLMClient = {
       specificationVersion: 'v1',
       provider: 'slow',
       model: 'slow',
-      chat: () => Promise.reject(new Error('stream only')),
+      chat: async () => {
+        started.push(clock.now());
+        await new Promise<void>((resolve) => clock.setTimeout(resolve, 500));
+        return {
+          id: 'whole',
+          model: 'slow',
+          content: 'first last',
+          toolCalls: [],
+          finishReason: 'stop',
+          usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 },
+        };
+      },
       stream: () =>
         new Observable<ChatChunk>((subscriber) => {
           started.push(clock.now());
-          const first = clock.setTimeout(() => subscriber.next({ content: 'first ' }), 100);
+          const first = clock.setTimeout(() => subscriber.next({ id: 'streamed', content: 'first ' }), 100);
           const last = clock.setTimeout(() => {
-            subscriber.next({
-              content: 'last',
-              usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 },
-            });
+            subscriber.next({ content: 'last', finishReason: 'stop' });
+            subscriber.next({ usage: { promptTokens: 5, completionTokens: 2, totalTokens: 7 } });
             subscriber.complete();
           }, 500);
           return () => {
@@ -243,12 +256,25 @@ describe('GovernedClient', () => {
       { maxRequestsPerMinute: 1, algorithm: 'sliding-window', timeScale: 60 },
       { clock },
     );
-    const client = new GovernedClient(slow, { governors: [provider], tokenCounter: counter, clock });
-    const both = Promise.all([0, 1].map(() => lastValueFrom(client.stream(request).pipe(toArray()))));
-    await run(clock, both);
-    // The second call goes one window after the first one's reply started (100 ms), not
-    // after it ended (500 ms).
-    expect(started).toEqual([0, 1_100]);
+    const client = new GovernedClient(slow, {
+      governors: [provider],
+      tokenCounter: counter,
+      clock,
+      chatTransport: how === 'whole' ? 'whole' : 'stream',
+    });
+    const call = async () => {
+      if (how !== 'stream') return client.chat(request);
+      const chunks = await lastValueFrom(client.stream(request).pipe(toArray()));
+      return { content: chunks.map((c) => c.content ?? '').join(''), usage: chunks.at(-1)!.usage };
+    };
+    const replies = await run(clock, Promise.all([call(), call()]));
+    expect(replies.map((r) => [r.content, r.usage?.totalTokens])).toEqual([
+      ['first last', 7],
+      ['first last', 7],
+    ]);
+    // A streamed reply lets the second call go one window after the first reply started
+    // (100 ms), a whole reply one window after it ended (500 ms).
+    expect(started).toEqual([0, how === 'whole' ? 1_500 : 1_100]);
   });
 
   it('settles a cancelled stream with what it produced so far', async () => {

@@ -13,8 +13,9 @@ import {
 } from '@tollgate/core';
 import type { Governor, GovernorLease } from '@tollgate/limits';
 import { Observable, Subject, type Subscription } from 'rxjs';
+import { assembleChunks } from '../assemble.js';
 import { toCountable, toCountableTools } from '../countable.js';
-import { ProviderError, ProviderRateLimitError } from '../errors.js';
+import { MalformedResponseError, ProviderError, ProviderRateLimitError } from '../errors.js';
 import type {
   CallOptions,
   ChatChunk,
@@ -39,6 +40,14 @@ export interface GovernedClientOptions {
    * are always settled with real usage. @default 'admission'
    */
   readonly providerCharging?: 'admission' | 'usage';
+  /**
+   * How `chat` calls the provider. `'whole'`: one request, one reply. `'stream'`: the reply
+   * is streamed and assembled (`assembleChunks`), so the provider governor's hold ends at
+   * its first chunk, not at its end (see `GovernorLease.endHold`). Against strict windows a
+   * call then costs its time to first token per window cycle instead of its whole latency.
+   * Retries, settlement and errors are the same either way. @default 'whole'
+   */
+  readonly chatTransport?: 'whole' | 'stream';
   /** @default a TiktokenCounter */
   readonly tokenCounter?: TokenCounter;
   /** Output tokens reserved (and sent as `max_tokens`) when a request sets none. @default 1_024 */
@@ -116,6 +125,7 @@ export class GovernedClient implements LLMClient {
   readonly #governors: readonly Governor[];
   readonly #provider: Governor | undefined;
   readonly #charging: 'admission' | 'usage';
+  readonly #transport: 'whole' | 'stream';
   readonly #counter: TokenCounter;
   readonly #maxTokens: number;
   readonly #retry: Required<RetryOptions>;
@@ -133,6 +143,7 @@ export class GovernedClient implements LLMClient {
     this.#governors = options.governors;
     this.#provider = options.providerGovernor ?? options.governors.at(-1);
     this.#charging = options.providerCharging ?? 'admission';
+    this.#transport = options.chatTransport ?? 'whole';
     this.#counter = options.tokenCounter ?? new TiktokenCounter();
     this.#maxTokens = options.defaultMaxTokens ?? 1_024;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
@@ -180,7 +191,7 @@ export class GovernedClient implements LLMClient {
         this.#breaker?.check();
         leases = await this.#acquireAll(estimate, options.signal);
         const remainingAtSend = this.#snapshot();
-        const response = await this.#inner.chat(req, options);
+        const response = await this.#call(req, options, leases, estimate);
         this.#settle(leases, response.usage, req.maxTokens!);
         this.#feedback(response.rateLimit, remainingAtSend);
         this.#breaker?.success();
@@ -301,6 +312,39 @@ export class GovernedClient implements LLMClient {
         controller.abort();
         finish?.();
       };
+    });
+  }
+
+  /** One attempt's provider call: whole, or streamed and assembled, ending the hold at the first chunk. */
+  async #call(
+    req: ChatRequest,
+    options: CallOptions,
+    leases: readonly GovernorLease[],
+    estimate: number,
+  ): Promise<ChatResponse> {
+    if (this.#transport === 'whole') return this.#inner.chat(req, options);
+    const chunks: ChatChunk[] = [];
+    await new Promise<void>((resolve, reject) => {
+      this.#inner.stream(req, options).subscribe({
+        next: (chunk) => {
+          if (chunks.length === 0) this.#endProviderHold(leases);
+          chunks.push(chunk);
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+    if (chunks.length === 0) {
+      throw new MalformedResponseError('the stream ended without a reply', { provider: this.provider });
+    }
+    const model = req.model ?? this.model;
+    const promptTokens = estimate - req.maxTokens!;
+    return assembleChunks(chunks, {
+      model,
+      usage: (text) => {
+        const completionTokens = this.#counter.countText(text, { model });
+        return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
+      },
     });
   }
 

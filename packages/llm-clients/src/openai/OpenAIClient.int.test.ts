@@ -56,6 +56,39 @@ describe('OpenAIClient against the simulator', () => {
     expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
   });
 
+  it("gives the same reply whole or streamed and assembled (chatTransport: 'stream')", async () => {
+    const s = await sim();
+    const inner = new OpenAIClient({ model: 'sim-small', baseURL: s.baseURL, apiKey: KEY });
+    const governed = (chatTransport: 'whole' | 'stream') =>
+      new GovernedClient(inner, {
+        governors: [new ResourceGovernor({ maxRequestsPerMinute: 100 })],
+        tokenCounter,
+        chatTransport,
+      });
+    const tools = [
+      {
+        name: 'lookup',
+        parameters: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+      },
+    ];
+    for (const request of [user('same question'), { ...user('use the tool'), tools }]) {
+      const whole = await governed('whole').chat(request);
+      const streamed = await governed('stream').chat(request);
+      // The simulator is deterministic per request: only ids differ.
+      const comparable = (r: typeof whole) => ({
+        model: r.model,
+        content: r.content,
+        finishReason: r.finishReason,
+        usage: r.usage,
+        toolCalls: r.toolCalls.map(({ name, arguments: args }) => ({ name, args })),
+      });
+      expect(comparable(streamed)).toEqual(comparable(whole));
+      expect(streamed.id).toMatch(/^chatcmpl-/);
+      expect(streamed.requestId).toMatch(/^req_sim_/);
+      for (const call of streamed.toolCalls) expect(call.id).toMatch(/^call_/);
+    }
+  });
+
   it('maps failures to typed errors that never contain the API key', async () => {
     const s = await sim();
     const wrongKey = new OpenAIClient({

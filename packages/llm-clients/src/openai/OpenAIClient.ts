@@ -85,7 +85,11 @@ export class OpenAIClient implements LLMClient {
       if (outer?.aborted) forward();
       else outer?.addEventListener('abort', forward, { once: true });
       (async () => {
-        const { data: stream, response } = await this.#client.chat.completions
+        const {
+          data: stream,
+          response,
+          request_id: requestId,
+        } = await this.#client.chat.completions
           .create(
             { ...this.#body(request), stream: true, stream_options: { include_usage: true } },
             { signal: controller.signal },
@@ -96,6 +100,7 @@ export class OpenAIClient implements LLMClient {
         for await (const chunk of stream) {
           const choice = chunk.choices[0];
           const out: ChatChunk = {
+            ...(first ? { id: chunk.id, model: chunk.model, ...(requestId ? { requestId } : {}) } : {}),
             ...(choice?.delta.content ? { content: choice.delta.content } : {}),
             ...(choice?.delta.tool_calls
               ? {
