@@ -38,8 +38,10 @@ type Approach = (base: string, setup: Setup) => Promise<{ failed: number }>;
 
 const messages = (i: number) => [{ role: 'user' as const, content: `Summarise item ${i} in a line.` }];
 
-const approaches: Record<string, Approach> = {
-  tollgate: async (base, s) => {
+/** Tollgate's governed client on one provider governor, whole or streamed replies. */
+const tollgate =
+  (chatTransport: 'whole' | 'stream'): Approach =>
+  async (base, s) => {
     const governor = new ResourceGovernor({
       maxRequestsPerMinute: s.rpm,
       maxTokensPerMinute: s.tpm,
@@ -52,6 +54,7 @@ const approaches: Record<string, Approach> = {
       {
         governors: [governor],
         tokenCounter: new HeuristicTokenCounter(),
+        chatTransport,
       },
     );
     const results = await Promise.allSettled(
@@ -61,7 +64,11 @@ const approaches: Record<string, Approach> = {
     );
     governor.dispose();
     return { failed: results.filter((r) => r.status === 'rejected').length };
-  },
+  };
+
+const approaches: Record<string, Approach> = {
+  tollgate: tollgate('whole'),
+  'tollgate, streamed replies': tollgate('stream'),
   'openai retries only': async (base, s) => {
     const client = new OpenAI({ baseURL: base, apiKey: 'sk-bench', maxRetries: 50 });
     const results = await Promise.allSettled(
