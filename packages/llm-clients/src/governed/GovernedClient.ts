@@ -253,12 +253,7 @@ export class GovernedClient implements LLMClient {
           const settleOnce = () => {
             if (settled) return;
             settled = true;
-            const completionTokens = this.#counter.countText(text, { model });
-            const used = usage ?? {
-              promptTokens,
-              completionTokens,
-              totalTokens: promptTokens + completionTokens,
-            };
+            const used = usage ?? this.#countedUsage(text, promptTokens, model);
             this.#settle(leases, used, req.maxTokens!);
             this.stats.usage = addUsage(this.stats.usage, used);
             for (const lease of leases) lease.release();
@@ -339,13 +334,13 @@ export class GovernedClient implements LLMClient {
     }
     const model = req.model ?? this.model;
     const promptTokens = estimate - req.maxTokens!;
-    return assembleChunks(chunks, {
-      model,
-      usage: (text) => {
-        const completionTokens = this.#counter.countText(text, { model });
-        return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
-      },
-    });
+    return assembleChunks(chunks, { model, usage: (text) => this.#countedUsage(text, promptTokens, model) });
+  }
+
+  /** Usage of a streamed reply that reported none: the prompt as estimated, the text as counted. */
+  #countedUsage(text: string, promptTokens: number, model: string): Usage {
+    const completionTokens = this.#counter.countText(text, { model });
+    return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
   }
 
   /** Ends the provider lease's hold (see `GovernorLease.endHold`). */
