@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linkAbort } from './abort.js';
+import { linkAbort, onAbort } from './abort.js';
 import { AbortError, TaskTimeoutError } from './errors/errors.js';
 
 describe('linkAbort', () => {
@@ -47,5 +47,44 @@ describe('linkAbort', () => {
     child.unlink();
     parent.abort();
     expect(child.signal.aborted).toBe(false);
+  });
+});
+
+describe('onAbort', () => {
+  it('calls each callback once with the reason, and not after it unsubscribed', () => {
+    const parent = new AbortController();
+    const seen: unknown[] = [];
+    onAbort(parent.signal, (r) => seen.push(['a', r]));
+    const stop = onAbort(parent.signal, (r) => seen.push(['b', r]));
+    onAbort(parent.signal, (r) => seen.push(['c', r]));
+    stop();
+    parent.abort('why');
+    parent.abort('again');
+    expect(seen).toEqual([
+      ['a', 'why'],
+      ['c', 'why'],
+    ]);
+  });
+
+  it('calls at once for a signal already aborted', () => {
+    const seen: unknown[] = [];
+    onAbort(AbortSignal.abort('done'), (r) => seen.push(r));
+    expect(seen).toEqual(['done']);
+  });
+
+  it('adds one listener to the signal however many subscribe, and fans out to 100,000 in one pass', () => {
+    const parent = new AbortController();
+    let added = 0;
+    const add = parent.signal.addEventListener.bind(parent.signal);
+    parent.signal.addEventListener = ((...args: Parameters<AbortSignal['addEventListener']>) => {
+      added++;
+      add(...args);
+    }) as AbortSignal['addEventListener'];
+    let calls = 0;
+    const stops = Array.from({ length: 100_000 }, () => onAbort(parent.signal, () => calls++));
+    for (const stop of stops.slice(0, 50_000)) stop();
+    parent.abort();
+    expect(added).toBe(1);
+    expect(calls).toBe(50_000);
   });
 });

@@ -1,10 +1,11 @@
-export { type LinkedAbort, linkAbort } from './abort.js';
+export { type LinkedAbort, linkAbort, onAbort } from './abort.js';
 export type { Clock, TimerHandle } from './clock/Clock.js';
 export { flushMicrotasks, ManualClock } from './clock/ManualClock.js';
 export { SystemClock, systemClock } from './clock/SystemClock.js';
 export { sleep } from './clock/sleep.js';
 export {
   AbortError,
+  type ArgumentIssue,
   abortReason,
   DisposedError,
   InvalidArgumentError,
@@ -42,3 +43,12 @@ export {
 } from './tokens/TokenCounter.js';
 export { TOKENS, type TokenName } from './tokens.js';
 export { addUsage, type CountableMessage, EMPTY_USAGE, type Usage } from './types.js';
+export {
+  checkOptions,
+  numberIn,
+  type OptionIssue,
+  type OptionRule,
+  oneOf,
+  optionRules,
+  rule,
+} from './validation/options.js';

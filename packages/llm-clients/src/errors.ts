@@ -27,6 +27,7 @@ export class ProviderError extends TollgateError {
       'PROVIDER_RATE_LIMITED',
       'PROVIDER_CONNECTION',
       'PROVIDER_MALFORMED_RESPONSE',
+      'PROVIDER_QUOTA_EXHAUSTED',
     ].includes(e.code),
   );
   readonly provider: string;
@@ -61,6 +62,30 @@ export class ProviderRateLimitError extends ProviderError {
 
   constructor(message: string, details: Omit<ProviderErrorDetails, 'status'>) {
     super(message, { ...details, status: 429, retryable: true }, ProviderRateLimitError.errorCode);
+  }
+}
+
+/** Fields of a {@link QuotaExhaustedError}. */
+export interface QuotaExhaustedDetails extends Omit<ProviderErrorDetails, 'retryable'> {
+  /** When the quota is known to come back (epoch ms), if the provider said. */
+  readonly resetsAt?: number;
+}
+
+/**
+ * The provider refused because a quota that does not refill within a rate window is used
+ * up: OpenAI's `insufficient_quota`, a spend limit, a per-day quota. Not retryable: waiting
+ * a few seconds will not help, so the call ends at once, no cooldown is put on the
+ * governor, and a fleet stops dispatching with stop reason `quota-exhausted`.
+ */
+export class QuotaExhaustedError extends ProviderError {
+  static override readonly errorCode = 'PROVIDER_QUOTA_EXHAUSTED';
+  static override readonly is = errorGuard<QuotaExhaustedError>(QuotaExhaustedError.errorCode);
+  /** When the quota comes back (epoch ms), if known. */
+  readonly resetsAt: number | undefined;
+
+  constructor(message: string, details: QuotaExhaustedDetails) {
+    super(message, { ...details, retryable: false }, QuotaExhaustedError.errorCode);
+    this.resetsAt = details.resetsAt;
   }
 }
 

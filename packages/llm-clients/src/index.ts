@@ -7,6 +7,8 @@ export {
   ProviderError,
   type ProviderErrorDetails,
   ProviderRateLimitError,
+  type QuotaExhaustedDetails,
+  QuotaExhaustedError,
 } from './errors.js';
 export { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './governed/backoff.js';
 export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './governed/CircuitBreaker.js';

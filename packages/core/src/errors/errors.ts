@@ -45,18 +45,44 @@ export class InvalidLimitsError extends TollgateError {
   }
 }
 
+/** One argument or option at fault, for {@link InvalidArgumentError.issues}. */
+export interface ArgumentIssue {
+  /** The argument or option (`CircuitBreaker.resetMs`). */
+  readonly option: string;
+  readonly expected: string;
+  readonly received: unknown;
+}
+
 /** An argument passed to a Tollgate API is not valid (a negative cost, say). */
 export class InvalidArgumentError extends TollgateError {
   static override readonly errorCode = 'INVALID_ARGUMENT';
   static override readonly is = errorGuard<InvalidArgumentError>(InvalidArgumentError.errorCode);
+  /** The (first) argument at fault. */
   readonly argument: string;
+  readonly expected: string;
+  readonly received: unknown;
+  /** Every argument at fault, first one first (one entry unless built by {@link fromIssues}). */
+  readonly issues: readonly ArgumentIssue[];
 
-  constructor(argument: string, expected: string, received: unknown) {
+  constructor(argument: string, expected: string, received: unknown, more: readonly ArgumentIssue[] = []) {
+    const issues = [{ option: argument, expected, received }, ...more];
     super(
       InvalidArgumentError.errorCode,
-      `Expected \`${argument}\` to be ${expected}, got ${describe(received)}`,
+      issues
+        .map((i) => `Expected \`${i.option}\` to be ${i.expected}, got ${describe(i.received)}`)
+        .join('; '),
     );
     this.argument = argument;
+    this.expected = expected;
+    this.received = received;
+    this.issues = issues;
+  }
+
+  /** One error for several arguments at fault (at least one). */
+  static fromIssues(issues: readonly ArgumentIssue[]): InvalidArgumentError {
+    const [first, ...more] = issues;
+    if (!first) return new InvalidArgumentError('(arguments)', 'valid', undefined);
+    return new InvalidArgumentError(first.option, first.expected, first.received, more);
   }
 }
 
