@@ -61,3 +61,22 @@ describe('ManualClock', () => {
     expect(await clock.runNext()).toBe(false);
   });
 });
+
+describe('ManualClock delays', () => {
+  it('models the wall clock: long delays fire exactly on time, Infinity never, NaN at once', async () => {
+    const clock = new ManualClock();
+    const fired: string[] = [];
+    clock.setTimeout(() => fired.push(`long@${clock.now()}`), 30 * 86_400_000);
+    clock.setTimeout(() => fired.push('never'), Number.POSITIVE_INFINITY);
+    clock.setTimeout(() => fired.push(`nan@${clock.now()}`), Number.NaN);
+    expect(clock.pendingTimers).toBe(2);
+    clock.advance(0);
+    expect(fired).toEqual(['nan@0']);
+    clock.advance(30 * 86_400_000 - 1);
+    expect(fired).toEqual(['nan@0']);
+    expect(await clock.runNext()).toBe(true);
+    expect(fired).toEqual(['nan@0', `long@${30 * 86_400_000}`]);
+    expect(await clock.runNext()).toBe(false); // nothing left: the Infinity timer is not pending
+    expect(clock.now()).toBe(30 * 86_400_000);
+  });
+});

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from './Clock.js';
+import { type Clock, type TimerHandle, timerDelay } from './Clock.js';
 
 interface ManualTimer {
   readonly due: number;
@@ -10,7 +10,8 @@ interface ManualTimer {
  * A clock that only moves when told to. `advance(ms)` fires every timer that falls due,
  * in order of due time (then of scheduling), with `now()` set to each timer's due time
  * while it runs; timers scheduled by a firing timer fire in the same advance if they
- * fall due within it.
+ * fall due within it. Delays follow {@link Clock.setTimeout}: any length is exact, and a
+ * timer of `Infinity` never fires (it is not pending).
  *
  * @example
  * const clock = new ManualClock();
@@ -31,8 +32,8 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const timer: ManualTimer = { due: this.#now + Math.max(0, ms), seq: this.#seq++, fn };
-    this.#timers.add(timer);
+    const timer: ManualTimer = { due: this.#now + timerDelay(ms), seq: this.#seq++, fn };
+    if (timer.due !== Number.POSITIVE_INFINITY) this.#timers.add(timer);
     return timer;
   }
 

@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { SystemClock } from './SystemClock.js';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MAX_NATIVE_DELAY_MS, SystemClock } from './SystemClock.js';
+
+const DAY = 86_400_000;
 
 describe('SystemClock', () => {
   it('keeps the process alive while a timer is pending (a waiting caller must not be dropped)', () => {
@@ -9,10 +11,68 @@ describe('SystemClock', () => {
     clock.clearTimeout(handle);
   });
 
-  it('never fires early: fractional delays round up', async () => {
-    const clock = new SystemClock();
-    const start = clock.now();
-    const firedAt = await new Promise<number>((resolve) => clock.setTimeout(() => resolve(clock.now()), 5.2));
-    expect(firedAt - start).toBeGreaterThanOrEqual(5.2 - 0.5); // timer granularity is about 1 ms
+  describe('on the native timers (faked, with Node overflow semantics)', () => {
+    beforeEach(() => {
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('never fires early: fractional delays round up', () => {
+      const clock = new SystemClock();
+      const start = clock.now();
+      let firedAt: number | undefined;
+      clock.setTimeout(() => {
+        firedAt = clock.now();
+      }, 5.2);
+      vi.advanceTimersByTime(5);
+      expect(firedAt).toBeUndefined();
+      vi.advanceTimersByTime(1);
+      expect(firedAt! - start).toBe(6);
+    });
+
+    it('chains native timers for delays past 2^31-1 ms and fires once, on time', () => {
+      const clock = new SystemClock();
+      const start = clock.now();
+      const fired: number[] = [];
+      clock.setTimeout(() => fired.push(clock.now() - start), 30 * DAY);
+      vi.advanceTimersByTime(20);
+      expect(fired).toEqual([]); // Node alone fires an overlong delay after 1 ms
+      expect(vi.getTimerCount()).toBe(1); // one native timer at a time, not a busy loop
+      vi.advanceTimersByTime(30 * DAY - 21);
+      expect(fired).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(fired).toEqual([30 * DAY]);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(MAX_NATIVE_DELAY_MS).toBe(2 ** 31 - 1);
+    });
+
+    it('cancels a chained timer at any link of its chain', () => {
+      const clock = new SystemClock();
+      let fired = false;
+      const handle = clock.setTimeout(() => {
+        fired = true;
+      }, 100 * DAY);
+      vi.advanceTimersByTime(60 * DAY); // two links in
+      clock.clearTimeout(handle);
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(50 * DAY);
+      expect(fired).toBe(false);
+    });
+
+    it('never fires a timer of Infinity and arms nothing for it; NaN and negatives fire at once', () => {
+      const clock = new SystemClock();
+      const fired: string[] = [];
+      const never = clock.setTimeout(() => fired.push('never'), Number.POSITIVE_INFINITY);
+      expect(vi.getTimerCount()).toBe(0);
+      clock.setTimeout(() => fired.push('nan'), Number.NaN);
+      clock.setTimeout(() => fired.push('negative'), -5);
+      vi.advanceTimersByTime(0);
+      expect(fired).toEqual(['nan', 'negative']);
+      vi.advanceTimersByTime(1_000 * DAY);
+      expect(fired).toEqual(['nan', 'negative']);
+      clock.clearTimeout(never); // ignored
+    });
   });
 });
