@@ -13,6 +13,7 @@ export { LIMIT_FIELDS, parseResourceLimits, toSnakeCase } from './config/parseRe
 export {
   type BuiltinRateName,
   DEFAULT_LIMITS,
+  MAX_DURATION_MS,
   type ParsedResourceLimits,
   type RateAlgorithm,
   type RateLimitSpec,
@@ -20,7 +21,11 @@ export {
   type ResourceLimits,
   resolveRates,
 } from './config/ResourceLimits.js';
-export { envName, resourceLimitsFromEnv } from './config/resourceLimitsFromEnv.js';
+export {
+  envName,
+  type ResourceLimitsFromEnvOptions,
+  resourceLimitsFromEnv,
+} from './config/resourceLimitsFromEnv.js';
 export { resourceLimitsFromFile } from './config/resourceLimitsFromFile.js';
 export type { Governor, GovernorLease } from './governor/Governor.js';
 export { Lease } from './governor/Lease.js';

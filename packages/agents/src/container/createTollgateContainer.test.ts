@@ -10,7 +10,7 @@ import {
 } from '@tollgate/limits';
 import { ScriptedClient } from '@tollgate/llm-clients';
 import { inject } from 'inversify';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { agent } from '../agent/agentDecorator.js';
 import { HybridAgent } from '../agent/HybridAgent.js';
@@ -106,6 +106,46 @@ describe('createTollgateContainer', () => {
     expect(() => createTollgateContainer({ ...base(), limits: { maxConcurrentTasks: -1 } })).toThrow(
       InvalidLimitsError,
     );
+  });
+
+  it('validates env overrides merged over the given limits (no way past the range checks)', () => {
+    const rejects = (env: Record<string, string>, variable: string) => {
+      const error = (() => {
+        try {
+          createTollgateContainer({ ...base(), providerLimits: { maxRequestsPerMinute: 60 }, env });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(InvalidLimitsError.is(error)).toBe(true);
+      expect((error as InvalidLimitsError).field).toBe(variable);
+      expect((error as InvalidLimitsError).message).not.toMatch(/parsed/);
+    };
+    rejects({ TOLLGATE_MAX_CONCURRENT_TASKS: '-3' }, 'TOLLGATE_MAX_CONCURRENT_TASKS');
+    rejects({ TOLLGATE_PROVIDER_MAX_REQUESTS_PER_MINUTE: '-1' }, 'TOLLGATE_PROVIDER_MAX_REQUESTS_PER_MINUTE');
+    rejects({ TOLLGATE_PROVIDER_ALGORITHM: 'slidingwindow' }, 'TOLLGATE_PROVIDER_ALGORITHM');
+    rejects(
+      { TOLLGATE_PROVIDER_RATES: '{"resource":"x","limit":1,"windowMs":1000}' },
+      'TOLLGATE_PROVIDER_RATES',
+    );
+    rejects({ TOLLGATE_MAX_REQUEST_PER_MINUTE: '10' }, 'TOLLGATE_MAX_REQUEST_PER_MINUTE');
+  });
+
+  it('lists environment variables that set nothing once, through its logger', () => {
+    const warn = vi.fn();
+    createTollgateContainer({
+      ...base(),
+      logger: { debug: vi.fn(), info: vi.fn(), warn, error: vi.fn() },
+      env: {
+        TOLLGATE_DEMO_AGENTS: '50',
+        TOLLGATE_PROVIDER_MAX_REQUESTS_PER_MINUTE: '7',
+        TOLLGATE_PROVIDER_REGION: 'eu',
+      },
+    });
+    expect(warn.mock.calls.map((call) => call[1])).toEqual([
+      { prefix: 'TOLLGATE_', variables: ['TOLLGATE_DEMO_AGENTS'] },
+      { prefix: 'TOLLGATE_PROVIDER_', variables: ['TOLLGATE_PROVIDER_REGION'] },
+    ]);
   });
 
   it('takes limits from a YAML file', async () => {

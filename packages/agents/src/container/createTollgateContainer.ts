@@ -76,20 +76,24 @@ export interface ResolvedTollgateLimits {
 export const ENV_PREFIXES = { agent: 'TOLLGATE_', provider: 'TOLLGATE_PROVIDER_' } as const;
 
 /**
- * Validates and resolves the two layers of limits: the given object, then environment overrides.
+ * Validates and resolves the two layers of limits: the given object, then environment
+ * overrides, validated merged. Variables under `TOLLGATE_` that set nothing are listed once
+ * through `logger` (a misspelt one is an error).
  *
  * @throws InvalidLimitsError naming the field (or variable) that is wrong.
  */
 export function resolveTollgateLimits(
-  options: Pick<TollgateOptions, 'limits' | 'providerLimits' | 'env'>,
+  options: Pick<TollgateOptions, 'limits' | 'providerLimits' | 'env' | 'logger'>,
 ): ResolvedTollgateLimits {
-  const layer = (limits: ResourceLimits | undefined, prefix: string) => {
+  const layer = (limits: ResourceLimits | undefined, prefix: string, ignorePrefixes: string[]) => {
     const parsed = parseResourceLimits(limits ?? {});
-    return options.env ? resourceLimitsFromEnv(options.env, prefix, parsed) : parsed;
+    if (!options.env) return parsed;
+    const logger = options.logger ?? silentLogger;
+    return resourceLimitsFromEnv(options.env, prefix, parsed, { ignorePrefixes, logger });
   };
   return {
-    agent: layer(options.limits, ENV_PREFIXES.agent),
-    provider: layer(options.providerLimits, ENV_PREFIXES.provider),
+    agent: layer(options.limits, ENV_PREFIXES.agent, [ENV_PREFIXES.provider]),
+    provider: layer(options.providerLimits, ENV_PREFIXES.provider, []),
   };
 }
 

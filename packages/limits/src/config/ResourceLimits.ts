@@ -96,7 +96,13 @@ export const DEFAULT_LIMITS = {
   windowPaddingMs: 0,
 } as const satisfies Partial<ResourceLimits>;
 
-/** A validated, normalised `ResourceLimits`: defaults applied, frozen. */
+declare const parsed: unique symbol;
+
+/**
+ * A validated, normalised `ResourceLimits`: defaults applied, frozen. Only
+ * `parseResourceLimits` makes one (it remembers what it returned; the brand below exists
+ * in types only, so no marker shows in the object, its JSON or any message).
+ */
 export type ParsedResourceLimits = ResourceLimits & {
   readonly resourceWaitTimeoutSeconds: number;
   readonly enforceLimits: boolean;
@@ -104,7 +110,7 @@ export type ParsedResourceLimits = ResourceLimits & {
   readonly algorithm: RateAlgorithm;
   readonly timeScale: number;
   readonly windowPaddingMs: number;
-  readonly __parsed: true;
+  readonly [parsed]: true;
 };
 
 /** A rate limit with every field resolved. */
@@ -121,13 +127,23 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-const BUILTIN_RATES: ReadonlyArray<{
-  name: BuiltinRateName;
-  resource: string;
-  windowMs: number;
-  limit: keyof ResourceLimits;
-  burst?: keyof ResourceLimits;
-}> = [
+/**
+ * The longest window, task timeout or finite wait timeout the limits accept: 366 days.
+ * Longer is almost surely a unit mistake (seconds given as milliseconds).
+ */
+export const MAX_DURATION_MS = 366 * DAY;
+
+/** A built-in rate and the `ResourceLimits` fields that set it. */
+export interface BuiltinRate {
+  readonly name: BuiltinRateName;
+  readonly resource: string;
+  readonly windowMs: number;
+  readonly limit: keyof ResourceLimits;
+  readonly burst?: keyof ResourceLimits;
+}
+
+/** The built-in rates, in the order `resolveRates` lists them. */
+export const BUILTIN_RATES: readonly BuiltinRate[] = [
   {
     name: 'requestsPerMinute',
     resource: 'requests',
@@ -154,13 +170,14 @@ const BUILTIN_RATES: ReadonlyArray<{
   { name: 'toolCallsPerHour', resource: 'toolCalls', windowMs: HOUR, limit: 'maxToolCallsPerHour' },
 ];
 
-/** The burst option that belongs to each built-in rate, for validation messages. */
-export const BURST_OPTIONS: ReadonlyArray<readonly [keyof ResourceLimits, keyof ResourceLimits]> =
-  BUILTIN_RATES.filter((r) => r.burst).map((r) => [r.burst!, r.limit] as const);
-
 /** Default name of a custom rate. */
 export function defaultRateName(spec: Pick<RateLimitSpec, 'resource' | 'windowMs'>): string {
   return `${spec.resource}Per${spec.windowMs}ms`;
+}
+
+/** The algorithm of built-in rate `name` under `limits`. */
+export function builtinAlgorithm(limits: ResourceLimits, name: BuiltinRateName): RateAlgorithm {
+  return limits.algorithms?.[name] ?? limits.algorithm ?? DEFAULT_LIMITS.algorithm;
 }
 
 /** Every rate limit that `limits` sets, built-in ones first, with windows scaled by `timeScale`. */
@@ -179,7 +196,7 @@ export function resolveRates(limits: ResourceLimits): ResolvedRate[] {
       limit,
       windowMs: b.windowMs / scale + padding,
       burst: burst ?? limit,
-      algorithm: limits.algorithms?.[b.name] ?? defaultAlgorithm,
+      algorithm: builtinAlgorithm(limits, b.name),
     });
   }
   for (const r of limits.rates ?? []) {
