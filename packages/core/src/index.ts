@@ -26,6 +26,7 @@ export {
   SilentLogger,
   silentLogger,
 } from './logging/Logger.js';
+export { MAX_EXACT_CHARS, MAX_RUN_CHARS } from './tokens/boundedCount.js';
 export { HeuristicTokenCounter } from './tokens/HeuristicTokenCounter.js';
 export {
   type EncodingName,
@@ -33,6 +34,7 @@ export {
   TiktokenCounter,
   type TiktokenCounterOptions,
 } from './tokens/TiktokenCounter.js';
+export { TokenCountError } from './tokens/TokenCountError.js';
 export {
   CHAT_OVERHEAD,
   type CountMessagesOptions,

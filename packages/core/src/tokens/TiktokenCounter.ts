@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import type { CountableMessage } from '../types.js';
+import { boundedCount } from './boundedCount.js';
+import { TokenCountError } from './TokenCountError.js';
 import {
   type CountMessagesOptions,
   type CountOptions,
@@ -54,10 +56,15 @@ export interface TiktokenCounterOptions {
 }
 
 /**
- * Exact OpenAI token counts with tiktoken (WASM, shipped in the package: no network). The
- * module and each encoding load lazily on first use; one encoder per encoding is cached
- * and shared. Counting uses `encode_ordinary`, so text that looks like special tokens is
- * counted as the text it is.
+ * OpenAI token counts with tiktoken (WASM, shipped in the package: no network). The
+ * module and each encoding load lazily on first use (about a second; {@link warm} starts
+ * it early); one encoder per encoding is cached and shared. Counting uses
+ * `encode_ordinary`, so text that looks like special tokens is counted as the text it is.
+ *
+ * Counts are exact for ordinary text. The cost stays linear and bounded for any input: a
+ * run of one character class over 128 characters (a long word, a CJK paragraph, one letter
+ * repeated) is counted in 128-character pieces, within about a token per piece; text over
+ * 256 Ki characters is estimated from evenly spaced samples.
  */
 export class TiktokenCounter implements TokenCounter {
   readonly #defaultEncoding: EncodingName;
@@ -68,15 +75,35 @@ export class TiktokenCounter implements TokenCounter {
     this.#defaultEncoding = options.defaultEncoding ?? 'o200k_base';
   }
 
+  /** @throws TokenCountError when the tokenizer cannot load or count. */
   countText(text: string, options: CountOptions = {}): number {
     if (text.length === 0) return 0;
-    return this.#encoder(encodingForModel(options.model, this.#defaultEncoding)).encode_ordinary(text).length;
+    return this.#counter(options)(text);
   }
 
+  /** @throws TokenCountError when the tokenizer cannot load or count. */
   countMessages(messages: readonly CountableMessage[], options: CountMessagesOptions = {}): number {
-    const encoder = this.#encoder(encodingForModel(options.model, this.#defaultEncoding));
-    return countChat(messages, options.tools, (t) =>
-      t.length === 0 ? 0 : encoder.encode_ordinary(t).length,
+    return countChat(messages, options.tools, this.#counter(options));
+  }
+
+  /**
+   * Loads the encoding for `options.model` on a later turn of the event loop, so a first
+   * count does not pay for it. The load itself still runs on this thread. Never rejects: a
+   * failure to load surfaces as a `TokenCountError` from the next count.
+   *
+   * @example
+   * void counter.warm({ model: 'gpt-4o-mini' }); // while the app starts up
+   */
+  warm(options: CountOptions = {}): Promise<void> {
+    return new Promise((resolve) =>
+      setImmediate(() => {
+        try {
+          this.#encoder(encodingForModel(options.model, this.#defaultEncoding));
+        } catch {
+          // Reported by the next count.
+        }
+        resolve();
+      }),
     );
   }
 
@@ -91,11 +118,30 @@ export class TiktokenCounter implements TokenCounter {
     this.#encoders.clear();
   }
 
+  /** A counting function for the encoding of `options.model`, failures typed. */
+  #counter(options: CountOptions): (text: string) => number {
+    const name = encodingForModel(options.model, this.#defaultEncoding);
+    const encoder = this.#encoder(name);
+    return (text) => {
+      try {
+        return boundedCount(text, (piece) => encoder.encode_ordinary(piece).length);
+      } catch (error) {
+        // A trapped WASM instance may be left in any state: drop it, the next count reloads.
+        this.#encoders.delete(name);
+        throw new TokenCountError(name, error);
+      }
+    };
+  }
+
   #encoder(name: EncodingName): Encoder {
     let encoder = this.#encoders.get(name);
     if (!encoder) {
-      this.#module ??= createRequire(import.meta.url)('tiktoken') as TiktokenModule;
-      encoder = this.#module.get_encoding(name);
+      try {
+        this.#module ??= createRequire(import.meta.url)('tiktoken') as TiktokenModule;
+        encoder = this.#module.get_encoding(name);
+      } catch (error) {
+        throw new TokenCountError(name, error);
+      }
       this.#encoders.set(name, encoder);
     }
     return encoder;
