@@ -97,6 +97,8 @@ describe('parseResourceLimits', () => {
     expect(JSON.stringify(limits)).not.toMatch(/parsed/);
     expect(invalid({ ...limits, maxConcurrentTasks: -3 }).field).toBe('maxConcurrentTasks');
     expect(invalid({ maxConcurrentTasks: -3, __parsed: true }).field).toBe('maxConcurrentTasks');
+    const withRates = parseResourceLimits({ rates: [{ resource: 'r', limit: 1, windowMs: 10 }] });
+    expect(Object.isFrozen(withRates.rates) && Object.isFrozen(withRates.rates?.[0])).toBe(true);
   });
 
   it('states the durations it supports: windows, task timeouts and finite waits up to 366 days', () => {

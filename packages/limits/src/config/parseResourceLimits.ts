@@ -107,7 +107,7 @@ export function toSnakeCase(name: string): string {
 
 const BY_SNAKE = new Map(LIMIT_FIELDS.map((f) => [toSnakeCase(f), f]));
 
-/** What `parseResourceLimits` returned: passed through as they are, never re-validated. */
+/** What `parseResourceLimits` returned (deeply frozen, so still valid): passed through as they are. */
 const PARSED = new WeakSet<object>();
 
 function pathValue(value: unknown, path: readonly PropertyKey[]): unknown {
@@ -164,6 +164,8 @@ export function parseResourceLimits(input: unknown): ParsedResourceLimits {
   }
   checkCombinations(out as ResourceLimits, issues);
   if (issues.length > 0) throw new InvalidLimitsError(issues);
+  if (out.rates) out.rates = Object.freeze((out.rates as object[]).map((rate) => Object.freeze(rate)));
+  if (out.algorithms) Object.freeze(out.algorithms);
   const limits = Object.freeze({ ...DEFAULT_LIMITS, ...out });
   PARSED.add(limits);
   return limits as ParsedResourceLimits;
