@@ -99,6 +99,30 @@ describe('DistributedGovernor on a shared store', () => {
     expect(got).toBe(true);
   });
 
+  it('a waiter blocked by a dead holder sleeps exactly until its slot expires: one store call to learn it, one at it', async () => {
+    const { clock, store, a, b } = pair(
+      { maxConcurrentTasks: 1, maxRequestsPerMinute: 100, timeScale: 200 }, // a window of 300 ms
+      { slotTtlMs: 3_000 },
+    );
+    await a.acquire({ task: 1 });
+    await clock.advanceAsync(100);
+    a.dispose(); // dies at 100 ms; its slot expires at 3,000 ms
+    const calls: number[] = [];
+    const acquire = store.acquire.bind(store);
+    store.acquire = (config, requests) => {
+      calls.push(clock.now());
+      return acquire(config, requests);
+    };
+    let grantedAt: number | undefined;
+    void b.acquire({ task: 1 }).then(() => (grantedAt = clock.now()));
+    while (grantedAt === undefined && clock.now() < 10_000) {
+      await clock.runNext();
+      await settle();
+    }
+    expect(grantedAt).toBe(3_000);
+    expect(calls).toEqual([100, 3_000]);
+  });
+
   it('renews the slots it holds, so a long task keeps its slot past the TTL', async () => {
     const { clock, a, b } = pair({ maxConcurrentTasks: 1 }, { slotTtlMs: 3_000 });
     const lease = await a.acquire({ task: 1 });

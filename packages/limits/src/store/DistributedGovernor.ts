@@ -28,7 +28,8 @@ import type {
   RunTaskOptions,
 } from '../governor/types.js';
 import { StoreUnavailableError } from './errors.js';
-import type { QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
+import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
+import { MAX_TIMER_MS } from './timerMs.js';
 
 /**
  * What a governor does while its store cannot be reached: `fail-closed` admits nobody
@@ -517,7 +518,7 @@ export class DistributedGovernor implements Governor {
           continue;
         }
         const batch = this.#queue.slice(0, this.#batchSize);
-        let reply: Awaited<ReturnType<QuotaStore['acquire']>>;
+        let reply: AcquireReply;
         try {
           reply = await this.store.acquire(
             this.config,
@@ -579,16 +580,25 @@ export class DistributedGovernor implements Governor {
             continue;
           }
           this.#noteQueued(head, reason);
-          // A wait behind held reservations is only an upper bound: their settles publish a
-          // wake-up. Still retry at least once per shortest window, should one be lost.
-          const waitMs = Math.min(Math.max(1, reply.waitMs), this.#maxSleepMs);
-          await this.#sleep(waitMs + this.#random() * this.#jitterMs);
+          await this.#sleep(this.#waitFor(reply) + this.#random() * this.#jitterMs);
         }
         this.#markChanged();
       }
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /**
+   * How long to sleep on a reply that did not grant the head. A slot's expiry (its dead
+   * holder's TTL; a release publishes sooner) and a cooldown's end are exact. A wait behind
+   * held reservations is only an upper bound: their settles publish a wake-up; still retry
+   * at least once per shortest window, should one be lost.
+   */
+  #waitFor(reply: AcquireReply): number {
+    const waitMs = Math.max(1, reply.waitMs);
+    const exact = reply.blockedBy === 'slots' || reply.blockedBy === 'cooldown';
+    return Math.min(exact ? MAX_TIMER_MS : this.#maxSleepMs, waitMs);
   }
 
   #grant(waiter: Waiter, storeNow: number, localNow: number): void {
