@@ -6,11 +6,13 @@ import {
   TollgateError,
 } from '@tollgate/core';
 import fc from 'fast-check';
+import type { Redis } from 'ioredis';
 import { BehaviorSubject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import { ResourceGovernor } from '../governor/ResourceGovernor.js';
 import type { GovernorEvent } from '../governor/types.js';
+import { StaticMemoryProbe } from '../memory/MemoryProbe.js';
 import {
   DistributedGovernor,
   type DistributedGovernorOptions,
@@ -19,6 +21,11 @@ import {
 import { StoreUnavailableError } from './errors.js';
 import { MemoryQuotaStore } from './MemoryQuotaStore.js';
 import type { QuotaStore } from './QuotaStore.js';
+import { RedisQuotaStore } from './RedisQuotaStore.js';
+
+/** Enough of an ioredis client to construct a store (never connected). */
+const fakeRedis = () =>
+  ({ status: 'wait', evalsha() {}, on() {}, off() {}, options: {} }) as unknown as Redis;
 
 /** A memory store that can be switched off, as a Redis outage. */
 class FlakyStore extends MemoryQuotaStore {
@@ -222,6 +229,92 @@ describe('DistributedGovernor on a shared store', () => {
     }
     expect(next).toBe(3_000);
     lease.release();
+  });
+
+  it('checks every option at the boundary, naming the option, what it expects and the value', () => {
+    const store = new MemoryQuotaStore(new ManualClock());
+    const bad: [Partial<DistributedGovernorOptions>, string][] = [
+      [{ batchSize: 0 }, 'DistributedGovernor.batchSize'],
+      [{ batchSize: 1.5 }, 'DistributedGovernor.batchSize'],
+      [{ slotTtlMs: -1 }, 'DistributedGovernor.slotTtlMs'],
+      [{ slotTtlMs: 2 ** 31 }, 'DistributedGovernor.slotTtlMs'],
+      [{ holdTtlMs: Number.NaN }, 'DistributedGovernor.holdTtlMs'],
+      [{ recoveryHoldMs: -5 }, 'DistributedGovernor.recoveryHoldMs'],
+      [{ retryMs: 0 }, 'DistributedGovernor.retryMs'],
+      [{ jitterMs: -5 }, 'DistributedGovernor.jitterMs'],
+      [{ localShare: 1.5 }, 'DistributedGovernor.localShare'],
+      [{ onStoreDown: 'fail-shut' as never }, 'DistributedGovernor.onStoreDown'],
+      [{ quota: 'a{b}' }, 'DistributedGovernor.quota'],
+      [{ quota: undefined as never }, 'DistributedGovernor.quota'],
+      [{ store: {} as never }, 'DistributedGovernor.store'],
+      [{ clock: { now: () => 0 } as never }, 'DistributedGovernor.clock'],
+      [{ random: 0.5 as never }, 'DistributedGovernor.random'],
+      [{ memoryProbe: {} as never }, 'DistributedGovernor.memoryProbe'],
+    ];
+    for (const [options, field] of bad) {
+      const error = (() => {
+        try {
+          new DistributedGovernor({}, { store, quota: 'q', ...options });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, field).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).message, field).toContain(field);
+    }
+    expect(() => new MemoryQuotaStore({} as never)).toThrow(InvalidArgumentError);
+    expect(() => new RedisQuotaStore({} as never)).toThrow(InvalidArgumentError);
+    expect(() => new RedisQuotaStore(fakeRedis(), { commandTimeoutMs: 0 })).toThrow(
+      'RedisQuotaStore.commandTimeoutMs',
+    );
+    expect(() => new RedisQuotaStore(fakeRedis(), { prefix: 'a{' })).toThrow('RedisQuotaStore.prefix');
+  });
+
+  it('never arms a timer past 2^31-1 ms (Node would fire it at once): a 30-day cooldown waits in steps', async () => {
+    const { clock, a } = pair({ maxRequestsPerMinute: 10 });
+    const delays: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => {
+      delays.push(ms);
+      return setTimeout(fn, ms);
+    };
+    a.cooldown(30 * 24 * 3_600_000);
+    const waiting = a.acquire({ requests: 1 }, { timeoutMs: Number.POSITIVE_INFINITY });
+    await clock.advanceAsync(0);
+    await settle();
+    expect(a.queued).toBe(1);
+    expect(delays.length).toBeGreaterThan(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+    a.dispose();
+    await expect(waiting).rejects.toMatchObject({ code: 'DISPOSED' });
+  });
+
+  it('enforces maxMemoryMb per process with the memory probe, for waiters that need a slot', async () => {
+    const probe = new StaticMemoryProbe(300, 100);
+    const { clock, a } = pair({ maxConcurrentTasks: 4, maxMemoryMb: 256 }, { memoryProbe: probe });
+    expect(a.checkResourceAvailability({ task: 1 })).toMatchObject({
+      available: false,
+      reason: 'memory: 300 MB in use, cap 256 MB',
+      memoryUsageMb: 300,
+      memoryLimitMb: 256,
+    });
+    const rateOnly = await a.acquire({ requests: 1 }); // no slot: memory does not hold it back
+    rateOnly.release();
+    let got = false;
+    void a.acquire({ task: 1 }).then(() => (got = true));
+    await clock.advanceAsync(1_000);
+    await settle();
+    expect(got).toBe(false);
+    probe.mb = 200;
+    await clock.advanceAsync(100);
+    await settle();
+    await clock.advanceAsync(0);
+    expect(got).toBe(true);
+    const { a: strict } = pair(
+      { maxConcurrentTasks: 4, maxMemoryMb: 256, rejectOnLimit: true },
+      { memoryProbe: new StaticMemoryProbe(300) },
+    );
+    await expect(strict.acquire({ task: 1 })).rejects.toMatchObject({ limit: 'memory' });
   });
 
   it('reads costs and names limits exactly as the in-process governor does', async () => {

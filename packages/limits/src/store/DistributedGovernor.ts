@@ -7,8 +7,6 @@ import {
   type Logger,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
-  silentLogger,
-  systemClock,
   type TimerHandle,
 } from '@tollgate/core';
 import { Observable, Subject, type Subscription } from 'rxjs';
@@ -27,6 +25,8 @@ import type {
   ResourceStatus,
   RunTaskOptions,
 } from '../governor/types.js';
+import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
+import { resolveDistributedOptions } from './distributedOptions.js';
 import { StoreUnavailableError } from './errors.js';
 import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
 import { MAX_TIMER_MS } from './timerMs.js';
@@ -39,33 +39,40 @@ import { MAX_TIMER_MS } from './timerMs.js';
  */
 export type StoreDownPolicy = 'fail-closed' | 'fail-open' | 'local-fallback';
 
-/** Options of {@link DistributedGovernor}. */
+/** Options of {@link DistributedGovernor}, checked by its constructor. */
 export interface DistributedGovernorOptions {
   readonly store: QuotaStore;
-  /** The shared quota's name: every process using it must give the same name and limits. */
+  /** The shared quota's name: every process using it must give the same name and limits. No `{` or `}`. */
   readonly quota: string;
   /** @default 'fail-closed' */
   readonly onStoreDown?: StoreDownPolicy;
-  /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). @default 0.25 */
+  /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). In (0, 1]. @default 0.25 */
   readonly localShare?: number;
-  /** A slot whose process stops renewing it is free after this long. @default 10_000 */
+  /** A slot whose process stops renewing it is free after this long. Greater than 0, at most 2^31-1. @default 10_000 */
   readonly slotTtlMs?: number;
-  /** A held reservation whose process died counts from this long after it was taken. @default 120_000 */
+  /** A held reservation whose process died counts from this long after it was taken. Greater than 0, at most 2^31-1. @default 120_000 */
   readonly holdTtlMs?: number;
-  /** See `QuotaConfig.recoveryHoldMs`. @default 0 */
+  /** See `QuotaConfig.recoveryHoldMs`. From 0 to 2^31-1. @default 0 */
   readonly recoveryHoldMs?: number;
-  /** Added to each computed wait, so processes woken together do not all retry at once. @default 3 */
+  /** Added to each computed wait, so processes woken together do not all retry at once. From 0 to 60_000. @default 3 */
   readonly jitterMs?: number;
-  /** Waiters sent to the store in one call. @default 64 */
+  /** Waiters sent to the store in one call. An integer, at least 1. @default 64 */
   readonly batchSize?: number;
-  /** How often a down store is probed. @default 500 */
+  /** How often a down store is probed. Greater than 0, at most 2^31-1. @default 500 */
   readonly retryMs?: number;
   /** @default 'distributed' */
   readonly name?: string;
   /** Local timers (waits, timeouts, renewals). The store keeps its own clock. @default systemClock */
   readonly clock?: Clock;
+  /** @default silentLogger */
   readonly logger?: Logger;
+  /** @default Math.random */
   readonly random?: () => number;
+  /**
+   * Reads this process's memory for `maxMemoryMb` (memory is each process's own, never
+   * shared). @default a ProcessMemoryProbe when `maxMemoryMb` is set
+   */
+  readonly memoryProbe?: MemoryProbe;
 }
 
 interface Waiter {
@@ -112,6 +119,7 @@ export class DistributedGovernor implements Governor {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #random: () => number;
+  readonly #memoryProbe: MemoryProbe | undefined;
   readonly #tag = randomUUID().slice(0, 8);
   readonly #events = new Subject<GovernorEvent>();
   readonly #changes = new Subject<void>();
@@ -136,22 +144,22 @@ export class DistributedGovernor implements Governor {
   #disposed = false;
 
   constructor(limits: ResourceLimits, options: DistributedGovernorOptions) {
-    if (!options?.store) throw new InvalidArgumentError('store', 'a QuotaStore', options?.store);
-    if (typeof options.quota !== 'string' || options.quota === '' || /[{}]/.test(options.quota))
-      throw new InvalidArgumentError('quota', 'a non-empty name without { or }', options.quota);
-    const share = options.localShare ?? 0.25;
-    if (!(share > 0 && share <= 1)) throw new InvalidArgumentError('localShare', 'a number in (0, 1]', share);
+    const o = resolveDistributedOptions(options);
     this.limits = parseResourceLimits(limits);
-    this.store = options.store;
-    this.name = options.name ?? 'distributed';
-    this.#policy = options.onStoreDown ?? 'fail-closed';
-    this.#share = share;
-    this.#jitterMs = options.jitterMs ?? 3;
-    this.#batchSize = options.batchSize ?? 64;
-    this.#retryMs = options.retryMs ?? 500;
-    this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? silentLogger;
-    this.#random = options.random ?? Math.random;
+    this.store = o.store;
+    this.name = o.name;
+    this.#policy = o.onStoreDown;
+    this.#share = o.localShare;
+    this.#jitterMs = o.jitterMs;
+    this.#batchSize = o.batchSize;
+    this.#retryMs = o.retryMs;
+    this.#clock = o.clock;
+    this.#logger = o.logger;
+    this.#random = o.random;
+    this.#memoryProbe =
+      this.limits.maxMemoryMb === undefined
+        ? o.memoryProbe
+        : (o.memoryProbe ?? new ProcessMemoryProbe({ clock: this.#clock, logger: this.#logger }));
     const rates = resolveRates(this.limits).map((r) => ({
       name: r.name,
       resource: r.resource,
@@ -161,12 +169,12 @@ export class DistributedGovernor implements Governor {
       capacity: r.algorithm === 'sliding-window' ? r.limit : r.burst,
     }));
     this.config = {
-      quota: options.quota,
+      quota: o.quota,
       rates,
       maxSlots: this.limits.maxConcurrentTasks ?? null,
-      slotTtlMs: options.slotTtlMs ?? 10_000,
-      holdTtlMs: options.holdTtlMs ?? 120_000,
-      recoveryHoldMs: options.recoveryHoldMs ?? 0,
+      slotTtlMs: o.slotTtlMs,
+      holdTtlMs: o.holdTtlMs,
+      recoveryHoldMs: o.recoveryHoldMs,
     };
     this.#remaining = rates.map((r) => r.capacity);
     this.#maxSleepMs = Math.max(50, Math.min(60_000, ...rates.map((r) => r.windowMs)));
@@ -257,6 +265,7 @@ export class DistributedGovernor implements Governor {
       reason = `quota store '${this.store.kind}' is unavailable`;
     else if (this.#cooldownUntil > now) reason = `cooldown for ${this.#cooldownUntil - now} ms`;
     else if (this.#queue.length > 0) reason = `${this.#queue.length} caller(s) waiting first`;
+    else if (slots > 0 && this.#overMemory()) reason = this.#overMemory();
     else if (this.config.maxSlots !== null && slots > 0 && this.#slotsUsed + slots > this.config.maxSlots)
       reason = `tasks: ${this.#slotsUsed} of ${this.config.maxSlots} slots in use`;
     else {
@@ -290,8 +299,8 @@ export class DistributedGovernor implements Governor {
       queued: this.#queue.length,
       remaining,
       limits,
-      memoryUsageMb: null,
-      memoryLimitMb: null,
+      memoryUsageMb: this.#memoryProbe ? this.#memoryProbe.usageMb() : null,
+      memoryLimitMb: this.limits.maxMemoryMb ?? null,
       cooldownUntil: this.#cooldownUntil > now ? this.#cooldownUntil : null,
     };
   }
@@ -518,6 +527,16 @@ export class DistributedGovernor implements Governor {
           continue;
         }
         const batch = this.#queue.slice(0, this.#batchSize);
+        const overMemory = this.#overMemory();
+        if (overMemory) {
+          // Memory is this process's own: waiters that need a slot wait here, in order.
+          const first = batch.findIndex((w) => w.request.slots > 0);
+          if (first === 0) {
+            await this.#blockOnMemory(batch[0]!, overMemory);
+            continue;
+          }
+          if (first > 0) batch.length = first;
+        }
         let reply: AcquireReply;
         try {
           reply = await this.store.acquire(
@@ -587,6 +606,33 @@ export class DistributedGovernor implements Governor {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** The reason a slot cannot be taken for memory now, if any. */
+  #overMemory(): string | undefined {
+    const maxMb = this.limits.maxMemoryMb;
+    if (maxMb === undefined || !this.#memoryProbe) return undefined;
+    const used = this.#memoryProbe.usageMb();
+    return used > maxMb ? `memory: ${used.toFixed(0)} MB in use, cap ${maxMb} MB` : undefined;
+  }
+
+  async #blockOnMemory(head: Waiter, reason: string): Promise<void> {
+    const retryAfterMs = this.#memoryProbe!.refreshMs;
+    if (this.mode === 'reject') {
+      this.#emit({
+        type: 'rejected',
+        cost: head.cost,
+        limit: 'memory',
+        reason,
+        retryAfterMs,
+        label: head.label,
+      });
+      const details = { limit: 'memory', requested: head.request.slots, available: 0, reason, retryAfterMs };
+      this.#drop(head, new ResourceLimitExceededError(details), undefined);
+      return;
+    }
+    this.#noteQueued(head, reason);
+    await this.#sleep(retryAfterMs);
   }
 
   /**
@@ -822,7 +868,8 @@ export class DistributedGovernor implements Governor {
         this.#clock.clearTimeout(timer);
         resolve();
       };
-      const timer = this.#clock.setTimeout(wake, Math.max(0, ms));
+      // Longer waits wake early and are computed again.
+      const timer = this.#clock.setTimeout(wake, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
       this.#sleepers.add(wake);
     });
   }
