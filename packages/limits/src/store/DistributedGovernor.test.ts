@@ -417,6 +417,84 @@ describe('DistributedGovernor on a shared store', () => {
       }
       expect(granted).toEqual([0, 0, 60_000]);
     });
+
+    it("local-fallback honours each caller's signal, timeout and priority, with a timer for every waiter", async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      const g = new DistributedGovernor(
+        { maxConcurrentTasks: 4, resourceWaitTimeoutSeconds: 5 },
+        { store, quota: 'q', clock, onStoreDown: 'local-fallback', localShare: 0.25, retryMs: 1_000_000 },
+      );
+      const stored = await g.acquire({ task: 1 });
+      store.down = true;
+      const first = await g.acquire({ task: 1 }); // the local share: max(1, floor(4 x 0.25)) = 1 slot
+      expect((first as DistributedLease).local).toBeDefined();
+      const controller = new AbortController();
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => `granted at ${clock.now()}`,
+          (e: Error) => `${e.name} at ${clock.now()}`,
+        );
+      const aborted = outcome(g.acquire({ task: 1 }, { signal: controller.signal }));
+      const timedOut = outcome(g.acquire({ task: 1 }, { timeoutMs: 300 }));
+      const order: string[] = [];
+      const low = g.acquire({ task: 1 }, { priority: 0 }).then((l) => {
+        order.push('low');
+        return l;
+      });
+      const high = g.acquire({ task: 1 }, { priority: 5 }).then((l) => {
+        order.push('high');
+        l.release();
+      });
+      await clock.advanceAsync(200);
+      controller.abort(new Error('caller gave up'));
+      await clock.advanceAsync(100);
+      expect(await aborted).toBe('AbortError at 200');
+      expect(await timedOut).toBe('ResourceWaitTimeoutError at 300');
+      first.release();
+      await Promise.all([low, high]);
+      expect(order).toEqual(['high', 'low']);
+      (await low).release();
+      stored.release();
+      g.dispose();
+    });
+
+    it('local-fallback never lets store and local admissions together exceed a limit in a window, and the store counts what it admitted', async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      const g = new DistributedGovernor(
+        { maxRequestsPerMinute: 8, algorithm: 'sliding-window', resourceWaitTimeoutSeconds: 300 },
+        {
+          store,
+          quota: 'q',
+          clock,
+          onStoreDown: 'local-fallback',
+          localShare: 0.25,
+          retryMs: 500,
+          jitterMs: 0,
+        },
+      );
+      const admitted: number[] = [];
+      const take = () => g.acquire({ requests: 1 }).then(() => admitted.push(clock.now()));
+      await Promise.all(Array.from({ length: 8 }, take)); // the whole window, by the store, at 0
+      await clock.advanceAsync(1_000);
+      store.down = true;
+      const local = Promise.all([take(), take()]);
+      await clock.advanceAsync(0);
+      await clock.advanceAsync(58_999); // 59,999 ms: the store's 8 still count
+      expect(admitted).toHaveLength(8);
+      await clock.advanceAsync(1_001); // 61,000 ms: a full window after the outage began
+      await local;
+      expect(admitted.slice(8)).toEqual([61_000, 61_000]);
+      for (const t of admitted)
+        expect(admitted.filter((u) => u >= t && u < t + 60_000).length).toBeLessThanOrEqual(8);
+      store.down = false;
+      await clock.advanceAsync(500); // the probe finds the store back; the 2 local admissions are charged to it
+      await settle();
+      expect(g.storeDown).toBe(false);
+      expect((await store.status(g.config)).remaining[0]).toBe(6);
+      g.dispose();
+    });
   });
 
   it('keeps every window and gives everything back, whatever two processes do (property)', async () => {

@@ -14,7 +14,7 @@ import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '../config/ResourceLimits.js';
 import { neverFits, parseDemand, TASK_LIMIT } from '../governor/demand.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
-import { DEFAULT_PROBE_COST, ResourceGovernor } from '../governor/ResourceGovernor.js';
+import { DEFAULT_PROBE_COST } from '../governor/ResourceGovernor.js';
 import { runLeased } from '../governor/runLeased.js';
 import type {
   AcquireOptions,
@@ -28,6 +28,7 @@ import type {
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { resolveDistributedOptions } from './distributedOptions.js';
 import { StoreUnavailableError } from './errors.js';
+import { LocalFallback } from './LocalFallback.js';
 import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
 import { MAX_TIMER_MS } from './timerMs.js';
 
@@ -89,6 +90,8 @@ interface Waiter {
   done: boolean;
   lastReason?: string;
   armTimeout?: () => void;
+  /** Set while the local fallback serves it; aborted when it leaves that path. */
+  forwarded?: AbortController | undefined;
 }
 
 /**
@@ -111,7 +114,6 @@ export class DistributedGovernor implements Governor {
   readonly status$: Observable<ResourceStatus>;
   readonly store: QuotaStore;
   readonly #policy: StoreDownPolicy;
-  readonly #share: number;
   readonly #jitterMs: number;
   readonly #batchSize: number;
   readonly #retryMs: number;
@@ -120,6 +122,7 @@ export class DistributedGovernor implements Governor {
   readonly #logger: Logger;
   readonly #random: () => number;
   readonly #memoryProbe: MemoryProbe | undefined;
+  readonly #fallback: LocalFallback | undefined;
   readonly #tag = randomUUID().slice(0, 8);
   readonly #events = new Subject<GovernorEvent>();
   readonly #changes = new Subject<void>();
@@ -140,7 +143,6 @@ export class DistributedGovernor implements Governor {
   #probeTimer: TimerHandle | undefined;
   #down = false;
   #downSince = 0;
-  #fallback: ResourceGovernor | undefined;
   #disposed = false;
 
   constructor(limits: ResourceLimits, options: DistributedGovernorOptions) {
@@ -149,7 +151,6 @@ export class DistributedGovernor implements Governor {
     this.store = o.store;
     this.name = o.name;
     this.#policy = o.onStoreDown;
-    this.#share = o.localShare;
     this.#jitterMs = o.jitterMs;
     this.#batchSize = o.batchSize;
     this.#retryMs = o.retryMs;
@@ -177,6 +178,15 @@ export class DistributedGovernor implements Governor {
       recoveryHoldMs: o.recoveryHoldMs,
     };
     this.#remaining = rates.map((r) => r.capacity);
+    this.#fallback =
+      o.onStoreDown === 'local-fallback'
+        ? new LocalFallback(this.limits, this.config, {
+            share: o.localShare,
+            clock: this.#clock,
+            logger: this.#logger,
+            name: `${this.name}:local-fallback`,
+          })
+        : undefined;
     this.#maxSleepMs = Math.max(50, Math.min(60_000, ...rates.map((r) => r.windowMs)));
     this.events$ = this.#events.asObservable();
     this.status$ = new Observable<ResourceStatus>((subscriber) => {
@@ -371,7 +381,7 @@ export class DistributedGovernor implements Governor {
         throw new InvalidArgumentError(`actual.${resource}`, 'a finite number of at least 0', value);
     const values = this.config.rates.map((r) => actual[r.resource]);
     this.#emit({ type: 'settled', leaseId: lease.id, reserved: lease.cost, actual });
-    if (lease.local) lease.local.settle(actual);
+    if (lease.local) lease.local.settle(this.#fallback?.usage(values) ?? {});
     else if (lease.stored)
       this.store
         .settle(this.config, lease.storeId, lease.amounts, values)
@@ -484,6 +494,7 @@ export class DistributedGovernor implements Governor {
     if (waiter.done) return;
     waiter.done = true;
     waiter.cleanup();
+    waiter.forwarded?.abort();
     const index = this.#queue.indexOf(waiter);
     if (index >= 0) this.#queue.splice(index, 1);
     if (event === 'aborted') this.#emit({ type: 'aborted', cost: waiter.cost, label: waiter.label });
@@ -516,9 +527,14 @@ export class DistributedGovernor implements Governor {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && !this.#disposed) {
-        if (this.#down && this.#policy !== 'fail-closed') {
-          await this.#serveWhileDown(this.#queue[0]!);
+        if (this.#down && this.#policy === 'fail-open') {
+          this.#admitOpen(this.#queue[0]!);
           continue;
+        }
+        if (this.#down && this.#policy === 'local-fallback') {
+          // The fallback serves the whole queue; the pump resumes when the store is back.
+          this.#forwardAll();
+          break;
         }
         const localNow = this.#clock.now();
         if (this.#cooldownUntil > localNow) {
@@ -674,44 +690,66 @@ export class DistributedGovernor implements Governor {
     this.#handOver(waiter, lease, localNow);
   }
 
-  async #serveWhileDown(head: Waiter): Promise<void> {
-    if (this.#policy === 'fail-open') {
-      const lease = new DistributedLease(this, head, this.#clock.now(), undefined, undefined);
-      this.#emit({
-        type: 'would-block',
-        cost: head.cost,
-        limit: 'store',
-        reason: 'quota store unavailable: admitted (fail-open)',
-        label: head.label,
-      });
-      this.#finishLocal(head, lease);
-      return;
+  #admitOpen(head: Waiter): void {
+    const lease = new DistributedLease(this, head, this.#clock.now(), undefined, undefined);
+    this.#emit({
+      type: 'would-block',
+      cost: head.cost,
+      limit: 'store',
+      reason: 'quota store unavailable: admitted (fail-open)',
+      label: head.label,
+    });
+    this.#finishLocal(head, lease);
+  }
+
+  /** Hands every waiter not yet there to the local fallback, with its priority; its own timeout and signal still apply. */
+  #forwardAll(): void {
+    const fallback = this.#fallback!;
+    for (const waiter of this.#queue) {
+      if (waiter.forwarded || waiter.done) continue;
+      const forwarded = new AbortController();
+      waiter.forwarded = forwarded;
+      this.#noteQueued(waiter, 'quota store unavailable: waiting for the local share');
+      const options = {
+        signal: forwarded.signal,
+        priority: waiter.priority,
+        ...(waiter.label === undefined ? {} : { label: waiter.label }),
+      };
+      fallback.acquire(waiter.request, options).then(
+        (local) => {
+          if (waiter.done || waiter.forwarded !== forwarded) {
+            local.release();
+            return;
+          }
+          this.#finishLocal(waiter, new DistributedLease(this, waiter, this.#clock.now(), undefined, local));
+        },
+        (error: unknown) => {
+          if (waiter.forwarded === forwarded && !forwarded.signal.aborted)
+            this.#drop(waiter, error, undefined);
+        },
+      );
     }
-    this.#fallback ??= this.#makeFallback();
+  }
+
+  /** The store is back: waiters the fallback has not served yet go back to the store, and it counts what the fallback admitted. */
+  #recallFromFallback(): void {
     const fallback = this.#fallback;
-    // Leave the queue order to the fallback governor from here on.
-    head.done = true;
-    head.cleanup();
-    this.#queue.shift();
-    const remainingWait = head.enqueuedAt + this.limits.resourceWaitTimeoutSeconds * 1000 - this.#clock.now();
-    try {
-      const local = await fallback.acquire(head.cost, {
-        ...(Number.isFinite(remainingWait) ? { timeoutMs: Math.max(0, remainingWait) } : {}),
-        ...(head.label === undefined ? {} : { label: head.label }),
-      });
-      const lease = new DistributedLease(this, head, this.#clock.now(), undefined, local);
-      this.#activeTasks += head.request.slots;
-      this.#handOver(head, lease, this.#clock.now());
-    } catch (error) {
-      head.reject(error);
+    if (!fallback) return;
+    for (const waiter of this.#queue) {
+      const forwarded = waiter.forwarded;
+      waiter.forwarded = undefined;
+      forwarded?.abort();
     }
-    this.#markChanged();
+    fallback.drain().forEach((amount, i) => {
+      if (amount > 0)
+        this.store.take(this.config, i, amount).catch((error: unknown) => this.#storeError(error, 'take'));
+    });
   }
 
   #finishLocal(head: Waiter, lease: DistributedLease): void {
     head.done = true;
     head.cleanup();
-    this.#queue.shift();
+    this.#queue.splice(this.#queue.indexOf(head), 1);
     this.#activeTasks += head.request.slots;
     this.#handOver(head, lease, this.#clock.now());
     this.#markChanged();
@@ -763,37 +801,6 @@ export class DistributedGovernor implements Governor {
     return lease;
   }
 
-  #makeFallback(): ResourceGovernor {
-    const scale = (n: number | undefined) =>
-      n === undefined ? undefined : Math.max(1, Math.floor(n * this.#share));
-    const l = this.limits;
-    const scaled: ResourceLimits = {
-      ...l,
-      maxConcurrentTasks: scale(l.maxConcurrentTasks),
-      maxRequestsPerMinute: scale(l.maxRequestsPerMinute),
-      maxRequestsPerDay: scale(l.maxRequestsPerDay),
-      maxTokensPerMinute: scale(l.maxTokensPerMinute),
-      maxTokensPerHour: scale(l.maxTokensPerHour),
-      maxToolCallsPerMinute: scale(l.maxToolCallsPerMinute),
-      maxToolCallsPerHour: scale(l.maxToolCallsPerHour),
-      tokenBurstSize: scale(l.tokenBurstSize),
-      requestBurstSize: scale(l.requestBurstSize),
-      toolCallBurstSize: scale(l.toolCallBurstSize),
-      rates: l.rates?.map((r) => ({
-        ...r,
-        limit: scale(r.limit)!,
-        ...(r.burst ? { burst: scale(r.burst)! } : {}),
-      })),
-    };
-    for (const key of Object.keys(scaled) as (keyof ResourceLimits)[])
-      if (scaled[key] === undefined) delete (scaled as Record<string, unknown>)[key];
-    return new ResourceGovernor(scaled, {
-      clock: this.#clock,
-      logger: this.#logger,
-      name: `${this.name}:local-fallback`,
-    });
-  }
-
   #storeError(error: unknown, operation: string): void {
     if (StoreUnavailableError.is(error) || !(error instanceof Error && error.name === 'ReplyError')) {
       this.#markDown(error);
@@ -812,6 +819,7 @@ export class DistributedGovernor implements Governor {
       policy: this.#policy,
       error: message,
     });
+    this.#fallback?.begin(this.#remaining);
     this.#emit({ type: 'store-unavailable', policy: this.#policy, error: message });
     this.#markChanged();
     this.#wake();
@@ -823,6 +831,7 @@ export class DistributedGovernor implements Governor {
     this.#down = false;
     const downMs = this.#clock.now() - this.#downSince;
     this.#logger.info('quota store recovered', { governor: this.name, downMs });
+    this.#recallFromFallback();
     this.#emit({ type: 'store-recovered', downMs });
     if (this.#probeTimer !== undefined) this.#clock.clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
