@@ -9,8 +9,9 @@
  *   future while held) or token bucket (hash: level, ts)
  * KEYS[2 + 2i] rate i: running total of a sliding window (string)
  * KEYS[3 + 2n] epoch (string): set on first use; missing means a fresh or restarted Redis
- * KEYS[4 + 2n] attempt (acquire and abandon only): what one acquire call granted, or that
- *   it was abandoned, so a call given up on never takes effect later
+ * KEYS[4 + 2n] attempt (acquire and abandon only): that one acquire call was abandoned, so
+ *   it grants nothing should it run later; or, when it charged a token bucket, how many
+ *   requests it granted (slots and window entries are found by their lease ids)
  *
  * Amounts travel as decimal strings and are rebuilt with tonumber() and `..` on both
  * sides, so a member written by acquire is found again by settle and release. Durations
@@ -144,7 +145,8 @@ local keep = lifetime(rates, slot_ttl, hold_ttl, recovery_hold)
  * then per request (leaseId, slots, held 0|1, amount per rate). Serves requests in order
  * until one does not fit. Returns { now, granted, waitMs, blockedBy, slotsUsed,
  * cooldownUntil, remaining... }. An attempt already abandoned grants nothing
- * (blockedBy `abandoned`); one that granted records how many, for ABANDON.
+ * (blockedBy `abandoned`); one that charged a token bucket records how many it granted,
+ * for ABANDON to refund.
  */
 export const ACQUIRE = `${COMMON}${ACQUIRE_ARGS}
 local now = now_ms()
@@ -170,6 +172,7 @@ local adds = {}
 local added = {}
 for i = 1, n do adds[i] = {}; added[i] = 0 end
 local slot_adds = {}
+local charged_bucket = false
 for _, req in ipairs(requests) do
   local id = req.id
   local slots = req.slots
@@ -216,6 +219,8 @@ for _, req in ipairs(requests) do
         add[#add + 1] = score
         add[#add + 1] = id .. '|' .. a .. '|' .. i
         added[i] = added[i] + a
+      else
+        charged_bucket = true
       end
       avail[i] = avail[i] - a
     end
@@ -242,7 +247,14 @@ if #slot_adds > 0 then
   redis.call('PEXPIRE', KEYS[2], ttl(slot_ttl * 2 + 1000))
 end
 save_buckets(rates, avail, now)
-if granted > 0 then redis.call('SET', attempt_key, granted, 'PX', keep) end
+if charged_bucket then
+  -- A refund matters only until the buckets have refilled.
+  local refill = 1
+  for _, r in ipairs(rates) do
+    if r.alg == 'b' then refill = math.max(refill, bucket_ttl(r)) end
+  end
+  redis.call('SET', attempt_key, granted, 'PX', refill)
+end
 if wait > 0 then wait = math.max(1, math.ceil(wait)) end
 local out = { now, granted, wait, blocked, slots_used, math.ceil(cooldown) }
 for i = 1, n do out[#out + 1] = tostring(avail[i]) end
@@ -251,38 +263,36 @@ return out
 
 /**
  * KEYS and ARGV: those of the ACQUIRE call given up on, then the channel. Undoes what that
- * call granted, if it ran, and marks it abandoned so it grants nothing should it run
- * later. Running it twice changes nothing more.
+ * call granted, if it ran: its slots and window entries (by lease id) and, as it recorded,
+ * its token-bucket charges. Marks it abandoned so it grants nothing should it run later.
+ * Running it twice changes nothing more.
  */
 export const ABANDON = `${COMMON}${ACQUIRE_ARGS}
 local channel = ARGV[#ARGV]
 local done = redis.call('GET', attempt_key)
+if done == 'abandoned' then return 0 end
 redis.call('SET', attempt_key, 'abandoned', 'PX', keep)
-if done == false or done == 'abandoned' then return 0 end
+local refunds = tonumber(done) or 0
 local now = now_ms()
-local granted = tonumber(done)
-for j = 1, granted do
-  local req = requests[j]
+for j, req in ipairs(requests) do
   if max_slots >= 0 then
     for k = 1, req.slots do redis.call('ZREM', KEYS[2], req.id .. '#' .. k) end
   end
   for i, r in ipairs(rates) do
     local a = req.amounts[i]
-    if a > 0 then
-      if r.alg == 's' then
-        if redis.call('ZREM', r.key, req.id .. '|' .. a .. '|' .. i) == 1 then
-          redis.call('INCRBYFLOAT', r.tkey, -a)
-        end
-      else
-        local level = math.min(r.cap, bucket_level(r.key, now, r.limit, r.window, r.cap) + a)
-        redis.call('HSET', r.key, 'level', tostring(level), 'ts', now)
-        redis.call('PEXPIRE', r.key, bucket_ttl(r))
+    if a > 0 and r.alg == 's' then
+      if redis.call('ZREM', r.key, req.id .. '|' .. a .. '|' .. i) == 1 then
+        redis.call('INCRBYFLOAT', r.tkey, -a)
       end
+    elseif a > 0 and j <= refunds then
+      local level = math.min(r.cap, bucket_level(r.key, now, r.limit, r.window, r.cap) + a)
+      redis.call('HSET', r.key, 'level', tostring(level), 'ts', now)
+      redis.call('PEXPIRE', r.key, bucket_ttl(r))
     end
   end
 end
 redis.call('PUBLISH', channel, 'abandon')
-return granted
+return 1
 `;
 
 /**
