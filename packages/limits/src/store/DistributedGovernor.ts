@@ -269,13 +269,14 @@ export class DistributedGovernor implements Governor {
   checkResourceAvailability(cost: ResourceCost = DEFAULT_PROBE_COST): ResourceStatus {
     const now = this.#clock.now();
     const { amounts, slots } = parseDemand(cost, this.config.rates);
+    const memory = slots > 0 ? this.#overMemory() : undefined;
     let reason: string | undefined;
     if (this.#disposed) reason = `${this.name} is disposed`;
     else if (this.#down && this.#policy === 'fail-closed')
       reason = `quota store '${this.store.kind}' is unavailable`;
     else if (this.#cooldownUntil > now) reason = `cooldown for ${this.#cooldownUntil - now} ms`;
     else if (this.#queue.length > 0) reason = `${this.#queue.length} caller(s) waiting first`;
-    else if (slots > 0 && this.#overMemory()) reason = this.#overMemory();
+    else if (memory) reason = memory;
     else if (this.config.maxSlots !== null && slots > 0 && this.#slotsUsed + slots > this.config.maxSlots)
       reason = `tasks: ${this.#slotsUsed} of ${this.config.maxSlots} slots in use`;
     else {
