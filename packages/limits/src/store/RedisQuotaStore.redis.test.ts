@@ -315,6 +315,29 @@ describe('DistributedGovernor over Redis', () => {
     );
   }, 120_000);
 
+  it('a caller whose acquire timed out on a busy Redis gets the slot once it is free, not after the slot TTL', async () => {
+    const [client, blocker] = await ready(server.client(), server.client());
+    const s = new RedisQuotaStore(client!, { commandTimeoutMs: 150 });
+    const g = new DistributedGovernor(
+      { maxConcurrentTasks: 1 },
+      { store: s, quota: quota(), slotTtlMs: 30_000, retryMs: 50 },
+    );
+    const busy = blocker!.eval(BUSY_SCRIPT, 0, '800');
+    await sleep(50);
+    const waiting = g.acquire({ task: 1 }) as Promise<DistributedLease>;
+    await busy;
+    // Bound: the busy script's end, a probe (50 ms) and a few round trips. The timed-out
+    // acquire, run late, would hold the caller's own slot for the slot TTL (30 s) instead.
+    const lease = await Promise.race([waiting, sleep(5_000).then(() => undefined)]);
+    expect(lease, 'still waiting for its own phantom slot').toBeDefined();
+    expect(await redis.zrange(`tollgate:{${g.config.quota}}:slots`, '0', '-1')).toEqual([
+      `${lease!.storeId}#1`,
+    ]);
+    lease!.release();
+    g.dispose();
+    await s.close();
+  }, 20_000);
+
   it('an acquire given up on during an outage is never sent later: no phantom slot after the restart', async () => {
     const own = await startRedis();
     const [client] = await ready(own.client());
