@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TollgateError } from '@tollgate/core';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import type { GovernorEvent } from '../governor/types.js';
 import { type RedisServer, startRedis } from '../test-support/redisServer.js';
@@ -340,12 +340,14 @@ describe('DistributedGovernor over Redis', () => {
 
   it('an acquire given up on during an outage is never sent later: no phantom slot after the restart', async () => {
     const own = await startRedis();
+    onTestFinished(() => own.stop()); // also when an assertion fails
     const [client] = await ready(own.client());
     const s = new RedisQuotaStore(client!, { commandTimeoutMs: 150 });
     const g = new DistributedGovernor(
       { maxConcurrentTasks: 1, maxRequestsPerMinute: 10, algorithm: 'sliding-window' },
       { store: s, quota: quota(), slotTtlMs: 30_000, retryMs: 50 },
     );
+    onTestFinished(() => g.dispose());
     (await g.acquire({ task: 1, requests: 1 })).release();
     const restarted = own.restart(800);
     await sleep(50);
@@ -360,9 +362,7 @@ describe('DistributedGovernor over Redis', () => {
       `${lease!.storeId}#1`,
     ]);
     lease!.release();
-    g.dispose();
     await s.close();
-    await own.stop();
   }, 20_000);
 
   it('survives a Redis restart: fail-closed waits, recovers, and the recovery hold keeps the window', async () => {
