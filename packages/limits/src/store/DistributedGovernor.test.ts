@@ -6,11 +6,13 @@ import {
   TollgateError,
 } from '@tollgate/core';
 import fc from 'fast-check';
+import type { Redis } from 'ioredis';
 import { BehaviorSubject } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import { ResourceGovernor } from '../governor/ResourceGovernor.js';
 import type { GovernorEvent } from '../governor/types.js';
+import { StaticMemoryProbe } from '../memory/MemoryProbe.js';
 import {
   DistributedGovernor,
   type DistributedGovernorOptions,
@@ -19,6 +21,11 @@ import {
 import { StoreUnavailableError } from './errors.js';
 import { MemoryQuotaStore } from './MemoryQuotaStore.js';
 import type { QuotaStore } from './QuotaStore.js';
+import { RedisQuotaStore } from './RedisQuotaStore.js';
+
+/** Enough of an ioredis client to construct a store (never connected). */
+const fakeRedis = () =>
+  ({ status: 'wait', evalsha() {}, on() {}, off() {}, options: {} }) as unknown as Redis;
 
 /** A memory store that can be switched off, as a Redis outage. */
 class FlakyStore extends MemoryQuotaStore {
@@ -97,6 +104,30 @@ describe('DistributedGovernor on a shared store', () => {
     await clock.advanceAsync(0);
     await settle();
     expect(got).toBe(true);
+  });
+
+  it('a waiter blocked by a dead holder sleeps exactly until its slot expires: one store call to learn it, one at it', async () => {
+    const { clock, store, a, b } = pair(
+      { maxConcurrentTasks: 1, maxRequestsPerMinute: 100, timeScale: 200 }, // a window of 300 ms
+      { slotTtlMs: 3_000 },
+    );
+    await a.acquire({ task: 1 });
+    await clock.advanceAsync(100);
+    a.dispose(); // dies at 100 ms; its slot expires at 3,000 ms
+    const calls: number[] = [];
+    const acquire = store.acquire.bind(store);
+    store.acquire = (config, requests) => {
+      calls.push(clock.now());
+      return acquire(config, requests);
+    };
+    let grantedAt: number | undefined;
+    void b.acquire({ task: 1 }).then(() => (grantedAt = clock.now()));
+    while (grantedAt === undefined && clock.now() < 10_000) {
+      await clock.runNext();
+      await settle();
+    }
+    expect(grantedAt).toBe(3_000);
+    expect(calls).toEqual([100, 3_000]);
   });
 
   it('renews the slots it holds, so a long task keeps its slot past the TTL', async () => {
@@ -200,6 +231,92 @@ describe('DistributedGovernor on a shared store', () => {
     lease.release();
   });
 
+  it('checks every option at the boundary, naming the option, what it expects and the value', () => {
+    const store = new MemoryQuotaStore(new ManualClock());
+    const bad: [Partial<DistributedGovernorOptions>, string][] = [
+      [{ batchSize: 0 }, 'DistributedGovernor.batchSize'],
+      [{ batchSize: 1.5 }, 'DistributedGovernor.batchSize'],
+      [{ slotTtlMs: -1 }, 'DistributedGovernor.slotTtlMs'],
+      [{ slotTtlMs: 2 ** 31 }, 'DistributedGovernor.slotTtlMs'],
+      [{ holdTtlMs: Number.NaN }, 'DistributedGovernor.holdTtlMs'],
+      [{ recoveryHoldMs: -5 }, 'DistributedGovernor.recoveryHoldMs'],
+      [{ retryMs: 0 }, 'DistributedGovernor.retryMs'],
+      [{ jitterMs: -5 }, 'DistributedGovernor.jitterMs'],
+      [{ localShare: 1.5 }, 'DistributedGovernor.localShare'],
+      [{ onStoreDown: 'fail-shut' as never }, 'DistributedGovernor.onStoreDown'],
+      [{ quota: 'a{b}' }, 'DistributedGovernor.quota'],
+      [{ quota: undefined as never }, 'DistributedGovernor.quota'],
+      [{ store: {} as never }, 'DistributedGovernor.store'],
+      [{ clock: { now: () => 0 } as never }, 'DistributedGovernor.clock'],
+      [{ random: 0.5 as never }, 'DistributedGovernor.random'],
+      [{ memoryProbe: {} as never }, 'DistributedGovernor.memoryProbe'],
+    ];
+    for (const [options, field] of bad) {
+      const error = (() => {
+        try {
+          new DistributedGovernor({}, { store, quota: 'q', ...options });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error, field).toBeInstanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).message, field).toContain(field);
+    }
+    expect(() => new MemoryQuotaStore({} as never)).toThrow(InvalidArgumentError);
+    expect(() => new RedisQuotaStore({} as never)).toThrow(InvalidArgumentError);
+    expect(() => new RedisQuotaStore(fakeRedis(), { commandTimeoutMs: 0 })).toThrow(
+      'RedisQuotaStore.commandTimeoutMs',
+    );
+    expect(() => new RedisQuotaStore(fakeRedis(), { prefix: 'a{' })).toThrow('RedisQuotaStore.prefix');
+  });
+
+  it('never arms a timer past 2^31-1 ms (Node would fire it at once): a 30-day cooldown waits in steps', async () => {
+    const { clock, a } = pair({ maxRequestsPerMinute: 10 });
+    const delays: number[] = [];
+    const setTimeout = clock.setTimeout.bind(clock);
+    clock.setTimeout = (fn, ms) => {
+      delays.push(ms);
+      return setTimeout(fn, ms);
+    };
+    a.cooldown(30 * 24 * 3_600_000);
+    const waiting = a.acquire({ requests: 1 }, { timeoutMs: Number.POSITIVE_INFINITY });
+    await clock.advanceAsync(0);
+    await settle();
+    expect(a.queued).toBe(1);
+    expect(delays.length).toBeGreaterThan(0);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+    a.dispose();
+    await expect(waiting).rejects.toMatchObject({ code: 'DISPOSED' });
+  });
+
+  it('enforces maxMemoryMb per process with the memory probe, for waiters that need a slot', async () => {
+    const probe = new StaticMemoryProbe(300, 100);
+    const { clock, a } = pair({ maxConcurrentTasks: 4, maxMemoryMb: 256 }, { memoryProbe: probe });
+    expect(a.checkResourceAvailability({ task: 1 })).toMatchObject({
+      available: false,
+      reason: 'memory: 300 MB in use, cap 256 MB',
+      memoryUsageMb: 300,
+      memoryLimitMb: 256,
+    });
+    const rateOnly = await a.acquire({ requests: 1 }); // no slot: memory does not hold it back
+    rateOnly.release();
+    let got = false;
+    void a.acquire({ task: 1 }).then(() => (got = true));
+    await clock.advanceAsync(1_000);
+    await settle();
+    expect(got).toBe(false);
+    probe.mb = 200;
+    await clock.advanceAsync(100);
+    await settle();
+    await clock.advanceAsync(0);
+    expect(got).toBe(true);
+    const { a: strict } = pair(
+      { maxConcurrentTasks: 4, maxMemoryMb: 256, rejectOnLimit: true },
+      { memoryProbe: new StaticMemoryProbe(300) },
+    );
+    await expect(strict.acquire({ task: 1 })).rejects.toMatchObject({ limit: 'memory' });
+  });
+
   it('reads costs and names limits exactly as the in-process governor does', async () => {
     const limits: ResourceLimits = { maxConcurrentTasks: 1, maxRequestsPerMinute: 5, rejectOnLimit: true };
     const { a } = pair(limits);
@@ -299,6 +416,84 @@ describe('DistributedGovernor on a shared store', () => {
         await settle();
       }
       expect(granted).toEqual([0, 0, 60_000]);
+    });
+
+    it("local-fallback honours each caller's signal, timeout and priority, with a timer for every waiter", async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      const g = new DistributedGovernor(
+        { maxConcurrentTasks: 4, resourceWaitTimeoutSeconds: 5 },
+        { store, quota: 'q', clock, onStoreDown: 'local-fallback', localShare: 0.25, retryMs: 1_000_000 },
+      );
+      const stored = await g.acquire({ task: 1 });
+      store.down = true;
+      const first = await g.acquire({ task: 1 }); // the local share: max(1, floor(4 x 0.25)) = 1 slot
+      expect((first as DistributedLease).local).toBeDefined();
+      const controller = new AbortController();
+      const outcome = (p: Promise<unknown>) =>
+        p.then(
+          () => `granted at ${clock.now()}`,
+          (e: Error) => `${e.name} at ${clock.now()}`,
+        );
+      const aborted = outcome(g.acquire({ task: 1 }, { signal: controller.signal }));
+      const timedOut = outcome(g.acquire({ task: 1 }, { timeoutMs: 300 }));
+      const order: string[] = [];
+      const low = g.acquire({ task: 1 }, { priority: 0 }).then((l) => {
+        order.push('low');
+        return l;
+      });
+      const high = g.acquire({ task: 1 }, { priority: 5 }).then((l) => {
+        order.push('high');
+        l.release();
+      });
+      await clock.advanceAsync(200);
+      controller.abort(new Error('caller gave up'));
+      await clock.advanceAsync(100);
+      expect(await aborted).toBe('AbortError at 200');
+      expect(await timedOut).toBe('ResourceWaitTimeoutError at 300');
+      first.release();
+      await Promise.all([low, high]);
+      expect(order).toEqual(['high', 'low']);
+      (await low).release();
+      stored.release();
+      g.dispose();
+    });
+
+    it('local-fallback never lets store and local admissions together exceed a limit in a window, and the store counts what it admitted', async () => {
+      const clock = new ManualClock();
+      const store = new FlakyStore(clock);
+      const g = new DistributedGovernor(
+        { maxRequestsPerMinute: 8, algorithm: 'sliding-window', resourceWaitTimeoutSeconds: 300 },
+        {
+          store,
+          quota: 'q',
+          clock,
+          onStoreDown: 'local-fallback',
+          localShare: 0.25,
+          retryMs: 500,
+          jitterMs: 0,
+        },
+      );
+      const admitted: number[] = [];
+      const take = () => g.acquire({ requests: 1 }).then(() => admitted.push(clock.now()));
+      await Promise.all(Array.from({ length: 8 }, take)); // the whole window, by the store, at 0
+      await clock.advanceAsync(1_000);
+      store.down = true;
+      const local = Promise.all([take(), take()]);
+      await clock.advanceAsync(0);
+      await clock.advanceAsync(58_999); // 59,999 ms: the store's 8 still count
+      expect(admitted).toHaveLength(8);
+      await clock.advanceAsync(1_001); // 61,000 ms: a full window after the outage began
+      await local;
+      expect(admitted.slice(8)).toEqual([61_000, 61_000]);
+      for (const t of admitted)
+        expect(admitted.filter((u) => u >= t && u < t + 60_000).length).toBeLessThanOrEqual(8);
+      store.down = false;
+      await clock.advanceAsync(500); // the probe finds the store back; the 2 local admissions are charged to it
+      await settle();
+      expect(g.storeDown).toBe(false);
+      expect((await store.status(g.config)).remaining[0]).toBe(6);
+      g.dispose();
     });
   });
 

@@ -7,8 +7,6 @@ import {
   type Logger,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
-  silentLogger,
-  systemClock,
   type TimerHandle,
 } from '@tollgate/core';
 import { Observable, Subject, type Subscription } from 'rxjs';
@@ -16,7 +14,7 @@ import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '../config/ResourceLimits.js';
 import { neverFits, parseDemand, TASK_LIMIT } from '../governor/demand.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
-import { DEFAULT_PROBE_COST, ResourceGovernor } from '../governor/ResourceGovernor.js';
+import { DEFAULT_PROBE_COST } from '../governor/ResourceGovernor.js';
 import { runLeased } from '../governor/runLeased.js';
 import type {
   AcquireOptions,
@@ -27,8 +25,12 @@ import type {
   ResourceStatus,
   RunTaskOptions,
 } from '../governor/types.js';
+import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
+import { resolveDistributedOptions } from './distributedOptions.js';
 import { StoreUnavailableError } from './errors.js';
-import type { QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
+import { LocalFallback } from './LocalFallback.js';
+import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
+import { MAX_TIMER_MS } from './timerMs.js';
 
 /**
  * What a governor does while its store cannot be reached: `fail-closed` admits nobody
@@ -38,33 +40,40 @@ import type { QuotaConfig, QuotaStore, StoreRequest } from './QuotaStore.js';
  */
 export type StoreDownPolicy = 'fail-closed' | 'fail-open' | 'local-fallback';
 
-/** Options of {@link DistributedGovernor}. */
+/** Options of {@link DistributedGovernor}, checked by its constructor. */
 export interface DistributedGovernorOptions {
   readonly store: QuotaStore;
-  /** The shared quota's name: every process using it must give the same name and limits. */
+  /** The shared quota's name: every process using it must give the same name and limits. No `{` or `}`. */
   readonly quota: string;
   /** @default 'fail-closed' */
   readonly onStoreDown?: StoreDownPolicy;
-  /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). @default 0.25 */
+  /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). In (0, 1]. @default 0.25 */
   readonly localShare?: number;
-  /** A slot whose process stops renewing it is free after this long. @default 10_000 */
+  /** A slot whose process stops renewing it is free after this long. Greater than 0, at most 2^31-1. @default 10_000 */
   readonly slotTtlMs?: number;
-  /** A held reservation whose process died counts from this long after it was taken. @default 120_000 */
+  /** A held reservation whose process died counts from this long after it was taken. Greater than 0, at most 2^31-1. @default 120_000 */
   readonly holdTtlMs?: number;
-  /** See `QuotaConfig.recoveryHoldMs`. @default 0 */
+  /** See `QuotaConfig.recoveryHoldMs`. From 0 to 2^31-1. @default 0 */
   readonly recoveryHoldMs?: number;
-  /** Added to each computed wait, so processes woken together do not all retry at once. @default 3 */
+  /** Added to each computed wait, so processes woken together do not all retry at once. From 0 to 60_000. @default 3 */
   readonly jitterMs?: number;
-  /** Waiters sent to the store in one call. @default 64 */
+  /** Waiters sent to the store in one call. An integer, at least 1. @default 64 */
   readonly batchSize?: number;
-  /** How often a down store is probed. @default 500 */
+  /** How often a down store is probed. Greater than 0, at most 2^31-1. @default 500 */
   readonly retryMs?: number;
   /** @default 'distributed' */
   readonly name?: string;
   /** Local timers (waits, timeouts, renewals). The store keeps its own clock. @default systemClock */
   readonly clock?: Clock;
+  /** @default silentLogger */
   readonly logger?: Logger;
+  /** @default Math.random */
   readonly random?: () => number;
+  /**
+   * Reads this process's memory for `maxMemoryMb` (memory is each process's own, never
+   * shared). @default a ProcessMemoryProbe when `maxMemoryMb` is set
+   */
+  readonly memoryProbe?: MemoryProbe;
 }
 
 interface Waiter {
@@ -81,6 +90,8 @@ interface Waiter {
   done: boolean;
   lastReason?: string;
   armTimeout?: () => void;
+  /** Set while the local fallback serves it; aborted when it leaves that path. */
+  forwarded?: AbortController | undefined;
 }
 
 /**
@@ -103,7 +114,6 @@ export class DistributedGovernor implements Governor {
   readonly status$: Observable<ResourceStatus>;
   readonly store: QuotaStore;
   readonly #policy: StoreDownPolicy;
-  readonly #share: number;
   readonly #jitterMs: number;
   readonly #batchSize: number;
   readonly #retryMs: number;
@@ -111,6 +121,8 @@ export class DistributedGovernor implements Governor {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #random: () => number;
+  readonly #memoryProbe: MemoryProbe | undefined;
+  readonly #fallback: LocalFallback | undefined;
   readonly #tag = randomUUID().slice(0, 8);
   readonly #events = new Subject<GovernorEvent>();
   readonly #changes = new Subject<void>();
@@ -131,26 +143,24 @@ export class DistributedGovernor implements Governor {
   #probeTimer: TimerHandle | undefined;
   #down = false;
   #downSince = 0;
-  #fallback: ResourceGovernor | undefined;
   #disposed = false;
 
   constructor(limits: ResourceLimits, options: DistributedGovernorOptions) {
-    if (!options?.store) throw new InvalidArgumentError('store', 'a QuotaStore', options?.store);
-    if (typeof options.quota !== 'string' || options.quota === '' || /[{}]/.test(options.quota))
-      throw new InvalidArgumentError('quota', 'a non-empty name without { or }', options.quota);
-    const share = options.localShare ?? 0.25;
-    if (!(share > 0 && share <= 1)) throw new InvalidArgumentError('localShare', 'a number in (0, 1]', share);
+    const o = resolveDistributedOptions(options);
     this.limits = parseResourceLimits(limits);
-    this.store = options.store;
-    this.name = options.name ?? 'distributed';
-    this.#policy = options.onStoreDown ?? 'fail-closed';
-    this.#share = share;
-    this.#jitterMs = options.jitterMs ?? 3;
-    this.#batchSize = options.batchSize ?? 64;
-    this.#retryMs = options.retryMs ?? 500;
-    this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? silentLogger;
-    this.#random = options.random ?? Math.random;
+    this.store = o.store;
+    this.name = o.name;
+    this.#policy = o.onStoreDown;
+    this.#jitterMs = o.jitterMs;
+    this.#batchSize = o.batchSize;
+    this.#retryMs = o.retryMs;
+    this.#clock = o.clock;
+    this.#logger = o.logger;
+    this.#random = o.random;
+    this.#memoryProbe =
+      this.limits.maxMemoryMb === undefined
+        ? o.memoryProbe
+        : (o.memoryProbe ?? new ProcessMemoryProbe({ clock: this.#clock, logger: this.#logger }));
     const rates = resolveRates(this.limits).map((r) => ({
       name: r.name,
       resource: r.resource,
@@ -160,14 +170,23 @@ export class DistributedGovernor implements Governor {
       capacity: r.algorithm === 'sliding-window' ? r.limit : r.burst,
     }));
     this.config = {
-      quota: options.quota,
+      quota: o.quota,
       rates,
       maxSlots: this.limits.maxConcurrentTasks ?? null,
-      slotTtlMs: options.slotTtlMs ?? 10_000,
-      holdTtlMs: options.holdTtlMs ?? 120_000,
-      recoveryHoldMs: options.recoveryHoldMs ?? 0,
+      slotTtlMs: o.slotTtlMs,
+      holdTtlMs: o.holdTtlMs,
+      recoveryHoldMs: o.recoveryHoldMs,
     };
     this.#remaining = rates.map((r) => r.capacity);
+    this.#fallback =
+      o.onStoreDown === 'local-fallback'
+        ? new LocalFallback(this.limits, this.config, {
+            share: o.localShare,
+            clock: this.#clock,
+            logger: this.#logger,
+            name: `${this.name}:local-fallback`,
+          })
+        : undefined;
     this.#maxSleepMs = Math.max(50, Math.min(60_000, ...rates.map((r) => r.windowMs)));
     this.events$ = this.#events.asObservable();
     this.status$ = new Observable<ResourceStatus>((subscriber) => {
@@ -250,12 +269,14 @@ export class DistributedGovernor implements Governor {
   checkResourceAvailability(cost: ResourceCost = DEFAULT_PROBE_COST): ResourceStatus {
     const now = this.#clock.now();
     const { amounts, slots } = parseDemand(cost, this.config.rates);
+    const memory = slots > 0 ? this.#overMemory() : undefined;
     let reason: string | undefined;
     if (this.#disposed) reason = `${this.name} is disposed`;
     else if (this.#down && this.#policy === 'fail-closed')
       reason = `quota store '${this.store.kind}' is unavailable`;
     else if (this.#cooldownUntil > now) reason = `cooldown for ${this.#cooldownUntil - now} ms`;
     else if (this.#queue.length > 0) reason = `${this.#queue.length} caller(s) waiting first`;
+    else if (memory) reason = memory;
     else if (this.config.maxSlots !== null && slots > 0 && this.#slotsUsed + slots > this.config.maxSlots)
       reason = `tasks: ${this.#slotsUsed} of ${this.config.maxSlots} slots in use`;
     else {
@@ -289,8 +310,8 @@ export class DistributedGovernor implements Governor {
       queued: this.#queue.length,
       remaining,
       limits,
-      memoryUsageMb: null,
-      memoryLimitMb: null,
+      memoryUsageMb: this.#memoryProbe ? this.#memoryProbe.usageMb() : null,
+      memoryLimitMb: this.limits.maxMemoryMb ?? null,
       cooldownUntil: this.#cooldownUntil > now ? this.#cooldownUntil : null,
     };
   }
@@ -361,7 +382,7 @@ export class DistributedGovernor implements Governor {
         throw new InvalidArgumentError(`actual.${resource}`, 'a finite number of at least 0', value);
     const values = this.config.rates.map((r) => actual[r.resource]);
     this.#emit({ type: 'settled', leaseId: lease.id, reserved: lease.cost, actual });
-    if (lease.local) lease.local.settle(actual);
+    if (lease.local) lease.local.settle(this.#fallback?.usage(values) ?? {});
     else if (lease.stored)
       this.store
         .settle(this.config, lease.storeId, lease.amounts, values)
@@ -474,6 +495,7 @@ export class DistributedGovernor implements Governor {
     if (waiter.done) return;
     waiter.done = true;
     waiter.cleanup();
+    waiter.forwarded?.abort();
     const index = this.#queue.indexOf(waiter);
     if (index >= 0) this.#queue.splice(index, 1);
     if (event === 'aborted') this.#emit({ type: 'aborted', cost: waiter.cost, label: waiter.label });
@@ -506,9 +528,14 @@ export class DistributedGovernor implements Governor {
     this.#pumping = true;
     try {
       while (this.#queue.length > 0 && !this.#disposed) {
-        if (this.#down && this.#policy !== 'fail-closed') {
-          await this.#serveWhileDown(this.#queue[0]!);
+        if (this.#down && this.#policy === 'fail-open') {
+          this.#admitOpen(this.#queue[0]!);
           continue;
+        }
+        if (this.#down && this.#policy === 'local-fallback') {
+          // The fallback serves the whole queue; the pump resumes when the store is back.
+          this.#forwardAll();
+          break;
         }
         const localNow = this.#clock.now();
         if (this.#cooldownUntil > localNow) {
@@ -517,7 +544,17 @@ export class DistributedGovernor implements Governor {
           continue;
         }
         const batch = this.#queue.slice(0, this.#batchSize);
-        let reply: Awaited<ReturnType<QuotaStore['acquire']>>;
+        const overMemory = this.#overMemory();
+        if (overMemory) {
+          // Memory is this process's own: waiters that need a slot wait here, in order.
+          const first = batch.findIndex((w) => w.request.slots > 0);
+          if (first === 0) {
+            await this.#blockOnMemory(batch[0]!, overMemory);
+            continue;
+          }
+          if (first > 0) batch.length = first;
+        }
+        let reply: AcquireReply;
         try {
           reply = await this.store.acquire(
             this.config,
@@ -579,16 +616,52 @@ export class DistributedGovernor implements Governor {
             continue;
           }
           this.#noteQueued(head, reason);
-          // A wait behind held reservations is only an upper bound: their settles publish a
-          // wake-up. Still retry at least once per shortest window, should one be lost.
-          const waitMs = Math.min(Math.max(1, reply.waitMs), this.#maxSleepMs);
-          await this.#sleep(waitMs + this.#random() * this.#jitterMs);
+          await this.#sleep(this.#waitFor(reply) + this.#random() * this.#jitterMs);
         }
         this.#markChanged();
       }
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** The reason a slot cannot be taken for memory now, if any. */
+  #overMemory(): string | undefined {
+    const maxMb = this.limits.maxMemoryMb;
+    if (maxMb === undefined || !this.#memoryProbe) return undefined;
+    const used = this.#memoryProbe.usageMb();
+    return used > maxMb ? `memory: ${used.toFixed(0)} MB in use, cap ${maxMb} MB` : undefined;
+  }
+
+  async #blockOnMemory(head: Waiter, reason: string): Promise<void> {
+    const retryAfterMs = this.#memoryProbe!.refreshMs;
+    if (this.mode === 'reject') {
+      this.#emit({
+        type: 'rejected',
+        cost: head.cost,
+        limit: 'memory',
+        reason,
+        retryAfterMs,
+        label: head.label,
+      });
+      const details = { limit: 'memory', requested: head.request.slots, available: 0, reason, retryAfterMs };
+      this.#drop(head, new ResourceLimitExceededError(details), undefined);
+      return;
+    }
+    this.#noteQueued(head, reason);
+    await this.#sleep(retryAfterMs);
+  }
+
+  /**
+   * How long to sleep on a reply that did not grant the head. A slot's expiry (its dead
+   * holder's TTL; a release publishes sooner) and a cooldown's end are exact. A wait behind
+   * held reservations is only an upper bound: their settles publish a wake-up; still retry
+   * at least once per shortest window, should one be lost.
+   */
+  #waitFor(reply: AcquireReply): number {
+    const waitMs = Math.max(1, reply.waitMs);
+    const exact = reply.blockedBy === 'slots' || reply.blockedBy === 'cooldown';
+    return Math.min(exact ? MAX_TIMER_MS : this.#maxSleepMs, waitMs);
   }
 
   #grant(waiter: Waiter, storeNow: number, localNow: number): void {
@@ -618,44 +691,66 @@ export class DistributedGovernor implements Governor {
     this.#handOver(waiter, lease, localNow);
   }
 
-  async #serveWhileDown(head: Waiter): Promise<void> {
-    if (this.#policy === 'fail-open') {
-      const lease = new DistributedLease(this, head, this.#clock.now(), undefined, undefined);
-      this.#emit({
-        type: 'would-block',
-        cost: head.cost,
-        limit: 'store',
-        reason: 'quota store unavailable: admitted (fail-open)',
-        label: head.label,
-      });
-      this.#finishLocal(head, lease);
-      return;
+  #admitOpen(head: Waiter): void {
+    const lease = new DistributedLease(this, head, this.#clock.now(), undefined, undefined);
+    this.#emit({
+      type: 'would-block',
+      cost: head.cost,
+      limit: 'store',
+      reason: 'quota store unavailable: admitted (fail-open)',
+      label: head.label,
+    });
+    this.#finishLocal(head, lease);
+  }
+
+  /** Hands every waiter not yet there to the local fallback, with its priority; its own timeout and signal still apply. */
+  #forwardAll(): void {
+    const fallback = this.#fallback!;
+    for (const waiter of this.#queue) {
+      if (waiter.forwarded || waiter.done) continue;
+      const forwarded = new AbortController();
+      waiter.forwarded = forwarded;
+      this.#noteQueued(waiter, 'quota store unavailable: waiting for the local share');
+      const options = {
+        signal: forwarded.signal,
+        priority: waiter.priority,
+        ...(waiter.label === undefined ? {} : { label: waiter.label }),
+      };
+      fallback.acquire(waiter.request, options).then(
+        (local) => {
+          if (waiter.done || waiter.forwarded !== forwarded) {
+            local.release();
+            return;
+          }
+          this.#finishLocal(waiter, new DistributedLease(this, waiter, this.#clock.now(), undefined, local));
+        },
+        (error: unknown) => {
+          if (waiter.forwarded === forwarded && !forwarded.signal.aborted)
+            this.#drop(waiter, error, undefined);
+        },
+      );
     }
-    this.#fallback ??= this.#makeFallback();
+  }
+
+  /** The store is back: waiters the fallback has not served yet go back to the store, and it counts what the fallback admitted. */
+  #recallFromFallback(): void {
     const fallback = this.#fallback;
-    // Leave the queue order to the fallback governor from here on.
-    head.done = true;
-    head.cleanup();
-    this.#queue.shift();
-    const remainingWait = head.enqueuedAt + this.limits.resourceWaitTimeoutSeconds * 1000 - this.#clock.now();
-    try {
-      const local = await fallback.acquire(head.cost, {
-        ...(Number.isFinite(remainingWait) ? { timeoutMs: Math.max(0, remainingWait) } : {}),
-        ...(head.label === undefined ? {} : { label: head.label }),
-      });
-      const lease = new DistributedLease(this, head, this.#clock.now(), undefined, local);
-      this.#activeTasks += head.request.slots;
-      this.#handOver(head, lease, this.#clock.now());
-    } catch (error) {
-      head.reject(error);
+    if (!fallback) return;
+    for (const waiter of this.#queue) {
+      const forwarded = waiter.forwarded;
+      waiter.forwarded = undefined;
+      forwarded?.abort();
     }
-    this.#markChanged();
+    fallback.drain().forEach((amount, i) => {
+      if (amount > 0)
+        this.store.take(this.config, i, amount).catch((error: unknown) => this.#storeError(error, 'take'));
+    });
   }
 
   #finishLocal(head: Waiter, lease: DistributedLease): void {
     head.done = true;
     head.cleanup();
-    this.#queue.shift();
+    this.#queue.splice(this.#queue.indexOf(head), 1);
     this.#activeTasks += head.request.slots;
     this.#handOver(head, lease, this.#clock.now());
     this.#markChanged();
@@ -707,37 +802,6 @@ export class DistributedGovernor implements Governor {
     return lease;
   }
 
-  #makeFallback(): ResourceGovernor {
-    const scale = (n: number | undefined) =>
-      n === undefined ? undefined : Math.max(1, Math.floor(n * this.#share));
-    const l = this.limits;
-    const scaled: ResourceLimits = {
-      ...l,
-      maxConcurrentTasks: scale(l.maxConcurrentTasks),
-      maxRequestsPerMinute: scale(l.maxRequestsPerMinute),
-      maxRequestsPerDay: scale(l.maxRequestsPerDay),
-      maxTokensPerMinute: scale(l.maxTokensPerMinute),
-      maxTokensPerHour: scale(l.maxTokensPerHour),
-      maxToolCallsPerMinute: scale(l.maxToolCallsPerMinute),
-      maxToolCallsPerHour: scale(l.maxToolCallsPerHour),
-      tokenBurstSize: scale(l.tokenBurstSize),
-      requestBurstSize: scale(l.requestBurstSize),
-      toolCallBurstSize: scale(l.toolCallBurstSize),
-      rates: l.rates?.map((r) => ({
-        ...r,
-        limit: scale(r.limit)!,
-        ...(r.burst ? { burst: scale(r.burst)! } : {}),
-      })),
-    };
-    for (const key of Object.keys(scaled) as (keyof ResourceLimits)[])
-      if (scaled[key] === undefined) delete (scaled as Record<string, unknown>)[key];
-    return new ResourceGovernor(scaled, {
-      clock: this.#clock,
-      logger: this.#logger,
-      name: `${this.name}:local-fallback`,
-    });
-  }
-
   #storeError(error: unknown, operation: string): void {
     if (StoreUnavailableError.is(error) || !(error instanceof Error && error.name === 'ReplyError')) {
       this.#markDown(error);
@@ -756,6 +820,7 @@ export class DistributedGovernor implements Governor {
       policy: this.#policy,
       error: message,
     });
+    this.#fallback?.begin(this.#remaining);
     this.#emit({ type: 'store-unavailable', policy: this.#policy, error: message });
     this.#markChanged();
     this.#wake();
@@ -767,6 +832,7 @@ export class DistributedGovernor implements Governor {
     this.#down = false;
     const downMs = this.#clock.now() - this.#downSince;
     this.#logger.info('quota store recovered', { governor: this.name, downMs });
+    this.#recallFromFallback();
     this.#emit({ type: 'store-recovered', downMs });
     if (this.#probeTimer !== undefined) this.#clock.clearTimeout(this.#probeTimer);
     this.#probeTimer = undefined;
@@ -812,7 +878,8 @@ export class DistributedGovernor implements Governor {
         this.#clock.clearTimeout(timer);
         resolve();
       };
-      const timer = this.#clock.setTimeout(wake, Math.max(0, ms));
+      // Longer waits wake early and are computed again.
+      const timer = this.#clock.setTimeout(wake, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
       this.#sleepers.add(wake);
     });
   }

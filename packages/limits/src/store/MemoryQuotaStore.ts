@@ -1,5 +1,6 @@
-import { type Clock, systemClock } from '@tollgate/core';
+import { type Clock, checkOptions, systemClock } from '@tollgate/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
+import { clockRule } from './distributedOptions.js';
 import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest, StoreStatus } from './QuotaStore.js';
 
 interface Entry {
@@ -34,6 +35,7 @@ export class MemoryQuotaStore implements QuotaStore {
   readonly #listeners = new Map<string, Set<() => void>>();
 
   constructor(clock: Clock = systemClock) {
+    checkOptions('MemoryQuotaStore', { clock }, { clock: clockRule });
     this.#clock = clock;
   }
 

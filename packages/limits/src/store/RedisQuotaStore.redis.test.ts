@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TollgateError } from '@tollgate/core';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import type { GovernorEvent } from '../governor/types.js';
 import { type RedisServer, startRedis } from '../test-support/redisServer.js';
@@ -31,6 +31,15 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ready = async (...clients: Redis[]): Promise<Redis[]> => {
+  await Promise.all(clients.map((c) => c.status === 'ready' || new Promise((r) => c.once('ready', r))));
+  return clients;
+};
+/** Keeps Redis busy for ARGV[1] ms (a slow script on another connection). */
+const BUSY_SCRIPT = `local t = redis.call('TIME')
+local start = t[1] * 1000 + t[2] / 1000
+repeat t = redis.call('TIME') until t[1] * 1000 + t[2] / 1000 - start >= tonumber(ARGV[1])
+return 1`;
 const quota = () => `test-${randomUUID()}`;
 
 function config(overrides: Partial<QuotaConfig> = {}): QuotaConfig {
@@ -138,6 +147,75 @@ describe('RedisQuotaStore (real redis-server)', () => {
     expect(reply.waitMs).toBeGreaterThan(200);
   });
 
+  it('works on windows and TTLs that are not whole ms, and every key it writes has a TTL', async () => {
+    const c = config({
+      rates: [
+        {
+          name: 'requestsPerMinute',
+          resource: 'requests',
+          algorithm: 'sliding-window',
+          limit: 2,
+          windowMs: 60_000 / 7,
+          capacity: 2,
+        },
+        {
+          name: 'tokensPerMinute',
+          resource: 'tokens',
+          algorithm: 'token-bucket',
+          limit: 100,
+          windowMs: 1_000.5,
+          capacity: 100,
+        },
+      ],
+      slotTtlMs: 500.5,
+      holdTtlMs: 1_000.25,
+      recoveryHoldMs: 0.5,
+    });
+    await sleep(5); // past the recovery hold of a fresh quota
+    const first = await store.acquire(c, [req('a', 1, 10, 1, true)]);
+    expect(first.blockedBy).toBe('cooldown');
+    await sleep(5);
+    const reply = await store.acquire(c, [req('a', 1, 10, 1, true), req('b', 1, 10, 1), req('c', 1, 10)]);
+    expect(reply.granted).toBe(2);
+    expect(reply.blockedBy).toBe('requestsPerMinute');
+    expect(Number.isInteger(reply.waitMs)).toBe(true);
+    await store.settle(c, 'a', [1, 10], [1, 5]);
+    await store.release(c, 'b', 1, false, [1, 10]);
+    await store.renew(c, [{ leaseId: 'a', slots: 1 }]);
+    await store.take(c, 0, 0.5);
+    await store.cooldown(c, 5_000.5);
+    expect((await store.status(c)).remaining[0]).toBeCloseTo(-0.5);
+    const keys = await redis.keys(`tollgate:{${c.quota}}*`);
+    expect(keys.length).toBeGreaterThan(3);
+    for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('checks every argument before its first write: bad input leaves nothing behind', async () => {
+    const c = config();
+    await expect(store.acquire(c, [req('a', 1, 10, 1), req('b', Number.NaN, 10, 1)])).rejects.toThrow(
+      /not a number/,
+    );
+    expect(await redis.keys(`tollgate:{${c.quota}}*`)).toEqual([]);
+  });
+
+  it('an acquire that timed out on a busy server is undone before the next one, not granted to nobody', async () => {
+    const c = config({ maxSlots: 1, slotTtlMs: 20_000 });
+    const [client, blocker] = await ready(server.client(), server.client());
+    const impatient = new RedisQuotaStore(client!, { commandTimeoutMs: 100 });
+    const busy = blocker!.eval(BUSY_SCRIPT, 0, '600');
+    await sleep(50);
+    await expect(impatient.acquire(c, [req('late', 1, 10, 1)])).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    await busy; // Redis ran the timed-out acquire after the busy script
+    const reply = await impatient.acquire(c, [req('next', 1, 10, 1)]);
+    expect(reply.granted).toBe(1);
+    expect(reply.remaining[0]).toBe(2); // the window holds only 'next'
+    expect(reply.remaining[1]).toBeCloseTo(90, 0); // the bucket was refunded 'late''s 10 tokens
+    expect(await redis.zrange(`tollgate:{${c.quota}}:slots`, '0', '-1')).toEqual(['next#1']);
+    await impatient.close();
+  });
+
   it('keys every quota under one hash tag (Redis Cluster slot)', () => {
     const keys = store.keys(config({ quota: 'openai:gpt-4o-mini' }));
     expect(keys.every((k) => k.startsWith('tollgate:{openai:gpt-4o-mini}:'))).toBe(true);
@@ -236,6 +314,56 @@ describe('DistributedGovernor over Redis', () => {
       { numRuns: 12 },
     );
   }, 120_000);
+
+  it('a caller whose acquire timed out on a busy Redis gets the slot once it is free, not after the slot TTL', async () => {
+    const [client, blocker] = await ready(server.client(), server.client());
+    const s = new RedisQuotaStore(client!, { commandTimeoutMs: 150 });
+    const g = new DistributedGovernor(
+      { maxConcurrentTasks: 1 },
+      { store: s, quota: quota(), slotTtlMs: 30_000, retryMs: 50 },
+    );
+    const busy = blocker!.eval(BUSY_SCRIPT, 0, '800');
+    await sleep(50);
+    const waiting = g.acquire({ task: 1 }) as Promise<DistributedLease>;
+    await busy;
+    // Bound: the busy script's end, a probe (50 ms) and a few round trips. The timed-out
+    // acquire, run late, would hold the caller's own slot for the slot TTL (30 s) instead.
+    const lease = await Promise.race([waiting, sleep(5_000).then(() => undefined)]);
+    expect(lease, 'still waiting for its own phantom slot').toBeDefined();
+    expect(await redis.zrange(`tollgate:{${g.config.quota}}:slots`, '0', '-1')).toEqual([
+      `${lease!.storeId}#1`,
+    ]);
+    lease!.release();
+    g.dispose();
+    await s.close();
+  }, 20_000);
+
+  it('an acquire given up on during an outage is never sent later: no phantom slot after the restart', async () => {
+    const own = await startRedis();
+    onTestFinished(() => own.stop()); // also when an assertion fails
+    const [client] = await ready(own.client());
+    const s = new RedisQuotaStore(client!, { commandTimeoutMs: 150 });
+    const g = new DistributedGovernor(
+      { maxConcurrentTasks: 1, maxRequestsPerMinute: 10, algorithm: 'sliding-window' },
+      { store: s, quota: quota(), slotTtlMs: 30_000, retryMs: 50 },
+    );
+    onTestFinished(() => g.dispose());
+    (await g.acquire({ task: 1, requests: 1 })).release();
+    const restarted = own.restart(800);
+    await sleep(50);
+    const waiting = g.acquire({ task: 1, requests: 1 }) as Promise<DistributedLease>;
+    await restarted;
+    // Bound: the restart, a reconnect (100 ms), a probe (50 ms) and a few round trips. A
+    // phantom slot would hold the waiter for the slot TTL (30 s) instead.
+    const lease = await Promise.race([waiting, sleep(5_000).then(() => undefined)]);
+    expect(lease, 'still waiting for its own phantom slot').toBeDefined();
+    const [check] = await ready(own.client());
+    expect(await check!.zrange(`tollgate:{${g.config.quota}}:slots`, '0', '-1')).toEqual([
+      `${lease!.storeId}#1`,
+    ]);
+    lease!.release();
+    await s.close();
+  }, 20_000);
 
   it('survives a Redis restart: fail-closed waits, recovers, and the recovery hold keeps the window', async () => {
     const windowMs = 600;

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { type Logger, silentLogger } from '@tollgate/core';
+import { checkOptions, InvalidArgumentError, type Logger, rule, silentLogger } from '@tollgate/core';
 import type { Redis } from 'ioredis';
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
 import { StoreUnavailableError } from './errors.js';
@@ -11,19 +11,27 @@ import type {
   StoreRequest,
   StoreStatus,
 } from './QuotaStore.js';
-import { ACQUIRE, COOLDOWN, RELEASE, RENEW, SETTLE, STATUS, TAKE } from './redisScripts.js';
+import { ABANDON, ACQUIRE, COOLDOWN, RELEASE, RENEW, SETTLE, STATUS, TAKE } from './redisScripts.js';
+import { timerMs } from './timerMs.js';
 
 /** Options of {@link RedisQuotaStore}. */
 export interface RedisQuotaStoreOptions {
   /** Prefix of every key and channel. @default 'tollgate' */
   readonly prefix?: string;
   /**
-   * Longest wait for one command before the store counts as unreachable. Pair it with a
-   * client that does not queue commands while disconnected (`enableOfflineQueue: false`),
-   * or with a low `maxRetriesPerRequest`. @default 2_000
+   * Longest wait for one command before the store counts as unreachable. An acquire given
+   * up on is abandoned: undone if Redis ran it after all, and refused if it runs later.
+   * Minimum: 1; maximum: 2^31-1. @default 2_000
    */
   readonly commandTimeoutMs?: number;
+  /** @default silentLogger */
   readonly logger?: Logger;
+}
+
+/** An acquire call given up on, to be undone (or refused) before the next one. */
+interface Abandoned {
+  readonly keys: readonly string[];
+  readonly args: readonly (string | number)[];
 }
 
 interface Script {
@@ -34,6 +42,7 @@ interface Script {
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 const SCRIPTS = {
   acquire: script(ACQUIRE),
+  abandon: script(ABANDON),
   settle: script(SETTLE),
   release: script(RELEASE),
   renew: script(RENEW),
@@ -62,15 +71,27 @@ export class RedisQuotaStore implements QuotaStore {
   readonly #logger: Logger;
   readonly #available: BehaviorSubject<boolean>;
   readonly #listeners = new Map<string, Set<() => void>>();
+  readonly #abandoned: Abandoned[] = [];
   #subscriber: Redis | undefined;
   readonly #onReady = () => this.#available.next(true);
   readonly #onDown = () => this.#available.next(false);
 
-  constructor(redis: Redis, options: RedisQuotaStoreOptions = {}) {
+  constructor(redis: Redis, options?: RedisQuotaStoreOptions) {
+    const {
+      prefix = 'tollgate',
+      commandTimeoutMs = 2_000,
+      logger = silentLogger,
+    } = checkOptions('RedisQuotaStore', options, {
+      prefix: rule('a non-empty string without { or }', (v) => typeof v === 'string' && /^[^{}]+$/.test(v)),
+      commandTimeoutMs: timerMs,
+      logger: rule('a Logger', (v) => typeof (v as Logger)?.warn === 'function'),
+    });
+    if (typeof redis?.evalsha !== 'function')
+      throw new InvalidArgumentError('redis', 'an ioredis client', redis);
     this.#redis = redis;
-    this.#prefix = options.prefix ?? 'tollgate';
-    this.#timeoutMs = options.commandTimeoutMs ?? 2_000;
-    this.#logger = options.logger ?? silentLogger;
+    this.#prefix = prefix;
+    this.#timeoutMs = commandTimeoutMs;
+    this.#logger = logger;
     this.#available = new BehaviorSubject(redis.status === 'ready' || redis.status === 'connecting');
     this.available$ = this.#available.pipe(distinctUntilChanged());
     redis.on('ready', this.#onReady);
@@ -94,6 +115,8 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async acquire(config: QuotaConfig, requests: readonly StoreRequest[]): Promise<AcquireReply> {
+    await this.#undoAbandoned();
+    const keys = [...this.keys(config), this.#attemptKey(config)];
     const args: (string | number)[] = [
       config.rates.length,
       config.maxSlots ?? -1,
@@ -104,7 +127,11 @@ export class RedisQuotaStore implements QuotaStore {
       ...rateArgs(config.rates),
     ];
     for (const r of requests) args.push(r.leaseId, r.slots, r.held ? 1 : 0, ...r.amounts);
-    const reply = (await this.#run(SCRIPTS.acquire, config, args)) as (string | number)[];
+    // Sent but unanswered, Redis may run it yet (a busy server, a resent command): it is
+    // undone or refused before anything else is acquired, so nobody waits on what nobody holds.
+    const reply = (await this.#run(SCRIPTS.acquire, keys, args, () =>
+      this.#abandoned.push({ keys, args: [...args, this.channel(config)] }),
+    )) as (string | number)[];
     const [now, granted, waitMs, blocked, slotsUsed, cooldownUntil, ...remaining] = reply;
     const by = String(blocked);
     return {
@@ -128,7 +155,7 @@ export class RedisQuotaStore implements QuotaStore {
     const args: (string | number)[] = [config.rates.length, leaseId, this.channel(config)];
     for (const [i, r] of config.rates.entries())
       args.push(alg(r), r.limit, r.windowMs, r.capacity, reserved[i] ?? 0, actual[i] ?? '');
-    await this.#run(SCRIPTS.settle, config, args);
+    await this.#run(SCRIPTS.settle, this.keys(config), args);
   }
 
   async release(
@@ -146,7 +173,7 @@ export class RedisQuotaStore implements QuotaStore {
       endHold ? 1 : 0,
     ];
     for (const [i, r] of config.rates.entries()) args.push(alg(r), reserved[i] ?? 0);
-    await this.#run(SCRIPTS.release, config, args);
+    await this.#run(SCRIPTS.release, this.keys(config), args);
   }
 
   async renew(
@@ -155,15 +182,15 @@ export class RedisQuotaStore implements QuotaStore {
   ): Promise<void> {
     const members = leases.flatMap((l) => Array.from({ length: l.slots }, (_, k) => `${l.leaseId}#${k + 1}`));
     if (members.length === 0) return;
-    await this.#run(SCRIPTS.renew, config, [config.slotTtlMs, ...members]);
+    await this.#run(SCRIPTS.renew, this.keys(config), [config.slotTtlMs, ...members]);
   }
 
   async cooldown(config: QuotaConfig, ms: number): Promise<number> {
-    return Number(await this.#run(SCRIPTS.cooldown, config, [Math.ceil(ms)]));
+    return Number(await this.#run(SCRIPTS.cooldown, this.keys(config), [Math.ceil(ms)]));
   }
 
   async take(config: QuotaConfig, index: number, amount: number): Promise<void> {
-    await this.#run(SCRIPTS.take, config, [
+    await this.#run(SCRIPTS.take, this.keys(config), [
       config.rates.length,
       index + 1,
       amount,
@@ -173,7 +200,7 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async status(config: QuotaConfig): Promise<StoreStatus> {
-    const reply = (await this.#run(SCRIPTS.status, config, [
+    const reply = (await this.#run(SCRIPTS.status, this.keys(config), [
       config.rates.length,
       config.maxSlots ?? -1,
       ...rateArgs(config.rates),
@@ -238,13 +265,40 @@ export class RedisQuotaStore implements QuotaStore {
     return this.#subscriber;
   }
 
-  async #run(s: Script, config: QuotaConfig, args: readonly (string | number)[]): Promise<unknown> {
-    const keys = this.keys(config);
+  /** Runs the scripts of acquires given up on, oldest first; they stay pending until one succeeds. */
+  async #undoAbandoned(): Promise<void> {
+    while (this.#abandoned.length > 0) {
+      const { keys, args } = this.#abandoned[0]!;
+      await this.#run(SCRIPTS.abandon, keys, args);
+      this.#abandoned.shift();
+    }
+  }
+
+  #attemptKey(config: QuotaConfig): string {
+    return `${this.#prefix}:{${config.quota}}:a:${randomUUID()}`;
+  }
+
+  /** Runs a script within the command timeout; `onUnanswered` when it may have been sent but got no reply. */
+  async #run(
+    s: Script,
+    keys: readonly string[],
+    args: readonly (string | number)[],
+    onUnanswered?: () => void,
+  ): Promise<unknown> {
+    let givenUp = false;
+    let sent = false;
+    let onReady: (() => void) | undefined;
     const call = async () => {
       // A client still connecting (or reconnecting) would refuse commands without an offline
-      // queue: wait for it, within the command timeout.
+      // queue: wait for it, within the command timeout, and send nothing once given up.
       if (this.#redis.status !== 'ready' && CONNECTING.has(this.#redis.status))
-        await new Promise((resolve) => this.#redis.once('ready', resolve));
+        await new Promise<void>((resolve) => {
+          onReady = resolve;
+          this.#redis.once('ready', resolve);
+        });
+      if (givenUp) throw new StoreUnavailableError('redis', 'given up before it was sent');
+      // Without an offline queue, a client that is not ready refuses the command unsent.
+      sent = this.#redis.status === 'ready' || this.#redis.options.enableOfflineQueue !== false;
       try {
         return await this.#redis.evalsha(s.sha, keys.length, ...keys, ...args);
       } catch (error) {
@@ -266,15 +320,19 @@ export class RedisQuotaStore implements QuotaStore {
       this.#available.next(true);
       return result;
     } catch (error) {
+      const replied = error instanceof Error && error.name === 'ReplyError';
+      if (sent && !replied) onUnanswered?.();
       if (StoreUnavailableError.is(error)) {
         this.#available.next(false);
         throw error;
       }
       // Script errors are bugs or bad input; connection errors mean the store is down.
-      if (error instanceof Error && error.name === 'ReplyError') throw error;
+      if (replied) throw error;
       this.#available.next(false);
       throw new StoreUnavailableError('redis', (error as Error)?.message ?? String(error), error);
     } finally {
+      givenUp = true;
+      if (onReady) this.#redis.off('ready', onReady);
       clearTimeout(timer);
     }
   }

@@ -8,13 +8,27 @@
  * KEYS[1 + 2i] rate i: sliding window (zset: "lease|amount|i" -> admitted-at ms, in the
  *   future while held) or token bucket (hash: level, ts)
  * KEYS[2 + 2i] rate i: running total of a sliding window (string)
- * KEYS[#KEYS] epoch (string): set on first use; missing means a fresh or restarted Redis
+ * KEYS[3 + 2n] epoch (string): set on first use; missing means a fresh or restarted Redis
+ * KEYS[4 + 2n] attempt (acquire and abandon only): that one acquire call was abandoned, so
+ *   it grants nothing should it run later; or, when it charged a token bucket, how many
+ *   requests it granted (slots and window entries are found by their lease ids)
  *
  * Amounts travel as decimal strings and are rebuilt with tonumber() and `..` on both
- * sides, so a member written by acquire is found again by settle and release.
+ * sides, so a member written by acquire is found again by settle and release. Durations
+ * may be fractional (a scaled window): every TTL handed to Redis goes through ttl(), a
+ * whole number of ms. Scripts read and check all their arguments before their first
+ * write, so bad input changes nothing.
  */
 
 const COMMON = `
+local function ttl(ms)
+  return math.max(1, math.ceil(ms))
+end
+local function num(i)
+  local v = tonumber(ARGV[i])
+  if v == nil or v ~= v then error({ err = 'ERR argument ' .. i .. ' is not a number: ' .. tostring(ARGV[i]) }) end
+  return v
+end
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -37,6 +51,9 @@ local function expire(zkey, tkey, now, window)
   end
   return tonumber(redis.call('GET', tkey) or '0')
 end
+local function bucket_ttl(r)
+  return ttl(r.window * r.cap / r.limit + 1000)
+end
 local function bucket_level(bkey, now, limit, window, cap)
   local v = redis.call('HMGET', bkey, 'level', 'ts')
   local level = tonumber(v[1])
@@ -49,11 +66,21 @@ local function read_rates(first, n)
   local rates = {}
   local p = first
   for i = 1, n do
-    rates[i] = { alg = ARGV[p], limit = tonumber(ARGV[p + 1]), window = tonumber(ARGV[p + 2]),
-      cap = tonumber(ARGV[p + 3]), key = KEYS[1 + 2 * i], tkey = KEYS[2 + 2 * i] }
+    rates[i] = { alg = ARGV[p], limit = num(p + 1), window = num(p + 2), cap = num(p + 3),
+      key = KEYS[1 + 2 * i], tkey = KEYS[2 + 2 * i] }
     p = p + 4
   end
   return rates, p
+end
+local function read_requests(p, nreq, n)
+  local requests = {}
+  for j = 1, nreq do
+    local amounts = {}
+    for i = 1, n do amounts[i] = num(p + 2 + i) end
+    requests[j] = { id = ARGV[p], slots = num(p + 1), held = ARGV[p + 2] == '1', amounts = amounts }
+    p = p + 3 + n
+  end
+  return requests
 end
 local function available(rates, now)
   local avail = {}
@@ -70,7 +97,7 @@ local function save_buckets(rates, avail, now)
   for i, r in ipairs(rates) do
     if r.alg == 'b' then
       redis.call('HSET', r.key, 'level', tostring(avail[i]), 'ts', now)
-      redis.call('PEXPIRE', r.key, math.ceil(r.window * r.cap / r.limit) + 1000)
+      redis.call('PEXPIRE', r.key, bucket_ttl(r))
     end
   end
 end
@@ -83,29 +110,55 @@ local function sliding_wait(zkey, now, window, avail, need)
   end
   return window
 end
+-- How long anything of the quota may matter: the longest TTL any of its keys gets.
+local function lifetime(rates, slot_ttl, hold_ttl, recovery_hold)
+  local longest = math.max(slot_ttl * 2, recovery_hold)
+  for _, r in ipairs(rates) do
+    if r.alg == 's' then
+      longest = math.max(longest, r.window + hold_ttl)
+    else
+      longest = math.max(longest, r.window * r.cap / r.limit)
+    end
+  end
+  return ttl(longest + 1000)
+end
+`;
+
+/** Arguments shared by ACQUIRE and ABANDON (see ACQUIRE). */
+const ACQUIRE_ARGS = `
+local n = num(1)
+local max_slots = num(2)
+local slot_ttl = num(3)
+local hold_ttl = num(4)
+local nreq = num(5)
+local recovery_hold = num(6)
+local rates, p = read_rates(7, n)
+local requests = read_requests(p, nreq, n)
+local epoch_key = KEYS[3 + 2 * n]
+local attempt_key = KEYS[4 + 2 * n]
+local keep = lifetime(rates, slot_ttl, hold_ttl, recovery_hold)
 `;
 
 /**
- * ARGV: nRates, maxSlots (-1: none), slotTtlMs, holdTtlMs, nRequests, recoveryHoldMs,
- * then per rate (alg s|b, limit, windowMs, capacity), then per request
- * (leaseId, slots, held 0|1, amount per rate). Serves requests in order until one does not
- * fit. Returns { now, granted, waitMs, blockedBy, slotsUsed, cooldownUntil, remaining... }.
+ * KEYS: as above, with the attempt key. ARGV: nRates, maxSlots (-1: none), slotTtlMs,
+ * holdTtlMs, nRequests, recoveryHoldMs, then per rate (alg s|b, limit, windowMs, capacity),
+ * then per request (leaseId, slots, held 0|1, amount per rate). Serves requests in order
+ * until one does not fit. Returns { now, granted, waitMs, blockedBy, slotsUsed,
+ * cooldownUntil, remaining... }. An attempt already abandoned grants nothing
+ * (blockedBy `abandoned`); one that charged a token bucket records how many it granted,
+ * for ABANDON to refund.
  */
-export const ACQUIRE = `${COMMON}
+export const ACQUIRE = `${COMMON}${ACQUIRE_ARGS}
 local now = now_ms()
-local n = tonumber(ARGV[1])
-local max_slots = tonumber(ARGV[2])
-local slot_ttl = tonumber(ARGV[3])
-local hold_ttl = tonumber(ARGV[4])
-local nreq = tonumber(ARGV[5])
-local recovery_hold = tonumber(ARGV[6])
-local rates, p = read_rates(7, n)
-local avail = available(rates, now)
-if recovery_hold > 0 and redis.call('EXISTS', KEYS[#KEYS]) == 0 then
-  -- A fresh store does not know what was admitted before it: hold everyone one window.
-  redis.call('SET', KEYS[#KEYS], now)
-  redis.call('SET', KEYS[1], now + recovery_hold, 'PX', recovery_hold)
+if redis.call('EXISTS', attempt_key) == 1 then
+  return { now, 0, 0, 'abandoned', 0, 0 }
 end
+local avail = available(rates, now)
+if recovery_hold > 0 and redis.call('EXISTS', epoch_key) == 0 then
+  -- A fresh store does not know what was admitted before it: hold everyone one window.
+  redis.call('SET', KEYS[1], now + recovery_hold, 'PX', ttl(recovery_hold))
+end
+if recovery_hold > 0 then redis.call('SET', epoch_key, now, 'PX', keep) end
 local cooldown = tonumber(redis.call('GET', KEYS[1]) or '0')
 local slots_used = 0
 if max_slots >= 0 then
@@ -119,19 +172,18 @@ local adds = {}
 local added = {}
 for i = 1, n do adds[i] = {}; added[i] = 0 end
 local slot_adds = {}
-for j = 1, nreq do
-  local id = ARGV[p]
-  local slots = tonumber(ARGV[p + 1])
-  local held = ARGV[p + 2] == '1'
-  local amounts = {}
-  for i = 1, n do amounts[i] = tonumber(ARGV[p + 2 + i]) end
-  p = p + 3 + n
+local charged_bucket = false
+for _, req in ipairs(requests) do
+  local id = req.id
+  local slots = req.slots
+  local amounts = req.amounts
   if cooldown > now then
     wait = cooldown - now
     blocked = 'cooldown'
     break
   end
   if max_slots >= 0 and slots > 0 and slots_used + slots > max_slots then
+    -- The earliest expiry among the holders: a dead holder's slot is free exactly then.
     local first = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
     wait = first[2] and (tonumber(first[2]) - now) or slot_ttl
     blocked = 'slots'
@@ -146,9 +198,8 @@ for j = 1, nreq do
       if r.alg == 's' then
         w = sliding_wait(r.key, now, r.window, avail[i], a)
       else
-        w = math.ceil((a - avail[i]) * r.window / r.limit)
+        w = (a - avail[i]) * r.window / r.limit
       end
-      if w < 1 then w = 1 end
       if w > longest then longest = w; by = i end
     end
   end
@@ -163,11 +214,13 @@ for j = 1, nreq do
     if a > 0 then
       if r.alg == 's' then
         local score = now
-        if held then score = now + hold_ttl end
+        if req.held then score = now + hold_ttl end
         local add = adds[i]
         add[#add + 1] = score
         add[#add + 1] = id .. '|' .. a .. '|' .. i
         added[i] = added[i] + a
+      else
+        charged_bucket = true
       end
       avail[i] = avail[i] - a
     end
@@ -185,18 +238,61 @@ for i, r in ipairs(rates) do
   if #adds[i] > 0 then
     redis.call('ZADD', r.key, unpack(adds[i]))
     redis.call('INCRBYFLOAT', r.tkey, added[i])
-    redis.call('PEXPIRE', r.key, r.window + hold_ttl + 1000)
-    redis.call('PEXPIRE', r.tkey, r.window + hold_ttl + 1000)
+    redis.call('PEXPIRE', r.key, ttl(r.window + hold_ttl + 1000))
+    redis.call('PEXPIRE', r.tkey, ttl(r.window + hold_ttl + 1000))
   end
 end
 if #slot_adds > 0 then
   redis.call('ZADD', KEYS[2], unpack(slot_adds))
-  redis.call('PEXPIRE', KEYS[2], slot_ttl * 2 + 1000)
+  redis.call('PEXPIRE', KEYS[2], ttl(slot_ttl * 2 + 1000))
 end
 save_buckets(rates, avail, now)
-local out = { now, granted, wait, blocked, slots_used, cooldown }
+if charged_bucket then
+  -- A refund matters only until the buckets have refilled.
+  local refill = 1
+  for _, r in ipairs(rates) do
+    if r.alg == 'b' then refill = math.max(refill, bucket_ttl(r)) end
+  end
+  redis.call('SET', attempt_key, granted, 'PX', refill)
+end
+if wait > 0 then wait = math.max(1, math.ceil(wait)) end
+local out = { now, granted, wait, blocked, slots_used, math.ceil(cooldown) }
 for i = 1, n do out[#out + 1] = tostring(avail[i]) end
 return out
+`;
+
+/**
+ * KEYS and ARGV: those of the ACQUIRE call given up on, then the channel. Undoes what that
+ * call granted, if it ran: its slots and window entries (by lease id) and, as it recorded,
+ * its token-bucket charges. Marks it abandoned so it grants nothing should it run later.
+ * Running it twice changes nothing more.
+ */
+export const ABANDON = `${COMMON}${ACQUIRE_ARGS}
+local channel = ARGV[#ARGV]
+local done = redis.call('GET', attempt_key)
+if done == 'abandoned' then return 0 end
+redis.call('SET', attempt_key, 'abandoned', 'PX', keep)
+local refunds = tonumber(done) or 0
+local now = now_ms()
+for j, req in ipairs(requests) do
+  if max_slots >= 0 then
+    for k = 1, req.slots do redis.call('ZREM', KEYS[2], req.id .. '#' .. k) end
+  end
+  for i, r in ipairs(rates) do
+    local a = req.amounts[i]
+    if a > 0 and r.alg == 's' then
+      if redis.call('ZREM', r.key, req.id .. '|' .. a .. '|' .. i) == 1 then
+        redis.call('INCRBYFLOAT', r.tkey, -a)
+      end
+    elseif a > 0 and j <= refunds then
+      local level = math.min(r.cap, bucket_level(r.key, now, r.limit, r.window, r.cap) + a)
+      redis.call('HSET', r.key, 'level', tostring(level), 'ts', now)
+      redis.call('PEXPIRE', r.key, bucket_ttl(r))
+    end
+  end
+end
+redis.call('PUBLISH', channel, 'abandon')
+return 1
 `;
 
 /**
@@ -205,42 +301,41 @@ return out
  * hold (the entry then counts from now), refunds or charges buckets, and wakes waiters.
  */
 export const SETTLE = `${COMMON}
-local now = now_ms()
-local n = tonumber(ARGV[1])
+local n = num(1)
 local id = ARGV[2]
+local rates = {}
 local p = 4
 for i = 1, n do
-  local alg = ARGV[p]
-  local limit = tonumber(ARGV[p + 1])
-  local window = tonumber(ARGV[p + 2])
-  local cap = tonumber(ARGV[p + 3])
-  local reserved = tonumber(ARGV[p + 4])
-  local actual = tonumber(ARGV[p + 5])
+  rates[i] = { alg = ARGV[p], limit = num(p + 1), window = num(p + 2), cap = num(p + 3),
+    reserved = num(p + 4), actual = tonumber(ARGV[p + 5]), key = KEYS[1 + 2 * i], tkey = KEYS[2 + 2 * i] }
   p = p + 6
-  local key = KEYS[1 + 2 * i]
-  local tkey = KEYS[2 + 2 * i]
-  if alg == 's' then
+end
+local now = now_ms()
+for i, r in ipairs(rates) do
+  local reserved = r.reserved
+  local actual = r.actual
+  if r.alg == 's' then
     local amount = actual or reserved
     local member = id .. '|' .. reserved .. '|' .. i
     local score = false
-    if reserved > 0 then score = redis.call('ZSCORE', key, member) end
+    if reserved > 0 then score = redis.call('ZSCORE', r.key, member) end
     if score then
       score = tonumber(score)
       if score > now then score = now end
-      redis.call('ZREM', key, member)
-      if amount > 0 then redis.call('ZADD', key, score, id .. '|' .. amount .. '|' .. i) end
-      redis.call('INCRBYFLOAT', tkey, amount - reserved)
+      redis.call('ZREM', r.key, member)
+      if amount > 0 then redis.call('ZADD', r.key, score, id .. '|' .. amount .. '|' .. i) end
+      redis.call('INCRBYFLOAT', r.tkey, amount - reserved)
     elseif reserved == 0 and amount > 0 then
-      redis.call('ZADD', key, now, id .. '|' .. amount .. '|' .. i)
-      redis.call('INCRBYFLOAT', tkey, amount)
-      redis.call('PEXPIRE', key, window + 1000)
-      redis.call('PEXPIRE', tkey, window + 1000)
+      redis.call('ZADD', r.key, now, id .. '|' .. amount .. '|' .. i)
+      redis.call('INCRBYFLOAT', r.tkey, amount)
+      redis.call('PEXPIRE', r.key, ttl(r.window + 1000))
+      redis.call('PEXPIRE', r.tkey, ttl(r.window + 1000))
     end
   elseif actual then
-    local level = bucket_level(key, now, limit, window, cap) + reserved - actual
-    if level > cap then level = cap end
-    redis.call('HSET', key, 'level', tostring(level), 'ts', now)
-    redis.call('PEXPIRE', key, math.ceil(window * cap / limit) + 1000)
+    local level = bucket_level(r.key, now, r.limit, r.window, r.cap) + reserved - actual
+    if level > r.cap then level = r.cap end
+    redis.call('HSET', r.key, 'level', tostring(level), 'ts', now)
+    redis.call('PEXPIRE', r.key, bucket_ttl(r))
   end
 end
 redis.call('PUBLISH', ARGV[3], 'settle')
@@ -251,23 +346,21 @@ return now
  * ARGV: nRates, leaseId, channel, slots, endHold 0|1, then per rate (alg, reserved).
  * Frees the lease's slots; with endHold, its held sliding-window entries count from now.
  */
-export const RELEASE = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local n = tonumber(ARGV[1])
+export const RELEASE = `${COMMON}
+local n = num(1)
 local id = ARGV[2]
-local slots = tonumber(ARGV[4])
+local slots = num(4)
+local reserved = {}
+for i = 1, n do reserved[i] = num(5 + 2 * i) end
+local now = now_ms()
 for k = 1, slots do redis.call('ZREM', KEYS[2], id .. '#' .. k) end
 if ARGV[5] == '1' then
-  local p = 6
   for i = 1, n do
-    local reserved = tonumber(ARGV[p + 1])
-    if ARGV[p] == 's' and reserved > 0 then
-      local member = id .. '|' .. reserved .. '|' .. i
+    if ARGV[4 + 2 * i] == 's' and reserved[i] > 0 then
+      local member = id .. '|' .. reserved[i] .. '|' .. i
       local score = redis.call('ZSCORE', KEYS[1 + 2 * i], member)
       if score and tonumber(score) > now then redis.call('ZADD', KEYS[1 + 2 * i], 'XX', now, member) end
     end
-    p = p + 2
   end
 end
 redis.call('PUBLISH', ARGV[3], 'release')
@@ -275,62 +368,61 @@ return now
 `;
 
 /** ARGV: slotTtlMs, then slot members. Pushes their expiry to now + TTL (only if still held). */
-export const RENEW = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[1])
-for k = 2, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + ttl, ARGV[k]) end
-if #ARGV > 1 then redis.call('PEXPIRE', KEYS[2], ttl * 2 + 1000) end
+export const RENEW = `${COMMON}
+local slot_ttl = num(1)
+local now = now_ms()
+for k = 2, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + slot_ttl, ARGV[k]) end
+if #ARGV > 1 then redis.call('PEXPIRE', KEYS[2], ttl(slot_ttl * 2 + 1000)) end
 return now
 `;
 
 /** ARGV: ms. Extends (never shortens) the cooldown; returns its end. */
-export const COOLDOWN = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ms = tonumber(ARGV[1])
+export const COOLDOWN = `${COMMON}
+local ms = num(1)
+local now = now_ms()
 local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 if now + ms > current then
-  redis.call('SET', KEYS[1], now + ms, 'PX', math.max(1, math.ceil(ms)))
-  return now + ms
+  redis.call('SET', KEYS[1], now + ms, 'PX', ttl(ms))
+  return math.ceil(now + ms)
 end
-return current
+return math.ceil(current)
 `;
 
 /** ARGV: nRates, index, amount, nonce, then per rate (alg, limit, windowMs, capacity). Takes unconditionally. */
 export const TAKE = `${COMMON}
-local now = now_ms()
-local n = tonumber(ARGV[1])
-local index = tonumber(ARGV[2])
-local amount = tonumber(ARGV[3])
+local n = num(1)
+local index = num(2)
+local amount = num(3)
 local rates = read_rates(5, n)
 local r = rates[index]
+local now = now_ms()
 if r.alg == 's' then
   expire(r.key, r.tkey, now, r.window)
   redis.call('ZADD', r.key, now, 'fill-' .. ARGV[4] .. '|' .. amount .. '|' .. index)
   redis.call('INCRBYFLOAT', r.tkey, amount)
-  redis.call('PEXPIRE', r.key, r.window + 1000)
-  redis.call('PEXPIRE', r.tkey, r.window + 1000)
+  redis.call('PEXPIRE', r.key, ttl(r.window + 1000))
+  redis.call('PEXPIRE', r.tkey, ttl(r.window + 1000))
 else
   local level = bucket_level(r.key, now, r.limit, r.window, r.cap) - amount
   redis.call('HSET', r.key, 'level', tostring(level), 'ts', now)
-  redis.call('PEXPIRE', r.key, math.ceil(r.window * r.cap / r.limit) + 1000)
+  redis.call('PEXPIRE', r.key, bucket_ttl(r))
 end
 return now
 `;
 
 /** ARGV: nRates, maxSlots, then per rate (alg, limit, windowMs, capacity). Returns { now, slotsUsed, cooldownUntil, remaining... }. */
 export const STATUS = `${COMMON}
-local now = now_ms()
-local n = tonumber(ARGV[1])
+local n = num(1)
+local max_slots = num(2)
 local rates = read_rates(3, n)
+local now = now_ms()
 local avail = available(rates, now)
 local slots_used = 0
-if tonumber(ARGV[2]) >= 0 then
+if max_slots >= 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
   slots_used = redis.call('ZCARD', KEYS[2])
 end
-local out = { now, slots_used, tonumber(redis.call('GET', KEYS[1]) or '0') }
+local out = { now, slots_used, math.ceil(tonumber(redis.call('GET', KEYS[1]) or '0')) }
 for i = 1, n do out[#out + 1] = tostring(avail[i]) end
 return out
 `;

@@ -9,8 +9,11 @@ export interface RedisServer {
   /** A client that fails fast while the server is down (no offline queue). */
   client(): Redis;
   stop(): Promise<void>;
-  /** Stops and starts the server on the same port: all data is lost, as in a crash without persistence. */
-  restart(): Promise<void>;
+  /**
+   * Kills the server and starts it again on the same port, after `downMs`: all data is
+   * lost, as in a crash without persistence.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 const INSTALL =
@@ -89,8 +92,9 @@ export async function startRedis(): Promise<RedisServer> {
       for (const c of clients.splice(0)) c.disconnect();
       await kill();
     },
-    async restart() {
+    async restart(downMs = 0) {
       await kill();
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
       await launch();
     },
   };
