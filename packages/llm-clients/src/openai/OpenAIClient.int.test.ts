@@ -180,14 +180,8 @@ describe('a fleet sharing one strict quota', () => {
 
   it('the same on a token quota: zero 429s with tokens charged as prompt + max_tokens', async () => {
     const prompt = 'the same question for everyone';
-    const probe = new GovernedClient(
-      new OpenAIClient({ model: 'sim-small', baseURL: 'http://127.0.0.1:9/v1', apiKey: KEY }),
-      {
-        governors: [],
-        tokenCounter,
-      },
-    );
-    const perCall = probe.estimateTokens({ messages: [{ role: 'user', content: prompt }], maxTokens: 40 });
+    const perCall =
+      tokenCounter.countMessages([{ role: 'user', content: prompt }], { model: 'sim-small' }) + 40;
     const limit = perCall * 7;
     const quota = await sim({ quota: { tokensPerWindow: limit, windowMs } });
     const provider = new ResourceGovernor(
