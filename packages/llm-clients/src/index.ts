@@ -11,10 +11,17 @@ export {
   QuotaExhaustedError,
 } from './errors.js';
 export { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './governed/backoff.js';
-export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './governed/CircuitBreaker.js';
+export {
+  CIRCUIT_BREAKER_DEFAULTS,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitPermit,
+  type CircuitState,
+} from './governed/CircuitBreaker.js';
 export {
   type ClientEvent,
   type ClientStats,
+  GOVERNED_CLIENT_DEFAULTS,
   GovernedClient,
   type GovernedClientOptions,
 } from './governed/GovernedClient.js';
@@ -26,6 +33,13 @@ export {
   retryAfterMs,
 } from './headers.js';
 export { azureOpenAI, OpenAIClient, type OpenAIClientOptions, openai } from './openai/OpenAIClient.js';
+export {
+  anyQuotaExhaustion,
+  geminiQuotaExhaustion,
+  openAIQuotaExhaustion,
+  type QuotaExhaustion,
+  type QuotaExhaustionDetector,
+} from './quotaExhaustion.js';
 export {
   type Script,
   ScriptedClient,
@@ -43,3 +57,4 @@ export type {
   ToolCall,
   ToolDefinition,
 } from './types.js';
+export { readUsage } from './usage.js';

@@ -28,6 +28,7 @@ import type {
   LLMClient,
   RateLimitInfo,
 } from '../types.js';
+import { readUsage } from '../usage.js';
 import { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './backoff.js';
 import {
   CircuitBreaker,
@@ -484,11 +485,8 @@ export class GovernedClient implements LLMClient {
 
   /** A `MalformedResponseError` when a reply's usage is not three counts of at least 0. */
   #usageError(usage: Usage | undefined): MalformedResponseError | undefined {
-    const counts = [usage?.promptTokens, usage?.completionTokens, usage?.totalTokens];
-    if (counts.every((n) => typeof n === 'number' && n >= 0 && Number.isFinite(n))) return undefined;
-    return new MalformedResponseError(`the reply's usage is not token counts: ${JSON.stringify(usage)}`, {
-      provider: this.provider,
-    });
+    const read = readUsage(usage, { provider: this.provider });
+    return MalformedResponseError.is(read) ? read : undefined;
   }
 
   /** Reports how a call ended to the circuit breaker: only retryable provider failures count. */
