@@ -2,7 +2,7 @@ import { HeuristicTokenCounter, InvalidArgumentError, ManualClock } from '@tollg
 import { ResourceGovernor } from '@tollgate/limits';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CircuitOpenError, ProviderError } from '../errors.js';
+import { CircuitOpenError, ProviderError, ProviderRateLimitError } from '../errors.js';
 import { ScriptedClient, type ScriptedReply } from '../scripted/ScriptedClient.js';
 import { CircuitBreaker, type CircuitPermit } from './CircuitBreaker.js';
 import { GovernedClient } from './GovernedClient.js';
@@ -32,7 +32,7 @@ function failingTwice(after: (call: number) => ScriptedReply) {
       (r) => `ok: ${r.content}`,
       (e: Error) => e.name,
     );
-  return { clock, breaker, attempt, calls: () => calls };
+  return { clock, breaker, attempt, client, calls: () => calls };
 }
 
 describe('CircuitBreaker', () => {
@@ -79,6 +79,38 @@ describe('CircuitBreaker', () => {
     expect(await attempt()).toBe('ok: healthy again');
     expect(breaker.state).toBe('closed');
     expect(calls()).toBe(4);
+  });
+
+  it.each([
+    ['throws a plain error', () => new TypeError('bug in a client')],
+    ['hits a 429', () => new ProviderRateLimitError('slow down', { provider: 'scripted', retryAfterMs: 10 })],
+  ])('gives the probe back when it %s', async (_, error) => {
+    const { clock, breaker, attempt, calls } = failingTwice((call) =>
+      call === 3 ? error() : { content: 'fine' },
+    );
+    await attempt();
+    await attempt();
+    await clock.advanceAsync(1_000);
+    expect(await attempt()).not.toBe('CircuitOpenError');
+    expect(breaker.state).toBe('half-open');
+    await clock.advanceAsync(10);
+    expect(await attempt()).toBe('ok: fine');
+    expect(breaker.state).toBe('closed');
+    expect(calls()).toBe(4);
+  });
+
+  it('gives the probe back when a streamed probe is unsubscribed', async () => {
+    const { clock, breaker, attempt, client } = failingTwice((call) =>
+      call === 3 ? { content: 'slow stream', delayMs: 10_000 } : { content: 'fine' },
+    );
+    await attempt();
+    await attempt();
+    await clock.advanceAsync(1_000);
+    const subscription = client.stream(request).subscribe({ error: () => {} });
+    await clock.advanceAsync(100);
+    subscription.unsubscribe();
+    expect(await attempt()).toBe('ok: fine');
+    expect(breaker.state).toBe('closed');
   });
 
   it('a probe that fails opens the circuit again for resetMs', async () => {
