@@ -18,13 +18,14 @@ export {
   type CircuitPermit,
   type CircuitState,
 } from './governed/CircuitBreaker.js';
+export { GovernedClient } from './governed/GovernedClient.js';
 export {
   type ClientEvent,
   type ClientStats,
+  checkGovernedClientOptions,
   GOVERNED_CLIENT_DEFAULTS,
-  GovernedClient,
   type GovernedClientOptions,
-} from './governed/GovernedClient.js';
+} from './governed/options.js';
 export {
   durationUpperBound,
   type HeaderSource,

@@ -6,7 +6,8 @@ import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, ProviderError } from '../errors.js';
-import { type ClientEvent, GovernedClient } from '../governed/GovernedClient.js';
+import { GovernedClient } from '../governed/GovernedClient.js';
+import type { ClientEvent } from '../governed/options.js';
 import { OpenAIClient } from './OpenAIClient.js';
 
 const KEY = 'sk-secret-do-not-log-1234';
