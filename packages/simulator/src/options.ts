@@ -18,7 +18,7 @@ export interface SimulatorQuota {
    * request answers 429 `insufficient_quota` (no retry-after), as OpenAI does when a quota
    * or spend limit is used up. @default unlimited
    */
-  readonly requestBudget?: number;
+  readonly requestBudget?: number | undefined;
 }
 
 /** How long responses take. Every duration is multiplied by a factor in [1 - jitter, 1 + jitter]. */
@@ -69,9 +69,9 @@ export interface SimulatorOptions {
   /** Output tokens charged when a request sets no `max_tokens`. @default 1_024 */
   readonly defaultMaxTokens?: number;
   /** The largest `max_tokens` accepted; more is a 400, as for a model's output limit. @default 131_072 */
-  readonly maxOutputTokens?: number;
+  readonly maxOutputTokens?: number | undefined;
   /** The largest request body, bytes; a larger one is refused with 413 unread. @default 1_048_576 (1 MiB) */
-  readonly maxBodyBytes?: number;
+  readonly maxBodyBytes?: number | undefined;
   /**
    * Model turns that call a tool before the final answer, when a request offers tools: with
    * 2, an agent makes three calls (tool, tool, answer). @default 1

@@ -44,7 +44,7 @@ export interface GovernedClientOptions {
    * only, and the error goes to the caller instead of being retried. Greater than 0.
    * @default 900_000 (15 minutes)
    */
-  readonly maxRetryAfterMs?: number;
+  readonly maxRetryAfterMs?: number | undefined;
   /**
    * Options of this client's own breaker, a `CircuitBreaker` to share with other clients of
    * the same provider (so one outage opens it for all of them), or `false` for none.

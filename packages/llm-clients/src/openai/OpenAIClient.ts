@@ -46,7 +46,7 @@ export interface OpenAIClientOptions {
    * `QuotaExhaustedError` (never retried) instead of a `ProviderRateLimitError`.
    * @default OpenAI's codes (`insufficient_quota`, spend limits) and Gemini's per-day quotas
    */
-  readonly quotaExhaustion?: QuotaExhaustionDetector;
+  readonly quotaExhaustion?: QuotaExhaustionDetector | undefined;
 }
 
 const isObject = (v: unknown) => typeof v === 'object' && v !== null;
