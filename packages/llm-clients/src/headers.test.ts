@@ -57,4 +57,13 @@ describe('provider headers', () => {
     });
     expect(parseRateLimitHeaders({})).toBeUndefined();
   });
+
+  it("reads Gemini's retryDelay from the error object the openai SDK keeps (APIError.error)", () => {
+    const error = {
+      code: 429,
+      status: 'RESOURCE_EXHAUSTED',
+      details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '26s' }],
+    };
+    expect(retryAfterMs(undefined, error)).toBe(26_000);
+  });
 });

@@ -1,3 +1,4 @@
+import { errorObjects } from './errorBody.js';
 import type { RateLimitInfo } from './types.js';
 
 /** Anything with a `get(name)` for headers (fetch's `Headers`), or a plain record. */
@@ -79,9 +80,7 @@ export function retryAfterMs(
 }
 
 function geminiRetryDelay(body: unknown): number | undefined {
-  const list = Array.isArray(body) ? body : [body];
-  for (const item of list) {
-    const details = (item as { error?: { details?: unknown } } | undefined)?.error?.details;
+  for (const { details } of errorObjects(body)) {
     if (!Array.isArray(details)) continue;
     for (const d of details) {
       const delay = parseDuration((d as { retryDelay?: string }).retryDelay);

@@ -11,13 +11,21 @@ export {
   QuotaExhaustedError,
 } from './errors.js';
 export { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './governed/backoff.js';
-export { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './governed/CircuitBreaker.js';
+export {
+  CIRCUIT_BREAKER_DEFAULTS,
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitPermit,
+  type CircuitState,
+} from './governed/CircuitBreaker.js';
+export { GovernedClient } from './governed/GovernedClient.js';
 export {
   type ClientEvent,
   type ClientStats,
-  GovernedClient,
+  checkGovernedClientOptions,
+  GOVERNED_CLIENT_DEFAULTS,
   type GovernedClientOptions,
-} from './governed/GovernedClient.js';
+} from './governed/options.js';
 export {
   durationUpperBound,
   type HeaderSource,
@@ -26,6 +34,13 @@ export {
   retryAfterMs,
 } from './headers.js';
 export { azureOpenAI, OpenAIClient, type OpenAIClientOptions, openai } from './openai/OpenAIClient.js';
+export {
+  anyQuotaExhaustion,
+  geminiQuotaExhaustion,
+  openAIQuotaExhaustion,
+  type QuotaExhaustion,
+  type QuotaExhaustionDetector,
+} from './quotaExhaustion.js';
 export {
   type Script,
   ScriptedClient,
@@ -43,3 +58,4 @@ export type {
   ToolCall,
   ToolDefinition,
 } from './types.js';
+export { readUsage } from './usage.js';

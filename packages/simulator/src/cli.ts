@@ -9,6 +9,8 @@ const { values } = parseArgs({
     tpm: { type: 'string' },
     'window-ms': { type: 'string', default: '60000' },
     'sub-windows': { type: 'string', default: '1' },
+    'request-budget': { type: 'string' },
+    'max-body-bytes': { type: 'string' },
     'api-key': { type: 'string', multiple: true },
     seed: { type: 'string', default: '42' },
     'ttft-ms': { type: 'string' },
@@ -26,6 +28,8 @@ if (values.help) {
   --tpm N           tokens per window (prompt + max output tokens, charged at admission)
   --window-ms N     window length (default 60000)
   --sub-windows N   also enforce the quota pro rata over N sub-windows
+  --request-budget N  requests per key in all; then 429 insufficient_quota
+  --max-body-bytes N  largest request body (default 1048576); larger ones get 413
   --api-key K       accepted key (repeatable; default: any non-empty key)
   --seed N          seed of responses, latency and faults
   --ttft-ms N       time to first token, ms
@@ -44,7 +48,9 @@ const sim = await startSimulator({
     tokensPerWindow: num(values.tpm),
     windowMs: Number(values['window-ms']),
     subWindows: Number(values['sub-windows']),
+    requestBudget: num(values['request-budget']),
   },
+  maxBodyBytes: num(values['max-body-bytes']),
   latency: {
     ...(values['ttft-ms'] ? { ttftMs: Number(values['ttft-ms']) } : {}),
     ...(values['per-token-ms'] ? { perTokenMs: Number(values['per-token-ms']) } : {}),

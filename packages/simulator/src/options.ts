@@ -1,4 +1,4 @@
-import type { Clock, TokenCounter } from '@tollgate/core';
+import { type Clock, checkOptions, numberIn, optionRules, rule, type TokenCounter } from '@tollgate/core';
 
 /** The quota the simulator enforces per API key. */
 export interface SimulatorQuota {
@@ -13,6 +13,12 @@ export interface SimulatorQuota {
    * 1k/s" is `subWindows: 60`). @default 1 (no sub-windows)
    */
   readonly subWindows?: number;
+  /**
+   * Requests admitted in all, per key: a prepaid budget or a daily quota. Past it every
+   * request answers 429 `insufficient_quota` (no retry-after), as OpenAI does when a quota
+   * or spend limit is used up. @default unlimited
+   */
+  readonly requestBudget?: number | undefined;
 }
 
 /** How long responses take. Every duration is multiplied by a factor in [1 - jitter, 1 + jitter]. */
@@ -62,6 +68,10 @@ export interface SimulatorOptions {
   readonly completionTokens?: readonly [number, number];
   /** Output tokens charged when a request sets no `max_tokens`. @default 1_024 */
   readonly defaultMaxTokens?: number;
+  /** The largest `max_tokens` accepted; more is a 400, as for a model's output limit. @default 131_072 */
+  readonly maxOutputTokens?: number | undefined;
+  /** The largest request body, bytes; a larger one is refused with 413 unread. @default 1_048_576 (1 MiB) */
+  readonly maxBodyBytes?: number | undefined;
   /**
    * Model turns that call a tool before the final answer, when a request offers tools: with
    * 2, an agent makes three calls (tool, tool, answer). @default 1
@@ -85,5 +95,67 @@ export const SIMULATOR_DEFAULTS = {
   models: ['sim-small', 'sim-large', 'gpt-4o-mini'],
   completionTokens: [20, 120] as const,
   defaultMaxTokens: 1_024,
+  maxOutputTokens: 131_072,
+  maxBodyBytes: 1_048_576,
   toolTurns: 1,
 } as const;
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
+
+/** Checks every option of `startSimulator`, throwing `InvalidArgumentError` naming each one out of range. */
+export function checkSimulatorOptions(options: SimulatorOptions): void {
+  const { positive, positiveInt, nonNegative, nonNegativeInt, ratio } = optionRules;
+  checkOptions('SimulatorOptions', options, {
+    port: numberIn(0, 65_535, 'a port'),
+    host: optionRules.string,
+    apiKeys: rule(
+      'an array of non-empty strings',
+      (v) => Array.isArray(v) && v.every((k) => typeof k === 'string' && k),
+    ),
+    quota: rule('an options object', isObject),
+    latency: rule('an options object', isObject),
+    faults: rule('an options object', isObject),
+    seed: rule('an integer', Number.isInteger),
+    models: rule('an array of strings', (v) => Array.isArray(v) && v.every((m) => typeof m === 'string')),
+    completionTokens: rule(
+      'a pair [min, max] of integers with 1 <= min <= max',
+      (v) =>
+        Array.isArray(v) &&
+        v.length === 2 &&
+        Number.isInteger(v[0]) &&
+        Number.isInteger(v[1]) &&
+        1 <= v[0] &&
+        v[0] <= v[1],
+    ),
+    defaultMaxTokens: positiveInt,
+    maxOutputTokens: positiveInt,
+    maxBodyBytes: positiveInt,
+    toolTurns: nonNegativeInt,
+    clock: rule('a Clock', (v) => typeof (v as Clock | null)?.now === 'function'),
+    tokenCounter: rule(
+      'a TokenCounter',
+      (v) => typeof (v as TokenCounter | null)?.countMessages === 'function',
+    ),
+  });
+  checkOptions('SimulatorOptions.quota', options.quota, {
+    requestsPerWindow: positiveInt,
+    tokensPerWindow: positiveInt,
+    windowMs: positive,
+    subWindows: positiveInt,
+    requestBudget: nonNegativeInt,
+  });
+  checkOptions('SimulatorOptions.latency', options.latency, {
+    ttftMs: nonNegative,
+    perTokenMs: nonNegative,
+    jitter: ratio,
+  });
+  checkOptions('SimulatorOptions.faults', options.faults, {
+    error500: ratio,
+    error503: ratio,
+    reset: ratio,
+    slow: ratio,
+    slowMs: nonNegative,
+    foreign429: ratio,
+    foreign429RetryAfterMs: nonNegative,
+  });
+}

@@ -31,8 +31,11 @@ function windows(limit: number | undefined, windowMs: number, subWindows: number
 export class KeyQuota {
   readonly requests: StrictWindow[];
   readonly tokens: StrictWindow[];
+  readonly #budget: number;
+  #admitted = 0;
 
   constructor(quota: SimulatorQuota, defaultWindowMs: number) {
+    this.#budget = quota.requestBudget ?? Number.POSITIVE_INFINITY;
     const windowMs = quota.windowMs ?? defaultWindowMs;
     const sub = quota.subWindows ?? 1;
     this.requests = windows(quota.requestsPerWindow, windowMs, sub);
@@ -61,7 +64,13 @@ export class KeyQuota {
     return this.tokens[0]?.limit;
   }
 
+  /** Whether the key has used up its `requestBudget`: no window will help. */
+  get exhausted(): boolean {
+    return this.#admitted >= this.#budget;
+  }
+
   admit(tokens: number, now: number): void {
+    this.#admitted++;
     for (const w of this.requests) w.add(1, now);
     for (const w of this.tokens) w.add(tokens, now);
   }

@@ -7,9 +7,12 @@ import {
   TiktokenCounter,
   type TokenCounter,
 } from '@tollgate/core';
-import { SIMULATOR_DEFAULTS, type SimulatorOptions } from './options.js';
+import { countPrompt } from './countPrompt.js';
+import { HttpError } from './HttpError.js';
+import { checkSimulatorOptions, SIMULATOR_DEFAULTS, type SimulatorOptions } from './options.js';
 import { KeyQuota, type RateLimitHeaders } from './quota.js';
 import { hash, Random } from './Random.js';
+import { type ChatBody, parseChatBody, readBody } from './request.js';
 import { generateText, sampleArguments } from './responses.js';
 import { emptyStats, type SimulatorStats } from './stats.js';
 
@@ -28,29 +31,6 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-interface ChatBody {
-  model?: unknown;
-  messages?: unknown;
-  tools?: Array<{ type?: string; function?: { name?: string; parameters?: unknown } }>;
-  tool_choice?: unknown;
-  max_tokens?: unknown;
-  max_completion_tokens?: unknown;
-  stream?: unknown;
-  stream_options?: { include_usage?: boolean };
-}
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    readonly code: string | null,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
-
 /**
  * Starts an OpenAI-compatible provider on 127.0.0.1 that behaves like a real one under
  * load: strict per-key request and token windows with real 429s and rate-limit headers,
@@ -61,7 +41,10 @@ class HttpError extends Error {
  * const client = new OpenAI({ baseURL: sim.baseURL, apiKey: 'sk-test', maxRetries: 0 });
  */
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  checkSimulatorOptions(options);
   const d = SIMULATOR_DEFAULTS;
+  const maxBodyBytes = options.maxBodyBytes ?? d.maxBodyBytes;
+  const maxOutputTokens = options.maxOutputTokens ?? d.maxOutputTokens;
   const clock: Clock = options.clock ?? new SystemClock();
   const counter: TokenCounter = options.tokenCounter ?? new TiktokenCounter();
   const seed = options.seed ?? d.seed;
@@ -127,28 +110,36 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   }
 
   async function chat(req: IncomingMessage, res: ServerResponse, key: string): Promise<void> {
-    const body = await readJson(req);
-    const messages = body.messages;
-    if (typeof body.model !== 'string' || !Array.isArray(messages) || messages.length === 0) {
+    let body: ChatBody;
+    try {
+      body = parseChatBody(await readBody(req, maxBodyBytes));
+    } catch (error) {
+      if (error instanceof HttpError) stats.badRequests++;
+      throw error;
+    }
+    const { model, messages, tools } = body;
+    const asked = body.max_completion_tokens ?? body.max_tokens;
+    const maxOut = asked ?? options.defaultMaxTokens ?? d.defaultMaxTokens;
+    if (typeof maxOut !== 'number' || !Number.isInteger(maxOut) || maxOut < 1 || maxOut > maxOutputTokens) {
       stats.badRequests++;
-      throw new HttpError(
-        400,
-        'invalid_request_error',
-        null,
-        '`model` (string) and `messages` (non-empty array) are required.',
+      throw HttpError.invalid(
+        'max_tokens',
+        `Invalid 'max_tokens': expected an integer from 1 to ${maxOutputTokens}, got ${JSON.stringify(asked)}.`,
       );
     }
-    const model = body.model;
-    const maxOut = Number(
-      body.max_completion_tokens ?? body.max_tokens ?? options.defaultMaxTokens ?? d.defaultMaxTokens,
-    );
-    if (!Number.isInteger(maxOut) || maxOut < 1) {
-      stats.badRequests++;
-      throw new HttpError(400, 'invalid_request_error', null, '`max_tokens` must be a positive integer.');
-    }
-    const tools = Array.isArray(body.tools) ? body.tools : [];
+    // Counted before the clock is read: a large prompt is counted over several turns of the loop.
+    const promptTokens = await countPrompt(counter, messages, { model, tools });
     const quota = quotaFor(key);
     const now = clock.now();
+    if (quota.exhausted) {
+      stats.quotaExhausted++;
+      throw new HttpError(
+        429,
+        'insufficient_quota',
+        'insufficient_quota',
+        'You exceeded your current quota, please check your plan and billing details.',
+      );
+    }
 
     // Faults that happen before admission cost the caller nothing.
     if (random.chance(faults.foreign429 ?? 0)) {
@@ -184,7 +175,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
 
-    const promptTokens = counter.countMessages(messages as CountableMessage[], { model, tools });
     const charged = promptTokens + maxOut;
     if (quota.tokenLimit !== undefined && charged > quota.tokenLimit) {
       stats.badRequests++;
@@ -216,7 +206,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     stats.maxTokensInWindow = Math.max(stats.maxTokensInWindow, seen.tokens);
     const headers = { ...quota.headers(now), 'x-request-id': `req_sim_${++sequence}` };
 
-    const reply = compose(body, messages as CountableMessage[], tools, model, maxOut);
+    const reply = compose(body, messages, tools, model, maxOut);
     stats.tokens.prompt += promptTokens;
     stats.tokens.completion += reply.completionTokens;
     let delayMs = jittered(latency.ttftMs) + jittered(latency.perTokenMs * reply.completionTokens);
@@ -415,19 +405,7 @@ function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(
     res,
     error.status,
-    { error: { message: error.message, type: error.type, param: null, code: error.code } },
+    { error: { message: error.message, type: error.type, param: error.param, code: error.code } },
     error.headers,
   );
-}
-
-async function readJson(req: IncomingMessage): Promise<ChatBody> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  try {
-    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (typeof value !== 'object' || value === null) throw new Error('not an object');
-    return value as ChatBody;
-  } catch {
-    throw new HttpError(400, 'invalid_request_error', null, 'The request body is not valid JSON.');
-  }
 }

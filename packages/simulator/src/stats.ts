@@ -6,9 +6,11 @@ export interface SimulatorStats {
   admitted: number;
   /** 429s caused by the quota. */
   rateLimited: number;
+  /** 429s `insufficient_quota`: the key's `requestBudget` was used up. */
+  quotaExhausted: number;
   /** 401s. */
   unauthorized: number;
-  /** 400s. */
+  /** 400s and 413s. */
   badRequests: number;
   /** Faults injected. */
   faults: { error500: number; error503: number; reset: number; slow: number; foreign429: number };
@@ -33,6 +35,7 @@ export function emptyStats(): SimulatorStats {
     requests: 0,
     admitted: 0,
     rateLimited: 0,
+    quotaExhausted: 0,
     unauthorized: 0,
     badRequests: 0,
     faults: { error500: 0, error503: 0, reset: 0, slow: 0, foreign429: 0 },

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { CircuitOpenError, ProviderError, ProviderRateLimitError } from '../errors.js';
 import { type Script, ScriptedClient } from '../scripted/ScriptedClient.js';
 import type { ChatChunk, ChatRequest, LLMClient } from '../types.js';
-import { type ClientEvent, GovernedClient, type GovernedClientOptions } from './GovernedClient.js';
+import { GovernedClient } from './GovernedClient.js';
+import type { ClientEvent, GovernedClientOptions } from './options.js';
 
 const counter = new HeuristicTokenCounter();
 const request: ChatRequest = { messages: [{ role: 'user', content: 'hello there' }], maxTokens: 100 };

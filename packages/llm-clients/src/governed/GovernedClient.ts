@@ -24,79 +24,16 @@ import type {
   LLMClient,
   RateLimitInfo,
 } from '../types.js';
+import { readUsage } from '../usage.js';
 import { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './backoff.js';
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitState } from './CircuitBreaker.js';
-
-/** Options of {@link GovernedClient}. */
-export interface GovernedClientOptions {
-  /** Governors every call passes, in this order: agent-level first, provider-level last. */
-  readonly governors: readonly Governor[];
-  /** The governor of the provider's quota: 429 cooldowns and header feedback go here. @default the last governor */
-  readonly providerGovernor?: Governor;
-  /**
-   * How the provider counts tokens against its quota. `admission`: prompt + max output
-   * tokens when the request is admitted (OpenAI, Azure and the simulator do this), so the
-   * provider governor is settled with that; `usage`: what was really used. Other governors
-   * are always settled with real usage. @default 'admission'
-   */
-  readonly providerCharging?: 'admission' | 'usage';
-  /**
-   * How `chat` calls the provider. `'whole'`: one request, one reply. `'stream'`: the reply
-   * is streamed and assembled (`assembleChunks`), so the provider governor's hold ends at
-   * its first chunk, not at its end (see `GovernorLease.endHold`). Against strict windows a
-   * call then costs its time to first token per window cycle instead of its whole latency.
-   * Retries, settlement and errors are the same either way. @default 'whole'
-   */
-  readonly chatTransport?: 'whole' | 'stream';
-  /** @default a TiktokenCounter */
-  readonly tokenCounter?: TokenCounter;
-  /** Output tokens reserved (and sent as `max_tokens`) when a request sets none. @default 1_024 */
-  readonly defaultMaxTokens?: number;
-  readonly retry?: RetryOptions;
-  /**
-   * Options of this client's own breaker, a `CircuitBreaker` to share with other clients of
-   * the same provider (so one outage opens it for all of them), or `false` for none.
-   * @default { failureThreshold: 5, resetMs: 30_000 }
-   */
-  readonly circuitBreaker?: CircuitBreakerOptions | CircuitBreaker | false;
-  /** @default systemClock */
-  readonly clock?: Clock;
-  /** @default silentLogger */
-  readonly logger?: Logger;
-  /** Source of jitter, for tests. @default Math.random */
-  readonly random?: () => number;
-}
-
-/** What the governed client does, as it happens. */
-export type ClientEvent =
-  | {
-      readonly type: 'call';
-      readonly attempt: number;
-      readonly estimateTokens: number;
-      readonly usage: Usage;
-      readonly durationMs: number;
-    }
-  | {
-      readonly type: 'retry';
-      readonly attempt: number;
-      readonly delayMs: number;
-      readonly error: string;
-      readonly status?: number;
-    }
-  | { readonly type: 'rate-limited'; readonly retryAfterMs: number | undefined; readonly status: 429 }
-  | { readonly type: 'feedback'; readonly resource: 'requests' | 'tokens'; readonly lowered: number }
-  | { readonly type: 'failed'; readonly attempts: number; readonly error: string; readonly code: string }
-  | { readonly type: 'circuit'; readonly state: CircuitState };
-
-/** Running totals of a governed client. */
-export interface ClientStats {
-  calls: number;
-  succeeded: number;
-  failed: number;
-  retries: number;
-  rateLimited: number;
-  usage: Usage;
-}
+import { CircuitBreaker, type CircuitPermit, type CircuitState } from './CircuitBreaker.js';
+import {
+  type ClientEvent,
+  type ClientStats,
+  checkGovernedClientOptions,
+  GOVERNED_CLIENT_DEFAULTS,
+  type GovernedClientOptions,
+} from './options.js';
 
 /**
  * Every call passes the tollgate: count prompt tokens (+ max output tokens) → acquire
@@ -128,6 +65,7 @@ export class GovernedClient implements LLMClient {
   readonly #transport: 'whole' | 'stream';
   readonly #counter: TokenCounter;
   readonly #maxTokens: number;
+  readonly #maxRetryAfterMs: number;
   readonly #retry: Required<RetryOptions>;
   readonly #breaker: CircuitBreaker | undefined;
   readonly #clock: Clock;
@@ -136,17 +74,21 @@ export class GovernedClient implements LLMClient {
   readonly #events = new Subject<ClientEvent>();
   readonly #breakerSubscription: Subscription | undefined;
 
+  /** @throws InvalidArgumentError naming every option out of range. */
   constructor(inner: LLMClient, options: GovernedClientOptions) {
+    const retry = checkGovernedClientOptions(options);
+    const d = GOVERNED_CLIENT_DEFAULTS;
     this.#inner = inner;
     this.provider = inner.provider;
     this.model = inner.model;
     this.#governors = options.governors;
     this.#provider = options.providerGovernor ?? options.governors.at(-1);
-    this.#charging = options.providerCharging ?? 'admission';
-    this.#transport = options.chatTransport ?? 'whole';
+    this.#charging = options.providerCharging ?? d.providerCharging;
+    this.#transport = options.chatTransport ?? d.chatTransport;
     this.#counter = options.tokenCounter ?? new TiktokenCounter();
-    this.#maxTokens = options.defaultMaxTokens ?? 1_024;
-    this.#retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.#maxTokens = options.defaultMaxTokens ?? d.defaultMaxTokens;
+    this.#maxRetryAfterMs = options.maxRetryAfterMs ?? d.maxRetryAfterMs;
+    this.#retry = { ...DEFAULT_RETRY, ...retry };
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
@@ -187,14 +129,17 @@ export class GovernedClient implements LLMClient {
     for (let attempt = 1; ; attempt++) {
       const started = this.#clock.now();
       let leases: GovernorLease[] = [];
+      let permit: CircuitPermit | undefined;
       try {
-        this.#breaker?.check();
+        permit = this.#breaker?.check();
         leases = await this.#acquireAll(estimate, options.signal);
         const remainingAtSend = this.#snapshot();
         const response = await this.#call(req, options, leases, estimate);
+        const malformed = this.#usageError(response.usage);
+        if (malformed) throw malformed;
         this.#settle(leases, response.usage, req.maxTokens!);
         this.#feedback(response.rateLimit, remainingAtSend);
-        this.#breaker?.success();
+        permit?.success();
         this.stats.succeeded++;
         this.stats.usage = addUsage(this.stats.usage, response.usage);
         this.#emit({
@@ -206,8 +151,8 @@ export class GovernedClient implements LLMClient {
         });
         return response;
       } catch (error) {
-        this.#refund(leases, error);
-        const delayMs = this.#onFailure(error, attempt, options.signal);
+        this.#refund(leases, error, estimate);
+        const delayMs = this.#onFailure(error, attempt, options.signal, permit);
         if (delayMs === undefined) {
           this.stats.failed++;
           this.#emit({
@@ -220,6 +165,7 @@ export class GovernedClient implements LLMClient {
         }
         if (delayMs > 0) await this.#sleep(delayMs, options.signal);
       } finally {
+        permit?.neutral(); // whatever else happened, the probe (if this was it) is given back
         for (const lease of leases) lease.release();
       }
     }
@@ -239,6 +185,7 @@ export class GovernedClient implements LLMClient {
       if (outer?.aborted) forward();
       else outer?.addEventListener('abort', forward, { once: true });
       let finish: (() => void) | undefined;
+      let permit: CircuitPermit | undefined;
       const run = async () => {
         const estimate = this.estimateTokens(req);
         const model = req.model ?? this.model;
@@ -250,16 +197,22 @@ export class GovernedClient implements LLMClient {
           let text = '';
           let usage: Usage | undefined;
           let settled = false;
-          const settleOnce = () => {
-            if (settled) return;
+          /** Settles and releases once; a malformed usage report leaves the reservation standing. */
+          const settleOnce = (): MalformedResponseError | undefined => {
+            if (settled) return undefined;
             settled = true;
             const used = usage ?? this.#countedUsage(text, promptTokens, model);
-            this.#settle(leases, used, req.maxTokens!);
-            this.stats.usage = addUsage(this.stats.usage, used);
+            const malformed = this.#usageError(used);
+            if (malformed) this.#keepReservations(leases, estimate);
+            else {
+              this.#settle(leases, used, req.maxTokens!);
+              this.stats.usage = addUsage(this.stats.usage, used);
+            }
             for (const lease of leases) lease.release();
+            return malformed;
           };
           try {
-            this.#breaker?.check();
+            permit = this.#breaker?.check();
             leases = await this.#acquireAll(estimate, controller.signal);
             finish = settleOnce;
             await new Promise<void>((resolve, reject) => {
@@ -279,22 +232,26 @@ export class GovernedClient implements LLMClient {
               });
               controller.signal.addEventListener('abort', () => sub.unsubscribe(), { once: true });
             });
-            settleOnce();
-            this.#breaker?.success();
+            const malformed = settleOnce();
+            if (malformed) throw malformed;
+            permit?.success();
             this.stats.succeeded++;
             subscriber.complete();
             return;
           } catch (error) {
             if (emitted) {
+              this.#judge(error, permit);
               settleOnce();
               throw error;
             }
             settled = true;
-            this.#refund(leases, error);
+            this.#refund(leases, error, estimate);
             for (const lease of leases) lease.release();
-            const delayMs = this.#onFailure(error, attempt, controller.signal);
+            const delayMs = this.#onFailure(error, attempt, controller.signal, permit);
             if (delayMs === undefined) throw error;
             if (delayMs > 0) await this.#sleep(delayMs, controller.signal);
+          } finally {
+            permit?.neutral();
           }
         }
       };
@@ -305,6 +262,7 @@ export class GovernedClient implements LLMClient {
       return () => {
         outer?.removeEventListener('abort', forward);
         controller.abort();
+        permit?.neutral();
         finish?.();
       };
     });
@@ -378,8 +336,15 @@ export class GovernedClient implements LLMClient {
     });
   }
 
-  /** A failed call used no tokens; the provider still counts a request it may have admitted (not a 429 or a 4xx). */
-  #refund(leases: readonly GovernorLease[], error: unknown): void {
+  /**
+   * A failed call used no tokens; the provider still counts a request it may have admitted
+   * (not a 429 or a 4xx). A malformed reply was answered, so nothing is refunded.
+   */
+  #refund(leases: readonly GovernorLease[], error: unknown, estimate: number): void {
+    if (MalformedResponseError.is(error)) {
+      this.#keepReservations(leases, estimate);
+      return;
+    }
     const status = (error as ProviderError)?.status;
     const notAdmitted = status !== undefined && status >= 400 && status < 500;
     leases.forEach((lease, i) => {
@@ -391,32 +356,95 @@ export class GovernedClient implements LLMClient {
     });
   }
 
+  /** Settles every lease with the estimate: the call happened, what it used is unknown. */
+  #keepReservations(leases: readonly GovernorLease[], estimate: number): void {
+    for (const lease of leases) lease.settle({ tokens: estimate });
+  }
+
+  /** A `MalformedResponseError` when a reply's usage is not three counts of at least 0. */
+  #usageError(usage: Usage | undefined): MalformedResponseError | undefined {
+    const read = readUsage(usage, { provider: this.provider });
+    return MalformedResponseError.is(read) ? read : undefined;
+  }
+
+  /** Reports how a call ended to the circuit breaker: only retryable provider failures count. */
+  #judge(error: unknown, permit: CircuitPermit | undefined): void {
+    if (ProviderError.is(error) && error.isRetryable && !ProviderRateLimitError.is(error)) permit?.failure();
+    else permit?.neutral();
+  }
+
   /** Decides what a failure means: `undefined` to give up, or the delay before the next attempt. */
-  #onFailure(error: unknown, attempt: number, signal: AbortSignal | undefined): number | undefined {
-    if (signal?.aborted) return undefined;
-    if (ProviderRateLimitError.is(error)) {
-      this.stats.rateLimited++;
-      this.#emit({ type: 'rate-limited', retryAfterMs: error.retryAfterMs, status: 429 });
-      const wait = error.retryAfterMs ?? fullJitterDelay(attempt, this.#retry, this.#random);
-      // Everyone sharing the quota waits, not only this caller; the next acquire waits it out.
-      this.#provider?.cooldown(wait, `${this.provider} answered 429`);
-      this.#breaker?.neutral();
-    } else if (ProviderError.is(error) && error.isRetryable) {
-      this.#breaker?.failure();
-    } else {
-      this.#breaker?.neutral();
+  #onFailure(
+    error: unknown,
+    attempt: number,
+    signal: AbortSignal | undefined,
+    permit: CircuitPermit | undefined,
+  ): number | undefined {
+    if (signal?.aborted) {
+      permit?.neutral();
       return undefined;
     }
+    this.#judge(error, permit);
+    if (ProviderRateLimitError.is(error)) return this.#onRateLimited(error, attempt);
+    if (!ProviderError.is(error) || !error.isRetryable) return undefined;
+    return this.#retryAfter(error, attempt, fullJitterDelay(attempt, this.#retry, this.#random));
+  }
+
+  /**
+   * A 429: everyone sharing the quota waits, not only this caller. In enforce mode the
+   * provider governor's cooldown holds the next attempt in its queue; in monitor and
+   * reject modes (or with the provider governor outside `governors`) the attempt waits the
+   * cooldown out here, since a provider's retry-after is a fact in every mode.
+   */
+  #onRateLimited(error: ProviderRateLimitError, attempt: number): number | undefined {
+    this.stats.rateLimited++;
+    const asked = this.#trustedRetryAfter(error.retryAfterMs);
+    this.#emit({ type: 'rate-limited', retryAfterMs: asked, status: 429 });
+    const reason = `${this.provider} answered 429`;
+    if (asked !== undefined && asked > this.#maxRetryAfterMs) {
+      this.#logger.warn(
+        'a 429 asked for a wait longer than maxRetryAfterMs: cooldown capped, call not retried',
+        {
+          provider: this.provider,
+          retryAfterMs: asked,
+          maxRetryAfterMs: this.#maxRetryAfterMs,
+        },
+      );
+      this.#provider?.cooldown(this.#maxRetryAfterMs, reason);
+      return undefined;
+    }
+    const wait = asked ?? fullJitterDelay(attempt, this.#retry, this.#random);
+    this.#provider?.cooldown(wait, reason);
+    const queued =
+      this.#provider !== undefined &&
+      this.#provider.mode === 'enforce' &&
+      this.#governors.includes(this.#provider);
+    const delayMs = queued ? 0 : wait;
+    if (delayMs > 0 && attempt < this.#retry.maxAttempts) {
+      this.#emit({ type: 'would-block', limit: 'cooldown', waitMs: delayMs, reason });
+    }
+    return this.#retryAfter(error, attempt, delayMs);
+  }
+
+  /** A provider's retry-after, or `undefined` (logged) when it is negative or not finite. */
+  #trustedRetryAfter(ms: number | undefined): number | undefined {
+    if (ms === undefined || (ms >= 0 && Number.isFinite(ms))) return ms;
+    this.#logger.warn('ignored a retry-after that is not a duration', {
+      provider: this.provider,
+      retryAfterMs: ms,
+    });
+    return undefined;
+  }
+
+  /** Schedules another attempt after `delayMs`, or `undefined` when attempts are used up. */
+  #retryAfter(error: ProviderError, attempt: number, delayMs: number): number | undefined {
     if (attempt >= this.#retry.maxAttempts) return undefined;
-    const delayMs = ProviderRateLimitError.is(error)
-      ? 0
-      : fullJitterDelay(attempt, this.#retry, this.#random);
     this.stats.retries++;
     this.#emit({
       type: 'retry',
       attempt,
       delayMs,
-      error: (error as Error).message,
+      error: error.message,
       ...(error.status ? { status: error.status } : {}),
     });
     this.#logger.debug('retrying provider call', {
@@ -435,6 +463,7 @@ export class GovernedClient implements LLMClient {
   /**
    * Lowers the provider governor's view by what the provider's headers reveal that we did
    * not see: its remaining count below ours at send time means someone else used the key.
+   * A remaining count below 0 or not finite says nothing true: it is ignored (and logged).
    */
   #feedback(
     info: RateLimitInfo | undefined,
@@ -445,7 +474,16 @@ export class GovernedClient implements LLMClient {
       ['requests', info.remainingRequests, atSend.requests],
       ['tokens', info.remainingTokens, atSend.tokens],
     ] as const) {
-      if (theirs === undefined || ours === undefined || theirs >= ours) continue;
+      if (theirs === undefined || ours === undefined) continue;
+      if (!(theirs >= 0 && Number.isFinite(theirs))) {
+        this.#logger.warn('ignored a rate-limit remaining count below 0', {
+          provider: this.provider,
+          resource,
+          remaining: theirs,
+        });
+        continue;
+      }
+      if (theirs >= ours) continue;
       const lowered = ours - theirs;
       this.#provider.lowerRemaining(resource, lowered);
       this.#emit({ type: 'feedback', resource, lowered });

@@ -6,7 +6,8 @@ import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, ProviderError } from '../errors.js';
-import { type ClientEvent, GovernedClient } from '../governed/GovernedClient.js';
+import { GovernedClient } from '../governed/GovernedClient.js';
+import type { ClientEvent } from '../governed/options.js';
 import { OpenAIClient } from './OpenAIClient.js';
 
 const KEY = 'sk-secret-do-not-log-1234';
@@ -180,14 +181,8 @@ describe('a fleet sharing one strict quota', () => {
 
   it('the same on a token quota: zero 429s with tokens charged as prompt + max_tokens', async () => {
     const prompt = 'the same question for everyone';
-    const probe = new GovernedClient(
-      new OpenAIClient({ model: 'sim-small', baseURL: 'http://127.0.0.1:9/v1', apiKey: KEY }),
-      {
-        governors: [],
-        tokenCounter,
-      },
-    );
-    const perCall = probe.estimateTokens({ messages: [{ role: 'user', content: prompt }], maxTokens: 40 });
+    const perCall =
+      tokenCounter.countMessages([{ role: 'user', content: prompt }], { model: 'sim-small' }) + 40;
     const limit = perCall * 7;
     const quota = await sim({ quota: { tokensPerWindow: limit, windowMs } });
     const provider = new ResourceGovernor(

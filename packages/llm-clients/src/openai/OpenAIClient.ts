@@ -1,4 +1,4 @@
-import { AbortError } from '@tollgate/core';
+import { AbortError, checkOptions, optionRules, rule, type Usage } from '@tollgate/core';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { Observable } from 'rxjs';
 import {
@@ -6,8 +6,15 @@ import {
   ProviderConnectionError,
   ProviderError,
   ProviderRateLimitError,
+  QuotaExhaustedError,
 } from '../errors.js';
 import { parseRateLimitHeaders, retryAfterMs } from '../headers.js';
+import {
+  anyQuotaExhaustion,
+  geminiQuotaExhaustion,
+  openAIQuotaExhaustion,
+  type QuotaExhaustionDetector,
+} from '../quotaExhaustion.js';
 import type {
   CallOptions,
   ChatChunk,
@@ -17,6 +24,7 @@ import type {
   LLMClient,
   ToolCall,
 } from '../types.js';
+import { readUsage } from '../usage.js';
 
 /** Options of {@link OpenAIClient}. */
 export interface OpenAIClientOptions {
@@ -28,12 +36,20 @@ export interface OpenAIClientOptions {
   readonly baseURL?: string;
   /** A configured client (an `AzureOpenAI`, say). Its own retries are turned off. */
   readonly client?: OpenAI;
-  /** Per-request HTTP timeout. @default 600_000 */
+  /** Per-request HTTP timeout, ms. Greater than 0. @default 600_000 */
   readonly timeoutMs?: number;
   /** Names the provider in errors and metrics. @default 'openai' */
   readonly provider?: string;
   readonly defaultHeaders?: Readonly<Record<string, string>>;
+  /**
+   * Tells a used-up quota from a rate limit in a 429's body: such a 429 becomes a
+   * `QuotaExhaustedError` (never retried) instead of a `ProviderRateLimitError`.
+   * @default OpenAI's codes (`insufficient_quota`, spend limits) and Gemini's per-day quotas
+   */
+  readonly quotaExhaustion?: QuotaExhaustionDetector | undefined;
 }
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
 
 type Body = OpenAI.ChatCompletionCreateParamsNonStreaming;
 
@@ -51,8 +67,27 @@ export class OpenAIClient implements LLMClient {
   readonly provider: string;
   readonly model: string;
   readonly #client: OpenAI;
+  readonly #quotaExhaustion: QuotaExhaustionDetector;
 
+  /** @throws InvalidArgumentError naming every option out of range. */
   constructor(options: OpenAIClientOptions) {
+    // `model` is required: a missing one is reported like a wrong one.
+    checkOptions(
+      'OpenAIClient',
+      { ...options, model: options?.model ?? null },
+      {
+        model: optionRules.string,
+        apiKey: optionRules.string,
+        baseURL: rule('an http(s) URL', (v) => typeof v === 'string' && /^https?:\/\/./.test(v)),
+        client: rule('an OpenAI client', (v) => v instanceof OpenAI),
+        timeoutMs: optionRules.positive,
+        provider: optionRules.string,
+        defaultHeaders: rule('a record of header values', isObject),
+        quotaExhaustion: optionRules.function,
+      },
+    );
+    this.#quotaExhaustion =
+      options.quotaExhaustion ?? anyQuotaExhaustion(openAIQuotaExhaustion, geminiQuotaExhaustion);
     this.model = options.model;
     this.provider = options.provider ?? 'openai';
     this.#client = options.client
@@ -113,7 +148,7 @@ export class OpenAIClient implements LLMClient {
                 }
               : {}),
             ...(choice?.finish_reason ? { finishReason: finishReason(choice.finish_reason) } : {}),
-            ...(chunk.usage ? { usage: usageOf(chunk.usage) } : {}),
+            ...(chunk.usage ? { usage: this.#usage(chunk.usage, requestId ?? undefined) } : {}),
             ...(first && rateLimit ? { rateLimit } : {}),
           };
           first = false;
@@ -165,9 +200,6 @@ export class OpenAIClient implements LLMClient {
     const choice = data?.choices?.[0];
     if (!choice?.message)
       throw new MalformedResponseError('the reply has no choices', { provider: this.provider, requestId });
-    if (!data.usage || typeof data.usage.prompt_tokens !== 'number') {
-      throw new MalformedResponseError('the reply has no usage', { provider: this.provider, requestId });
-    }
     const toolCalls: ToolCall[] = [];
     for (const call of choice.message.tool_calls ?? []) {
       if (call.type === 'function')
@@ -179,10 +211,24 @@ export class OpenAIClient implements LLMClient {
       content: choice.message.content ?? null,
       toolCalls,
       finishReason: finishReason(choice.finish_reason),
-      usage: usageOf(data.usage),
+      usage: this.#usage(data.usage, requestId),
       ...(requestId ? { requestId } : {}),
       ...(rateLimit ? { rateLimit } : {}),
     };
+  }
+
+  /** The reply's usage in our shape; throws `MalformedResponseError` when it is missing or bad. */
+  #usage(u: OpenAI.CompletionUsage | undefined, requestId: string | undefined): Usage {
+    const usage = readUsage(
+      u && {
+        promptTokens: u.prompt_tokens,
+        completionTokens: u.completion_tokens,
+        totalTokens: u.total_tokens,
+      },
+      { provider: this.provider, requestId },
+    );
+    if (MalformedResponseError.is(usage)) throw usage;
+    return usage;
   }
 
   #error(error: unknown): Error {
@@ -202,7 +248,15 @@ export class OpenAIClient implements LLMClient {
         ...(requestId ? { requestId } : {}),
         ...(after !== undefined ? { retryAfterMs: after } : {}),
       };
-      if (error.status === 429) return new ProviderRateLimitError(error.message, common);
+      if (error.status === 429) {
+        const quota = this.#quotaExhaustion(error.error, Date.now());
+        if (!quota) return new ProviderRateLimitError(error.message, common);
+        return new QuotaExhaustedError(quota.message, {
+          ...common,
+          status: 429,
+          ...(quota.resetsAt !== undefined ? { resetsAt: quota.resetsAt } : {}),
+        });
+      }
       return new ProviderError(error.message, {
         ...common,
         ...(error.status !== undefined ? { status: error.status } : {}),
@@ -252,14 +306,6 @@ function toOpenAIMessage(m: ChatMessage): OpenAI.ChatCompletionMessageParam {
     default:
       return { role: m.role, content: m.content, ...(m.name ? { name: m.name } : {}) };
   }
-}
-
-function usageOf(u: OpenAI.CompletionUsage) {
-  return {
-    promptTokens: u.prompt_tokens,
-    completionTokens: u.completion_tokens,
-    totalTokens: u.total_tokens,
-  };
 }
 
 function finishReason(reason: string | null | undefined): ChatResponse['finishReason'] {

@@ -1,4 +1,13 @@
-import { type Clock, HeuristicTokenCounter, sleep, systemClock, type TokenCounter } from '@tollgate/core';
+import {
+  type Clock,
+  checkOptions,
+  HeuristicTokenCounter,
+  optionRules,
+  rule,
+  sleep,
+  systemClock,
+  type TokenCounter,
+} from '@tollgate/core';
 import { Observable } from 'rxjs';
 import { toCountable } from '../countable.js';
 import { ProviderError } from '../errors.js';
@@ -40,7 +49,7 @@ export interface ScriptedClientOptions {
   readonly script: Script;
   /** @default 'scripted' */
   readonly model?: string;
-  /** Time each reply takes, on `clock`. @default 0 */
+  /** Time each reply takes, on `clock`, ms. At least 0. @default 0 */
   readonly delayMs?: number;
   /** @default systemClock */
   readonly clock?: Clock;
@@ -71,7 +80,19 @@ export class ScriptedClient implements LLMClient {
   readonly #clock: Clock;
   readonly #counter: TokenCounter;
 
+  /** @throws InvalidArgumentError naming every option out of range. */
   constructor(options: ScriptedClientOptions) {
+    // `script` is required: a missing one is reported like a wrong one.
+    checkOptions(
+      'ScriptedClient',
+      { ...options, script: options?.script ?? null },
+      {
+        script: rule('an array of replies or a function', (v) => Array.isArray(v) || typeof v === 'function'),
+        model: optionRules.string,
+        delayMs: optionRules.nonNegative,
+        repeatLast: optionRules.boolean,
+      },
+    );
     this.#options = options;
     this.model = options.model ?? 'scripted';
     this.#clock = options.clock ?? systemClock;

@@ -1,0 +1,162 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HeuristicTokenCounter, InvalidArgumentError, type LogFields, ManualClock } from '@tollgate/core';
+import { ResourceGovernor } from '@tollgate/limits';
+import { startSimulator } from '@tollgate/simulator';
+import { afterEach, describe, expect, it } from 'vitest';
+import { MalformedResponseError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
+import { GovernedClient } from '../governed/GovernedClient.js';
+import { OpenAIClient } from './OpenAIClient.js';
+
+const KEY = 'sk-test-hostile';
+const counter = new HeuristicTokenCounter();
+const ask = { messages: [{ role: 'user' as const, content: 'q' }], maxTokens: 50 };
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+/** A provider on 127.0.0.1 answering every request with `status`, `body` and `headers`. */
+async function fakeProvider(status: number, body: unknown, headers: Record<string, string> = {}) {
+  let requests = 0;
+  const server: Server = createServer((req, res) => {
+    requests++;
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+  const baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+  return { baseURL, requests: () => requests };
+}
+
+const reply = (usage: unknown) => ({
+  id: 'x',
+  object: 'chat.completion',
+  created: 0,
+  model: 'm',
+  choices: [{ index: 0, message: { role: 'assistant', content: 'hi' }, finish_reason: 'stop' }],
+  usage,
+});
+
+/** An agent and a provider governor on a manual clock, and a governed OpenAIClient at `baseURL`. */
+function governed(baseURL: string) {
+  const clock = new ManualClock();
+  const agent = new ResourceGovernor({ maxTokensPerMinute: 1e6 }, { clock, name: 'agent' });
+  const provider = new ResourceGovernor(
+    { maxRequestsPerMinute: 100, maxTokensPerMinute: 1e6, resourceWaitTimeoutSeconds: 3 },
+    { clock, name: 'provider' },
+  );
+  const warnings: Array<{ message: string; fields?: LogFields }> = [];
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn: (message: string, fields?: LogFields) => warnings.push({ message, fields }),
+  };
+  const client = new GovernedClient(new OpenAIClient({ model: 'm', apiKey: KEY, baseURL }), {
+    governors: [agent, provider],
+    tokenCounter: counter,
+    retry: { maxAttempts: 2, baseDelayMs: 10 },
+    clock,
+    logger,
+  });
+  return { clock, agent, provider, client, warnings };
+}
+
+describe('OpenAIClient options', () => {
+  it('rejects options out of range, naming each', () => {
+    expect(() => new OpenAIClient({ model: '', timeoutMs: -1 })).toThrow(
+      /OpenAIClient\.model.*OpenAIClient\.timeoutMs/s,
+    );
+    expect(() => new OpenAIClient({ model: 'm', baseURL: 'localhost:8080' })).toThrow(/baseURL/);
+    expect(() => new OpenAIClient({ model: 'm', apiKey: 'k', quotaExhaustion: 'yes' as never })).toThrow(
+      InvalidArgumentError,
+    );
+    expect(() => new OpenAIClient({} as never)).toThrow(/model/);
+  });
+});
+
+describe('a governed OpenAIClient against a hostile provider over HTTP', () => {
+  it.each([
+    ['strings', { prompt_tokens: 10, completion_tokens: 'five', total_tokens: 'fifteen' }],
+    ['negatives', { prompt_tokens: -100, completion_tokens: 5, total_tokens: -95 }],
+  ])('usage %s: MalformedResponseError, not retried, and the reservation stands', async (_, usage) => {
+    const p = await fakeProvider(200, reply(usage));
+    const { agent, client } = governed(p.baseURL);
+    const estimate = client.estimateTokens(ask);
+    const error = await client.chat(ask).catch((e: unknown) => e);
+    expect(MalformedResponseError.is(error)).toBe(true);
+    expect(p.requests()).toBe(1);
+    expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(1e6 - estimate);
+  });
+
+  it.each([
+    ['retry-after-ms: 1e12', { 'retry-after-ms': '1000000000000' }],
+    ['retry-after in 2099', { 'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT' }],
+  ])('%s: the error goes to the caller, the cooldown is capped at 15 minutes, logged', async (_, headers) => {
+    const p = await fakeProvider(429, { error: { message: 'slow down', type: 'requests' } }, headers);
+    const { clock, provider, client, warnings } = governed(p.baseURL);
+    const error = await client.chat(ask).catch((e: unknown) => e);
+    expect(ProviderRateLimitError.is(error)).toBe(true);
+    expect(p.requests()).toBe(1);
+    expect(provider.checkResourceAvailability().cooldownUntil).toBe(clock.now() + 900_000);
+    expect(warnings.some((w) => w.message.includes('maxRetryAfterMs'))).toBe(true);
+  });
+
+  it('x-ratelimit-remaining-tokens: -1e15 is ignored (logged): the next caller is admitted at once', async () => {
+    const p = await fakeProvider(200, reply({ prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }), {
+      'x-ratelimit-remaining-tokens': '-1000000000000000',
+    });
+    const { provider, client, warnings } = governed(p.baseURL);
+    await client.chat(ask);
+    expect(provider.remaining('tokens')).toBeGreaterThan(0);
+    expect(provider.checkResourceAvailability({ requests: 1, tokens: 10 }).available).toBe(true);
+    expect(warnings.some((w) => w.fields?.remaining === -1e15)).toBe(true);
+  });
+});
+
+describe('quota exhausted over HTTP', () => {
+  it("the simulator's insufficient_quota 429 ends the call at once with QuotaExhaustedError: no retry, no cooldown", async () => {
+    const sim = await startSimulator({
+      quota: { requestBudget: 1 },
+      latency: { ttftMs: 1, perTokenMs: 0, jitter: 0 },
+      tokenCounter: counter,
+    });
+    closers.push(() => sim.close());
+    const { provider, client } = governed(sim.baseURL);
+    await client.chat(ask);
+    const error = await client.chat(ask).catch((e: unknown) => e);
+    expect(QuotaExhaustedError.is(error)).toBe(true);
+    expect(error).toMatchObject({ status: 429, isRetryable: false, provider: 'openai' });
+    expect((error as Error).message).toMatch(/exceeded your current quota/);
+    expect(sim.stats()).toMatchObject({ admitted: 1, quotaExhausted: 1, requests: 2 });
+    expect(provider.checkResourceAvailability().cooldownUntil).toBeNull();
+  });
+
+  it("Gemini's per-day RESOURCE_EXHAUSTED is a QuotaExhaustedError with its reset time", async () => {
+    const p = await fakeProvider(429, {
+      error: {
+        code: 429,
+        message: 'You exceeded your current quota.',
+        status: 'RESOURCE_EXHAUSTED',
+        details: [
+          {
+            '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+            violations: [{ quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }],
+          },
+          { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3600s' },
+        ],
+      },
+    });
+    const { client } = governed(p.baseURL);
+    const before = Date.now();
+    const error = await client.chat(ask).catch((e: unknown) => e);
+    expect(QuotaExhaustedError.is(error)).toBe(true);
+    expect((error as QuotaExhaustedError).resetsAt).toBeGreaterThanOrEqual(before + 3_600_000);
+    expect(p.requests()).toBe(1);
+  });
+});

@@ -1,0 +1,130 @@
+import type { IncomingMessage } from 'node:http';
+import type { CountableMessage } from '@tollgate/core';
+import { HttpError } from './HttpError.js';
+
+/** A chat completion request the simulator has checked. */
+export interface ChatBody {
+  readonly model: string;
+  readonly messages: CountableMessage[];
+  readonly tools: Array<{ type?: string; function: { name: string; parameters?: unknown } }>;
+  readonly tool_choice?: unknown;
+  readonly max_tokens?: unknown;
+  readonly max_completion_tokens?: unknown;
+  readonly stream?: unknown;
+  readonly stream_options?: { include_usage?: boolean };
+}
+
+/** Deepest JSON nesting accepted (a tool schema deeper than this is refused, not recursed into). */
+const MAX_DEPTH = 64;
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
+
+/**
+ * Reads a request body of at most `maxBytes`, chunk by chunk: a larger one (by its
+ * `content-length` or as it arrives) is refused with 413 without reading the rest.
+ */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new HttpError(
+      413,
+      'invalid_request_error',
+      'request_too_large',
+      `The request body is larger than ${maxBytes} bytes.`,
+      { connection: 'close' },
+    );
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw tooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses and checks a chat completion body: 400 with the parameter at fault otherwise. */
+export function parseChatBody(raw: Buffer): ChatBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw HttpError.invalid(null, 'The request body is not valid JSON.');
+  }
+  if (!isObject(value)) throw HttpError.invalid(null, 'The request body must be a JSON object.');
+  if (tooDeep(value))
+    throw HttpError.invalid(null, `The request body is nested deeper than ${MAX_DEPTH} levels.`);
+  if (typeof value.model !== 'string' || value.model.length === 0) {
+    throw HttpError.invalid('model', "Missing required parameter: 'model' (a string).");
+  }
+  const { messages, tools = [] } = value;
+  if (!Array.isArray(messages) || messages.length === 0) {
+    throw HttpError.invalid('messages', "'messages' must be a non-empty array.");
+  }
+  messages.forEach(checkMessage);
+  if (!Array.isArray(tools)) throw HttpError.invalid('tools', "'tools' must be an array.");
+  tools.forEach(checkTool);
+  return { ...value, model: value.model, messages, tools } as ChatBody;
+}
+
+function checkMessage(m: unknown, i: number): void {
+  const at = `messages[${i}]`;
+  if (!isObject(m))
+    throw HttpError.invalid(at, `Invalid type for '${at}': expected an object, got ${kind(m)}.`);
+  if (typeof m.role !== 'string' || !ROLES.has(m.role)) {
+    throw HttpError.invalid(`${at}.role`, `Invalid value for '${at}.role': ${JSON.stringify(m.role)}.`);
+  }
+  const { content } = m;
+  const ok =
+    typeof content === 'string' ||
+    (content == null && m.role === 'assistant') ||
+    (Array.isArray(content) &&
+      content.every(
+        (p) =>
+          isObject(p) && typeof p.type === 'string' && (p.text === undefined || typeof p.text === 'string'),
+      ));
+  if (!ok) {
+    throw HttpError.invalid(
+      `${at}.content`,
+      `Invalid type for '${at}.content': expected a string or an array of content parts, got ${kind(content)}.`,
+    );
+  }
+  const calls = m.tool_calls;
+  if (
+    calls !== undefined &&
+    !(
+      Array.isArray(calls) &&
+      calls.every(
+        (c) =>
+          isObject(c) &&
+          isObject(c.function) &&
+          typeof c.function.name === 'string' &&
+          typeof c.function.arguments === 'string',
+      )
+    )
+  ) {
+    throw HttpError.invalid(`${at}.tool_calls`, `Invalid '${at}.tool_calls': expected function calls.`);
+  }
+}
+
+function checkTool(t: unknown, i: number): void {
+  const at = `tools[${i}]`;
+  if (!isObject(t) || !isObject(t.function) || typeof t.function.name !== 'string') {
+    throw HttpError.invalid(at, `Invalid '${at}': expected { type: 'function', function: { name } }.`);
+  }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
+
+/** Whether `value` nests deeper than `MAX_DEPTH`, walked without recursion. */
+function tooDeep(value: unknown): boolean {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > MAX_DEPTH) return true;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
