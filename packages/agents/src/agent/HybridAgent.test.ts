@@ -198,8 +198,14 @@ describe('HybridAgent', () => {
     await clock.advanceAsync(1_999);
     expect(sawAbort).toBe(false);
     await clock.advanceAsync(1);
-    const result = await pending;
     expect(sawAbort).toBe(true);
+    // The timed-out tool ignores its signal: the ended task waits for it at most toolStopGraceMs.
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await clock.advanceAsync(agent.toolStopGraceMs - 1);
+    expect(settled).toBe(false);
+    await clock.advanceAsync(1);
+    const result = await pending;
     expect(result.status).toBe('completed');
     expect(result.tools.map((t) => [t.name, t.ok, t.errorCode])).toEqual([
       ['flaky', false, 'TOOL_FAILED'],

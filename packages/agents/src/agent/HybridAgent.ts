@@ -14,6 +14,7 @@ import {
   systemClock,
   TaskTimeoutError,
   TiktokenCounter,
+  type TimerHandle,
   TOKENS,
   TollgateError,
   type Usage,
@@ -31,7 +32,7 @@ import { map, merge, type Observable, Subject } from 'rxjs';
 import { MaxIterationsExceededError, OutputParseError } from '../errors.js';
 import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
 import type { Tool } from '../tools/defineTool.js';
-import { runTool, type ToolOutcome } from '../tools/runTool.js';
+import { DEFAULT_MAX_TOOL_RESULT_CHARS, runTool, type ToolOutcome } from '../tools/runTool.js';
 import { ToolRegistry } from '../tools/ToolRegistry.js';
 import type {
   AgentDeps,
@@ -68,7 +69,12 @@ interface TaskRun {
   readonly tools: ToolCallRecord[];
 }
 
-const AGENT_DEFAULTS = { maxIterations: 10, toolTimeoutMs: 30_000 } as const;
+const AGENT_DEFAULTS = {
+  maxIterations: 10,
+  toolTimeoutMs: 30_000,
+  toolStopGraceMs: 5_000,
+  maxToolResultChars: DEFAULT_MAX_TOOL_RESULT_CHARS,
+} as const;
 const counters = new Map<string, number>();
 
 /**
@@ -118,6 +124,14 @@ export abstract class HybridAgent<TOutput = string> {
   readonly maxIterations: number = AGENT_DEFAULTS.maxIterations;
   /** Per tool call, unless the tool sets its own. */
   readonly toolTimeoutMs: number = AGENT_DEFAULTS.toolTimeoutMs;
+  /**
+   * When a task ends, the signals of its tools still running are aborted and the task waits
+   * for them to stop, at most this long (a tool that ignores its signal is then left behind,
+   * with a warning in the log).
+   */
+  readonly toolStopGraceMs: number = AGENT_DEFAULTS.toolStopGraceMs;
+  /** The most characters one tool result puts into the conversation; longer ones are cut with a marker. */
+  readonly maxToolResultChars: number = AGENT_DEFAULTS.maxToolResultChars;
 
   protected readonly clock: Clock;
   protected readonly logger: Logger;
@@ -240,13 +254,15 @@ export abstract class HybridAgent<TOutput = string> {
     this.#emit({ type: 'task-started', taskId: normalized.id });
     let output: TOutput | undefined;
     let error: unknown;
+    let admitted: Promise<TOutput> | undefined;
     try {
       if (this.#disposed) throw new DisposedError(`Agent '${this.agentId}'`);
       await this.initialize();
       output = await this.governor.runTask(
         (signal) => {
           run.admittedAt = this.clock.now();
-          return this.#loop(normalized, context, signal, run);
+          admitted = this.#admitted(normalized, context, signal, run);
+          return admitted;
         },
         {
           signal: scope.signal,
@@ -257,6 +273,8 @@ export abstract class HybridAgent<TOutput = string> {
       );
     } catch (caught) {
       error = caught;
+      // A timeout or a cancel ends the task at once: its work is aborted and stops shortly.
+      if (admitted) await this.#stopped([admitted], normalized.id, 'the task');
     } finally {
       scope.unlink();
       this.#inflight.delete(scope);
@@ -358,11 +376,56 @@ export abstract class HybridAgent<TOutput = string> {
     return content as TOutput;
   }
 
+  /**
+   * The admitted part of a task. However the loop ends (an answer, an error, one tool call
+   * refused), everything it started is aborted, and the task waits for its tools to stop
+   * (at most `toolStopGraceMs`) before giving its slot back.
+   */
+  async #admitted(
+    task: NormalizedTask,
+    context: TaskContext,
+    signal: AbortSignal,
+    run: TaskRun,
+  ): Promise<TOutput> {
+    const work = linkAbort(signal);
+    const executions = new Set<Promise<unknown>>();
+    const track = (execution: Promise<unknown>) => {
+      executions.add(execution);
+      const done = () => executions.delete(execution);
+      execution.then(done, done);
+    };
+    try {
+      return await this.#loop(task, context, work.signal, run, track);
+    } finally {
+      work.abort(new AbortError('The task ended'));
+      await this.#stopped([...executions], task.id, 'tool(s)');
+    }
+  }
+
+  /** Waits for `work` to settle, at most `toolStopGraceMs`; logs what was left running. */
+  async #stopped(work: readonly Promise<unknown>[], taskId: string, what: string): Promise<void> {
+    if (work.length === 0) return;
+    let timer: TimerHandle | undefined;
+    const late = await Promise.race([
+      Promise.allSettled(work).then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = this.clock.setTimeout(() => resolve(true), this.toolStopGraceMs);
+      }),
+    ]);
+    if (timer !== undefined) this.clock.clearTimeout(timer);
+    if (late)
+      this.logger.warn(`${what} still running ${this.toolStopGraceMs} ms after the task ended`, {
+        agentId: this.agentId,
+        taskId,
+      });
+  }
+
   async #loop(
     task: NormalizedTask,
     context: TaskContext,
     signal: AbortSignal,
     run: TaskRun,
+    track: (execution: Promise<unknown>) => void,
   ): Promise<TOutput> {
     const registry = this.toolRegistry;
     const messages = [...this.buildMessages(task, context)];
@@ -408,7 +471,7 @@ export abstract class HybridAgent<TOutput = string> {
       }
       messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
       const outcomes = await Promise.all(
-        response.toolCalls.map((call) => this.#callTool(registry, call, task.id, signal, run)),
+        response.toolCalls.map((call) => this.#callTool(registry, call, task.id, signal, run, track)),
       );
       for (const outcome of outcomes)
         messages.push({ role: 'tool', toolCallId: outcome.callId, content: outcome.content });
@@ -422,11 +485,14 @@ export abstract class HybridAgent<TOutput = string> {
     taskId: string,
     signal: AbortSignal,
     run: TaskRun,
+    track: (execution: Promise<unknown>) => void,
   ): Promise<ToolOutcome> {
     const outcome = await runTool(registry, call, {
       signal,
       clock: this.clock,
       timeoutMs: this.toolTimeoutMs,
+      maxResultChars: this.maxToolResultChars,
+      track,
       agentId: this.agentId,
       taskId,
       admit: async () => {
