@@ -92,6 +92,23 @@ export class ToolResultError extends TollgateError {
   }
 }
 
+/**
+ * The token counter failed on a request's text (a tokenizer trap on hostile input, say);
+ * `cause` is what it threw. The call was never made.
+ */
+export class TokenCountError extends TollgateError {
+  static override readonly errorCode = 'TOKEN_COUNT_FAILED';
+  static override readonly is = errorGuard<TokenCountError>(TokenCountError.errorCode);
+
+  constructor(cause: unknown) {
+    super(
+      TokenCountError.errorCode,
+      `Could not count the tokens of the request: ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
 /** `parseOutput` rejected the model's final answer. */
 export class OutputParseError extends TollgateError {
   static override readonly errorCode = 'OUTPUT_PARSE_FAILED';

@@ -38,6 +38,7 @@ export {
   InvalidToolArgumentsError,
   MaxIterationsExceededError,
   OutputParseError,
+  TokenCountError,
   ToolExecutionError,
   ToolResultError,
   ToolTimeoutError,

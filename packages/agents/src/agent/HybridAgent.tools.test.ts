@@ -1,8 +1,9 @@
-import { HeuristicTokenCounter, ManualClock } from '@tollgate/core';
+import { type CountableMessage, HeuristicTokenCounter, ManualClock } from '@tollgate/core';
 import type { ResourceLimits } from '@tollgate/limits';
 import { ScriptedClient, type ScriptedReply } from '@tollgate/llm-clients';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { TokenCountError } from '../errors.js';
 import { defineTool } from '../tools/defineTool.js';
 import { DEFAULT_MAX_TOOL_RESULT_CHARS } from '../tools/runTool.js';
 import { type AnyTool, HybridAgent } from './HybridAgent.js';
@@ -130,6 +131,35 @@ describe('HybridAgent: how a task ends with its tools', () => {
     );
   });
 
+  it('a token counter that traps on a tool result ends the task with a typed TokenCountError', async () => {
+    const clock = new ManualClock();
+    const text = defineSlow('text', () => Promise.resolve('hostile'));
+    class Worker extends HybridAgent {
+      readonly systemPrompt = 'Work.';
+      override readonly tools = [text];
+    }
+    // Counts fine until a tool result is in the conversation, then traps as a WebAssembly tokenizer can.
+    const trapping = {
+      countText: (t: string) => counter.countText(t),
+      countMessages: (messages: readonly CountableMessage[]) => {
+        if (messages.some((m) => m.content === 'hostile')) throw trap();
+        return counter.countMessages(messages);
+      },
+    };
+    const client = new ScriptedClient({
+      script: [{ toolCalls: calls('text', 1) }, { content: 'final' }],
+      clock,
+      tokenCounter: counter,
+    });
+    const agent = new Worker({ client, clock, tokenCounter: trapping });
+    const result = await agent.executeTask('go');
+    expect(result.status).toBe('failed');
+    expect(TokenCountError.is(result.error)).toBe(true);
+    expect(result.error?.message).toBe(
+      'Could not count the tokens of the request: RuntimeError: unreachable',
+    );
+  });
+
   it('maxToolResultChars is the agent’s to set', async () => {
     const long = defineSlow('long', () => Promise.resolve({ text: 'abcdefghij' }));
     const { agent, client } = agentWith(
@@ -152,4 +182,11 @@ function defineSlow(name: string, run: (signal: AbortSignal) => Promise<unknown>
     timeoutMs: 60_000,
     execute: (_args, { signal }) => run(signal),
   });
+}
+
+/** What a WebAssembly tokenizer throws when it traps. */
+function trap(): Error {
+  const error = new Error('unreachable');
+  error.name = 'RuntimeError';
+  return error;
 }

@@ -34,6 +34,7 @@ import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
 import type { Tool } from '../tools/defineTool.js';
 import { DEFAULT_MAX_TOOL_RESULT_CHARS, runTool, type ToolOutcome } from '../tools/runTool.js';
 import { ToolRegistry } from '../tools/ToolRegistry.js';
+import { typedCounter } from './typedCounter.js';
 import type {
   AgentDeps,
   AgentEvent,
@@ -168,7 +169,7 @@ export abstract class HybridAgent<TOutput = string> {
       ...deps.clientOptions,
       governors: deps.providerGovernor ? [this.governor, deps.providerGovernor] : [this.governor],
       providerGovernor: deps.providerGovernor ?? this.governor,
-      tokenCounter: deps.tokenCounter ?? new TiktokenCounter(),
+      tokenCounter: typedCounter(deps.tokenCounter ?? new TiktokenCounter()),
       clock: this.clock,
       logger: this.logger,
     });

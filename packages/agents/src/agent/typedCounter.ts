@@ -1,0 +1,20 @@
+import { type TokenCounter, TollgateError } from '@tollgate/core';
+import { TokenCountError } from '../errors.js';
+
+/**
+ * `counter`, with whatever it throws untyped turned into a {@link TokenCountError}, so a
+ * tokenizer failing on hostile text ends the task with a typed error, never a bare one.
+ */
+export function typedCounter(counter: TokenCounter): TokenCounter {
+  const guard = <T>(count: () => T): T => {
+    try {
+      return count();
+    } catch (error) {
+      throw TollgateError.is(error) ? error : new TokenCountError(error);
+    }
+  };
+  return {
+    countText: (text, options) => guard(() => counter.countText(text, options)),
+    countMessages: (messages, options) => guard(() => counter.countMessages(messages, options)),
+  };
+}
