@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeuristicTokenCounter, ManualClock } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
-import { ScriptedClient, type ScriptedClientOptions } from '@tollgate/llm-clients';
+import { QuotaExhaustedError, ScriptedClient, type ScriptedClientOptions } from '@tollgate/llm-clients';
 import { describe, expect, it } from 'vitest';
 import { HybridAgent } from '../agent/HybridAgent.js';
 import { AgentFleet } from './AgentFleet.js';
@@ -123,6 +123,36 @@ describe('AgentFleet', () => {
       't6',
     ]);
     expect(fleet.governor.activeTasks).toBe(0);
+  });
+
+  it('stops dispatch with quota-exhausted at the first QuotaExhaustedError; tasks not started are skipped', async () => {
+    const quota = new QuotaExhaustedError('You exceeded your current quota', {
+      provider: 'scripted',
+      status: 429,
+    });
+    const { clock, client, fleet, events } = setup({ startsPerMinute: 2 }, (_request, call) =>
+      call === 1 ? quota : { content: 'done', usage: { promptTokens: 80, completionTokens: 20 } },
+    );
+    const pending = fleet.run(tasks(6));
+    let settled = false;
+    void pending.then(() => (settled = true));
+    // t1 and t2 start at once; t3 waits for the next minute's start slot, which it must not get.
+    await clock.advanceAsync(0);
+    expect(settled).toBe(true);
+    const report = await pending;
+    expect(report.stopReason).toBe('quota-exhausted');
+    expect(report.stopDetail).toBe(quota.message);
+    expect(report.totals).toMatchObject({ tasks: 6, dispatched: 2, succeeded: 1, failed: 1, skipped: 4 });
+    expect(client.calls).toHaveLength(2);
+    expect(events.flatMap((e) => (e.type === 'task-skipped' ? [[e.taskId, e.reason]] : []))).toEqual([
+      ['t3', 'quota-exhausted'],
+      ['t4', 'quota-exhausted'],
+      ['t5', 'quota-exhausted'],
+      ['t6', 'quota-exhausted'],
+    ]);
+    expect(events.filter((e) => e.type === 'dispatch-stopped')).toMatchObject([
+      { reason: 'quota-exhausted', detail: quota.message },
+    ]);
   });
 
   it('estimates the run before it starts, priced by the model', () => {

@@ -13,6 +13,7 @@ import {
   type Usage,
 } from '@tollgate/core';
 import { type Governor, type GovernorLease, ResourceGovernor, type ResourceLimits } from '@tollgate/limits';
+import { QuotaExhaustedError } from '@tollgate/llm-clients';
 import type { Observable } from 'rxjs';
 import { Subject } from 'rxjs';
 import type { HybridAgent } from '../agent/HybridAgent.js';
@@ -43,6 +44,8 @@ interface Running {
 interface Run {
   readonly signal: AbortSignal;
   readonly scope: LinkedAbort;
+  /** Aborted when dispatch stops, so a wait for a start slot ends at once. */
+  readonly dispatch: LinkedAbort;
   readonly startedAt: number;
   readonly wallStart: Date;
   readonly results: TaskResult<unknown>[];
@@ -257,6 +260,7 @@ export class AgentFleet {
     const run: Run = {
       signal: runSignal,
       scope,
+      dispatch: linkAbort(runSignal),
       startedAt: this.#clock.now(),
       wallStart: new Date(),
       results: [],
@@ -302,15 +306,15 @@ export class AgentFleet {
     try {
       lease = await this.governor.acquire(
         { task: 1, agentStarts: 1 },
-        { signal: run.signal, label: task.id },
+        { signal: run.dispatch.signal, label: task.id },
       );
     } catch (error) {
-      if (AbortError.is(error) || run.signal.aborted) return this.#stopIfAborted(run);
+      if (AbortError.is(error) || run.signal.aborted || run.stopped) return this.#stopIfAborted(run);
       throw error;
     }
     // Spending may have moved while we waited for the slot.
     over = batch > 0 ? this.#wouldCross(run, batch) : undefined;
-    if (over || run.signal.aborted) {
+    if (over || run.signal.aborted || run.stopped) {
       lease.settle({ agentStarts: 0 });
       lease.release();
       return over ? this.#stopForBudget(run, over) : this.#stopIfAborted(run);
@@ -365,6 +369,8 @@ export class AgentFleet {
         ...(result.error ? { error: result.error.message } : {}),
       });
       this.#emit({ type: 'task-finished', result, role });
+      // A used-up quota fails every later call at once: start nothing more.
+      if (QuotaExhaustedError.is(result.error)) this.#stop(run, 'quota-exhausted', result.error.message);
     } catch (error) {
       // createAgent threw: the task fails, the run goes on.
       const message = error instanceof Error ? error.message : String(error);
@@ -458,7 +464,9 @@ export class AgentFleet {
     run.stopped = true;
     run.stopReason = reason;
     run.stopDetail = detail;
+    run.dispatch.abort(new AbortError(`Dispatch stopped: ${reason}`));
     this.#logger.info('fleet stopped dispatching', { fleet: this.name, reason, detail });
+    this.#emit({ type: 'dispatch-stopped', reason, detail });
   }
 
   #skip(run: Run, task: FleetTask, round?: number): void {
@@ -472,6 +480,7 @@ export class AgentFleet {
     if (run.signal.aborted && !run.stopped) this.#stop(run, 'aborted', 'the run was cancelled');
     const durationMs = this.#clock.now() - run.startedAt;
     run.scope.unlink();
+    run.dispatch.unlink();
     for (const meter of run.meters) meter.stop();
     const rank = (id: string) => run.order.get(id) ?? Number.MAX_SAFE_INTEGER;
     const rows = [...run.rows].sort((a, b) => rank(a.taskId) - rank(b.taskId));
