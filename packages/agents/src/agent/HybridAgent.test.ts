@@ -345,6 +345,26 @@ describe('HybridAgent', () => {
     expect(wouldBlock).toHaveLength(2);
   });
 
+  it("the shared provider governor's would-block and queued events about its own calls reach agent.events$", async () => {
+    const clock = new ManualClock();
+    const provider = new ResourceGovernor(
+      { maxRequestsPerMinute: 1, enforceLimits: false },
+      { clock, name: 'provider' },
+    );
+    const make = (agentId: string) =>
+      setup(() => ({ content: 'hi' }), {}, { clock, providerGovernor: provider, agentId });
+    const a = make('a');
+    const b = make('b');
+    await a.agent.executeTask('one'); // takes the provider's only request of the minute
+    await b.agent.executeTask('two'); // would have been blocked: b's call, not a's
+    const fromProvider = (events: AgentEvent[]) =>
+      events.flatMap((e) =>
+        e.type === 'governor' && e.event.governor === 'provider' ? [[e.event.type, e.agentId]] : [],
+      );
+    expect(fromProvider(a.events)).toEqual([]);
+    expect(fromProvider(b.events)).toEqual([['would-block', 'b']]);
+  });
+
   it('fails with a typed error after maxIterations of tool calls', async () => {
     class Looper extends HybridAgent {
       readonly systemPrompt = 'Loop.';

@@ -19,7 +19,7 @@ import {
   TollgateError,
   type Usage,
 } from '@tollgate/core';
-import { type Governor, ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
+import { type Governor, type GovernorEvent, ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
 import {
   type ChatMessage,
   type ChatRequest,
@@ -28,7 +28,7 @@ import {
   type ToolCall,
 } from '@tollgate/llm-clients';
 import { inject, injectable } from 'inversify';
-import { map, merge, type Observable, Subject } from 'rxjs';
+import { endWith, filter, ignoreElements, map, merge, type Observable, Subject, takeUntil } from 'rxjs';
 import { MaxIterationsExceededError, OutputParseError } from '../errors.js';
 import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
 import type { Tool } from '../tools/defineTool.js';
@@ -77,6 +77,13 @@ const AGENT_DEFAULTS = {
   maxToolResultChars: DEFAULT_MAX_TOOL_RESULT_CHARS,
 } as const;
 const counters = new Map<string, number>();
+/** Provider governor events about one caller's acquire that its agent passes on. */
+const HELD_BACK: ReadonlySet<GovernorEvent['type']> = new Set([
+  'would-block',
+  'queued',
+  'rejected',
+  'timeout',
+]);
 
 /**
  * An agent that reasons with an LLM and acts with tools, every call governed. Subclass it:
@@ -172,13 +179,31 @@ export abstract class HybridAgent<TOutput = string> {
       tokenCounter: typedCounter(deps.tokenCounter ?? new TiktokenCounter()),
       clock: this.clock,
       logger: this.logger,
+      label: this.agentId,
     });
     this.status$ = this.governor.status$;
+    const fromGovernor = map(
+      (event: GovernorEvent): AgentEvent => ({
+        type: 'governor',
+        agentId: this.agentId,
+        at: event.at,
+        event,
+      }),
+    );
     this.events$ = merge(
       this.#events,
-      this.governor.events$.pipe(
-        map((event): AgentEvent => ({ type: 'governor', agentId: this.agentId, at: event.at, event })),
-      ),
+      this.governor.events$.pipe(fromGovernor),
+      // The shared provider governor's word on this agent's own calls: held back, or would have been.
+      ...(deps.providerGovernor && deps.providerGovernor !== this.governor
+        ? [
+            deps.providerGovernor.events$.pipe(
+              filter((e) => this.#heldBack(e)),
+              fromGovernor,
+              // The shared governor outlives the agent: its stream ends with the agent's own.
+              takeUntil(this.#events.pipe(ignoreElements(), endWith(undefined))),
+            ),
+          ]
+        : []),
       this.client.events$.pipe(
         map((event): AgentEvent => ({ type: 'client', agentId: this.agentId, at: this.clock.now(), event })),
       ),
@@ -520,6 +545,10 @@ export abstract class HybridAgent<TOutput = string> {
       durationMs: outcome.durationMs,
     });
     return outcome;
+  }
+
+  #heldBack(event: GovernorEvent): boolean {
+    return HELD_BACK.has(event.type) && 'label' in event && event.label === this.agentId;
   }
 
   #normalize(task: AgentTask): NormalizedTask {

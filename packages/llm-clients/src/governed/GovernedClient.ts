@@ -65,6 +65,8 @@ export interface GovernedClientOptions {
   readonly logger?: Logger;
   /** Source of jitter, for tests. @default Math.random */
   readonly random?: () => number;
+  /** The `label` of this client's acquires, so a shared governor's events say whose calls they are (an agent id). */
+  readonly label?: string;
 }
 
 /** What the governed client does, as it happens. */
@@ -133,6 +135,7 @@ export class GovernedClient implements LLMClient {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #random: () => number;
+  readonly #label: string | undefined;
   readonly #events = new Subject<ClientEvent>();
   readonly #breakerSubscription: Subscription | undefined;
 
@@ -150,6 +153,7 @@ export class GovernedClient implements LLMClient {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
+    this.#label = options.label;
     const breaker = options.circuitBreaker;
     this.#breaker =
       breaker === false
@@ -356,7 +360,9 @@ export class GovernedClient implements LLMClient {
       for (const governor of this.#governors) {
         // The provider counts the call when it arrives: hold its window until the reply.
         const holdUntilSettled = governor === this.#provider;
-        leases.push(await governor.acquire({ requests: 1, tokens }, { signal, holdUntilSettled }));
+        leases.push(
+          await governor.acquire({ requests: 1, tokens }, { signal, holdUntilSettled, label: this.#label }),
+        );
       }
       return leases;
     } catch (error) {
