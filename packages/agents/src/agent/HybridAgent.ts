@@ -2,14 +2,18 @@ import {
   AbortError,
   addUsage,
   type Clock,
+  checkOptions,
   DisposedError,
   EMPTY_USAGE,
   InvalidArgumentError,
   type LinkedAbort,
   type Logger,
   linkAbort,
+  numberIn,
+  optionRules,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
+  rule,
   silentLogger,
   systemClock,
   TaskTimeoutError,
@@ -155,7 +159,12 @@ export abstract class HybridAgent<TOutput = string> {
 
   constructor(@inject(TOKENS.AgentDeps) deps: AgentDeps) {
     if (!deps || typeof deps.client?.chat !== 'function')
-      throw new InvalidArgumentError('deps.client', 'an LLMClient', deps?.client);
+      throw new InvalidArgumentError(`${new.target.name}.client`, 'an LLMClient', deps?.client);
+    checkOptions(new.target.name, deps, {
+      agentId: optionRules.string,
+      name: optionRules.string,
+      clientOptions: rule('an object', (v) => typeof v === 'object' && v !== null),
+    });
     this.#deps = deps;
     this.agentId = deps.agentId ?? nextAgentId(new.target.name);
     this.name = deps.name ?? new.target.name;
@@ -229,10 +238,13 @@ export abstract class HybridAgent<TOutput = string> {
    * Resolves the tools and runs `onInitialize` once. `executeTask` calls it; call it
    * yourself to fail early on a misconfigured agent.
    *
-   * @throws InvalidArgumentError for a tool name the shared registry does not have, or a duplicate.
+   * @throws InvalidArgumentError for a setting out of range (`maxIterations`, `toolTimeoutMs`,
+   *   `toolStopGraceMs`, `maxToolResultChars`, `maxTokens`, `temperature`), a tool name the
+   *   shared registry does not have, or a duplicate.
    */
   initialize(): Promise<void> {
     this.#initializing ??= (async () => {
+      this.#checkSettings();
       const registry = new ToolRegistry();
       for (const entry of this.tools) {
         if (typeof entry !== 'string') {
@@ -383,6 +395,20 @@ export abstract class HybridAgent<TOutput = string> {
     this.client.dispose();
     // Aborted tasks still report `task-finished`; the stream completes after the last one.
     if (this.#inflight.size === 0) this.#events.complete();
+  }
+
+  /** The settings a subclass may override, checked once (they are set after the constructor). */
+  #checkSettings(): void {
+    checkOptions(this.name, this, {
+      maxIterations: optionRules.positiveInt,
+      toolTimeoutMs: optionRules.positive,
+      toolStopGraceMs: optionRules.nonNegative,
+      maxToolResultChars: optionRules.positiveInt,
+      maxTokens: optionRules.positiveInt,
+      temperature: numberIn(0, 2),
+      model: optionRules.string,
+      systemPrompt: rule('a string', (v) => typeof v === 'string'),
+    });
   }
 
   /** Called once by `initialize`, after the tools are resolved. */

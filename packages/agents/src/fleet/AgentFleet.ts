@@ -3,11 +3,15 @@ import {
   AbortError,
   addUsage,
   type Clock,
+  checkOptions,
   EMPTY_USAGE,
   InvalidArgumentError,
   type LinkedAbort,
   type Logger,
   linkAbort,
+  oneOf,
+  optionRules,
+  rule,
   silentLogger,
   systemClock,
   type Usage,
@@ -17,8 +21,9 @@ import { QuotaExhaustedError } from '@tollgate/llm-clients';
 import type { Observable } from 'rxjs';
 import { Subject } from 'rxjs';
 import type { HybridAgent } from '../agent/HybridAgent.js';
-import type { TaskResult } from '../agent/types.js';
+import type { AgentEvent, TaskResult } from '../agent/types.js';
 import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
+import { guarded } from './guarded.js';
 import type {
   AgentFleetOptions,
   AgentRow,
@@ -95,13 +100,34 @@ export class AgentFleet {
   readonly #events = new Subject<FleetEvent>();
   #busy = false;
 
+  /** @throws InvalidArgumentError for a missing `createAgent`, or an option of the wrong type or out of range. */
   constructor(options: AgentFleetOptions) {
     if (typeof options?.createAgent !== 'function')
       throw new InvalidArgumentError(
-        'createAgent',
+        'AgentFleet.createAgent',
         'a function returning an agent for a task',
         options?.createAgent,
       );
+    checkOptions('AgentFleet', options, {
+      startsPerMinute: optionRules.positive,
+      startAlgorithm: oneOf('sliding-window', 'token-bucket'),
+      maxConcurrentAgents: optionRules.positiveInt,
+      taskTimeoutMs: optionRules.positive,
+      timeScale: optionRules.positive,
+      name: optionRules.string,
+      model: optionRules.string,
+      budget: rule('an object', isObject),
+      estimate: rule('an object', isObject),
+    });
+    checkOptions('AgentFleet.budget', options.budget, {
+      maxTokens: optionRules.positive,
+      maxCost: optionRules.positive,
+      warnAt: optionRules.fraction,
+    });
+    checkOptions('AgentFleet.estimate', options.estimate, {
+      promptTokens: optionRules.nonNegative,
+      completionTokens: optionRules.nonNegative,
+    });
     this.#options = options;
     this.name = options.name ?? 'fleet';
     this.#clock = options.clock ?? systemClock;
@@ -255,8 +281,8 @@ export class AgentFleet {
     const scope = linkAbort(signal);
     setMaxListeners(0, scope.signal);
     const runSignal = scope.signal;
-    const meters = [new UsageMeter(this.governor)];
-    if (this.providerGovernor) meters.push(new UsageMeter(this.providerGovernor));
+    const meters = [new UsageMeter(this.governor, this.#logger)];
+    if (this.providerGovernor) meters.push(new UsageMeter(this.providerGovernor, this.#logger));
     const run: Run = {
       signal: runSignal,
       scope,
@@ -331,14 +357,17 @@ export class AgentFleet {
     let agent: HybridAgent<unknown> | undefined;
     try {
       agent = this.#options.createAgent(task);
-      const subscription = agent.events$.subscribe((event) => {
-        if (event.type === 'llm-call') {
-          running.usage = addUsage(running.usage, event.usage);
-          running.cost += costOf(agent?.model ?? agent?.client.model ?? '', event.usage, this.#pricing);
-          this.#checkWarning(run);
-        }
-        this.#emit({ type: 'agent', event });
-      });
+      const model = agent.model ?? agent.client.model;
+      const subscription = agent.events$.subscribe(
+        guarded(this.#logger, `fleet '${this.name}' watching ${agent.agentId}`, (event: AgentEvent) => {
+          if (event.type === 'llm-call') {
+            running.usage = addUsage(running.usage, event.usage);
+            running.cost += costOf(model, event.usage, this.#pricing);
+            this.#checkWarning(run);
+          }
+          this.#emit({ type: 'agent', event });
+        }),
+      );
       this.#emit({ type: 'task-started', taskId: task.id, agentId: agent.agentId, role });
       const result = await agent.executeTask(
         { id: task.id, input: task.input, metadata: { ...task.metadata, role } },
@@ -538,6 +567,8 @@ export class AgentFleet {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
 
 /** The row of a task that used nothing: never dispatched, or its agent could not be made. */
 function idleRow(task: FleetTask, status: AgentRow['status'], round: number | undefined): AgentRow {

@@ -1,5 +1,7 @@
+import { type Logger, silentLogger } from '@tollgate/core';
 import type { Governor, GovernorEvent } from '@tollgate/limits';
 import type { Subscription } from 'rxjs';
+import { guarded } from './guarded.js';
 import type { LimitUtilisation } from './types.js';
 
 /**
@@ -12,9 +14,12 @@ export class UsageMeter {
   readonly #reserved = new Map<number, Record<string, number>>();
   readonly #subscription: Subscription;
 
-  constructor(governor: Governor) {
+  /** @param logger where a failure to count an event is logged (it never reaches the governor's stream). */
+  constructor(governor: Governor, logger: Logger = silentLogger) {
     this.governor = governor;
-    this.#subscription = governor.events$.subscribe((event) => this.#observe(event));
+    this.#subscription = governor.events$.subscribe(
+      guarded(logger, 'UsageMeter', (event: GovernorEvent) => this.#observe(event)),
+    );
   }
 
   used(resource: string): number {
