@@ -268,6 +268,41 @@ describe('AgentFleet', () => {
     expect(await readFile(join(dir, 'responses', 't1.md'), 'utf8')).toMatch(/done/);
   });
 
+  it('utilisation is measured against what the limit could admit over the run, so a full sliding window is at most 100%', async () => {
+    // 7 starts at 3 per minute: at 0, 60 s and 120 s. The run spans three windows, not two.
+    const { clock, fleet } = setup({ startsPerMinute: 3 });
+    const report = await drive(clock, fleet.run(tasks(7)));
+    const starts = report.limits.find((l) => l.name === 'agentStartsPerMinute')!;
+    expect(report.durationMs).toBe(120_000);
+    expect(starts).toMatchObject({ used: 7, capacity: 9 });
+    expect(starts.utilisation).toBeCloseTo(7 / 9);
+    expect(report.limits.every((l) => l.utilisation <= 1)).toBe(true);
+    expect(formatReport(report)).not.toMatch(/above 100%/);
+  });
+
+  it('a utilisation above 100% is marked and explained in the table', async () => {
+    const { clock, fleet } = setup();
+    const report = await drive(clock, fleet.run(tasks(1)));
+    const over = {
+      ...report,
+      limits: [{ ...report.limits[0]!, used: 1_200, capacity: 1_000, utilisation: 1.2 }],
+    };
+    const text = formatReport(over);
+    expect(text).toMatch(/120\.0% \*/);
+    expect(text).toMatch(/^\* above 100%: .*used more than they reserved.*monitor mode/m);
+  });
+
+  it('formatReport points to metrics.json only when told where it was written', async () => {
+    const { clock, fleet } = setup();
+    const report = await drive(clock, fleet.run(tasks(3)));
+    expect(formatReport(report, { maxAgentRows: 1 })).toMatch(
+      /^\.\.\. and 2 more rows not shown \(writeReport puts them all in metrics\.json\)$/m,
+    );
+    expect(formatReport(report, { maxAgentRows: 1, metricsPath: 'out/metrics.json' })).toMatch(
+      /^\.\.\. and 2 more rows in out\/metrics\.json$/m,
+    );
+  });
+
   it('shows progress as plain lines when not on a terminal', async () => {
     const { clock, fleet } = setup({ startsPerMinute: 2 });
     const out: string[] = [];

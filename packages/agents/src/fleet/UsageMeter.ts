@@ -26,12 +26,20 @@ export class UsageMeter {
     return this.#used.get(resource) ?? 0;
   }
 
-  /** Utilisation of each of the governor's rate limits over `durationMs`. */
+  /**
+   * Utilisation of each of the governor's rate limits over `durationMs`: what was charged
+   * against the most the limit could have admitted in that time. A sliding window admits
+   * `limit` in every window the run touches (a run of 1.5 windows spans two); a token bucket
+   * its burst plus what refills. It can still pass 100% when calls used more than they
+   * reserved (the excess is settled as debt) or in monitor mode, which holds no call back.
+   */
   utilisation(durationMs: number): LimitUtilisation[] {
     const status = this.governor.checkResourceAvailability({});
     return Object.entries(status.limits).map(([name, l]) => {
       const used = this.used(l.resource);
-      const capacity = l.limit * Math.max(1, durationMs / l.windowMs);
+      const windows = durationMs / l.windowMs;
+      const capacity =
+        l.algorithm === 'token-bucket' ? l.capacity + l.limit * windows : l.limit * (Math.floor(windows) + 1);
       return {
         governor: this.governor.name,
         name,

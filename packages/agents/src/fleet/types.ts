@@ -147,9 +147,12 @@ export interface LimitUtilisation {
   readonly windowMs: number;
   /** Net amount charged during the run (refunds deducted). */
   readonly used: number;
-  /** What the limit allowed over the run's duration (at least one window). */
+  /**
+   * The most the limit could admit over the run: `limit` per window the run touches for a
+   * sliding window, burst plus refill for a token bucket.
+   */
   readonly capacity: number;
-  /** `used / capacity`. */
+  /** `used / capacity`; above 1 only when calls used more than they reserved, or in monitor mode. */
   readonly utilisation: number;
 }
 
