@@ -18,7 +18,6 @@ import {
   systemClock,
   TaskTimeoutError,
   TiktokenCounter,
-  type TimerHandle,
   TOKENS,
   TollgateError,
   type Usage,
@@ -38,6 +37,7 @@ import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
 import type { Tool } from '../tools/defineTool.js';
 import { DEFAULT_MAX_TOOL_RESULT_CHARS, runTool, type ToolOutcome } from '../tools/runTool.js';
 import { ToolRegistry } from '../tools/ToolRegistry.js';
+import { settleWithin } from './settleWithin.js';
 import { typedCounter } from './typedCounter.js';
 import type {
   AgentDeps,
@@ -456,20 +456,11 @@ export abstract class HybridAgent<TOutput = string> {
 
   /** Waits for `work` to settle, at most `toolStopGraceMs`; logs what was left running. */
   async #stopped(work: readonly Promise<unknown>[], taskId: string, what: string): Promise<void> {
-    if (work.length === 0) return;
-    let timer: TimerHandle | undefined;
-    const late = await Promise.race([
-      Promise.allSettled(work).then(() => false),
-      new Promise<boolean>((resolve) => {
-        timer = this.clock.setTimeout(() => resolve(true), this.toolStopGraceMs);
-      }),
-    ]);
-    if (timer !== undefined) this.clock.clearTimeout(timer);
-    if (late)
-      this.logger.warn(`${what} still running ${this.toolStopGraceMs} ms after the task ended`, {
-        agentId: this.agentId,
-        taskId,
-      });
+    if (await settleWithin(work, this.toolStopGraceMs, this.clock)) return;
+    this.logger.warn(`${what} still running ${this.toolStopGraceMs} ms after the task ended`, {
+      agentId: this.agentId,
+      taskId,
+    });
   }
 
   async #loop(
