@@ -71,6 +71,34 @@ describe('HybridAgent: how a task ends with its tools', () => {
     expect(agent.governor.queued).toBe(0);
   });
 
+  it('on a task timeout executeTask resolves only once the aborted tools have stopped', async () => {
+    let stopped = false;
+    const box = { clock: undefined as ManualClock | undefined };
+    // Stops 100 ms after its signal aborts.
+    const slow = defineSlow('slow', (signal) => {
+      return new Promise<string>((resolve) =>
+        signal.addEventListener('abort', () =>
+          box.clock!.setTimeout(() => {
+            stopped = true;
+            resolve('stopped');
+          }, 100),
+        ),
+      );
+    });
+    const { agent, clock } = agentWith([slow], [{ toolCalls: calls('slow', 1) }, { content: 'final' }], {
+      taskTimeoutSeconds: 1,
+    });
+    box.clock = clock;
+    let settled = false;
+    const pending = agent.executeTask('go').finally(() => (settled = true));
+    await clock.advanceAsync(1_000);
+    expect(settled).toBe(false);
+    await clock.advanceAsync(100);
+    const result = await pending;
+    expect(result.status).toBe('timeout');
+    expect(stopped).toBe(true);
+  });
+
   it('a tool that ignores its aborted signal holds the ended task at most toolStopGraceMs', async () => {
     const deaf = defineSlow('deaf', () => new Promise<string>(() => {}));
     const { agent, clock } = agentWith([deaf], [{ toolCalls: calls('deaf', 2) }, { content: 'final' }], {
