@@ -161,8 +161,11 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   }
   const calls = report.totals.llmCalls;
   const minimumMs = sim ? (Math.ceil(calls / rpm) - 1) * windowMs : undefined;
+  const metricsPath = options.out
+    ? await writeReport(report, options.out, options.responses ? { responses: results } : {})
+    : undefined;
   log('');
-  log(formatReport(report));
+  log(formatReport(report, metricsPath ? { metricsPath } : {}));
   log('');
   const providerRateLimited = sim?.stats().rateLimited;
   log(
@@ -172,9 +175,6 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
     log(
       `makespan ${(report.durationMs / 1000).toFixed(1)} s; the quota allows no less than ${(minimumMs / 1000).toFixed(1)} s for ${calls} calls (+${((report.durationMs / minimumMs - 1) * 100).toFixed(1)}%)`,
     );
-  const metricsPath = options.out
-    ? await writeReport(report, options.out, options.responses ? { responses: results } : {})
-    : undefined;
   if (metricsPath) log(`report written to ${metricsPath}`);
   fleet.dispose();
   providerGovernor.dispose();

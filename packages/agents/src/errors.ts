@@ -76,6 +76,22 @@ export class ToolExecutionError extends TollgateError {
   }
 }
 
+/** A tool's result could not be turned into text for the model (`toJSON` and `toString` threw, a cycle, a BigInt). */
+export class ToolResultError extends TollgateError {
+  static override readonly errorCode = 'TOOL_RESULT_UNSERIALISABLE';
+  static override readonly is = errorGuard<ToolResultError>(ToolResultError.errorCode);
+  readonly tool: string;
+
+  constructor(tool: string, cause: unknown) {
+    super(
+      ToolResultError.errorCode,
+      `Tool '${tool}' returned a result that cannot be turned into text: ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+    this.tool = tool;
+  }
+}
+
 /** `parseOutput` rejected the model's final answer. */
 export class OutputParseError extends TollgateError {
   static override readonly errorCode = 'OUTPUT_PARSE_FAILED';

@@ -1,3 +1,5 @@
+/** Re-exported from @tollgate/core, where the token counters throw it. */
+export { TokenCountError } from '@tollgate/core';
 export { agent } from './agent/agentDecorator.js';
 export { type AnyTool, HybridAgent, type OutputInfo } from './agent/HybridAgent.js';
 export type {
@@ -39,6 +41,7 @@ export {
   MaxIterationsExceededError,
   OutputParseError,
   ToolExecutionError,
+  ToolResultError,
   ToolTimeoutError,
   UnknownToolError,
 } from './errors.js';
@@ -69,5 +72,10 @@ export type {
 export { UsageMeter } from './fleet/UsageMeter.js';
 export { costOf, DEFAULT_PRICING, type ModelPrice, type PricingTable, priceOf } from './pricing.js';
 export { defineTool, type Tool, type ToolContext, type ToolSpec } from './tools/defineTool.js';
-export { type RunToolOptions, runTool, type ToolOutcome } from './tools/runTool.js';
+export {
+  DEFAULT_MAX_TOOL_RESULT_CHARS,
+  type RunToolOptions,
+  runTool,
+  type ToolOutcome,
+} from './tools/runTool.js';
 export { ToolRegistry } from './tools/ToolRegistry.js';

@@ -198,8 +198,14 @@ describe('HybridAgent', () => {
     await clock.advanceAsync(1_999);
     expect(sawAbort).toBe(false);
     await clock.advanceAsync(1);
-    const result = await pending;
     expect(sawAbort).toBe(true);
+    // The timed-out tool ignores its signal: the ended task waits for it at most toolStopGraceMs.
+    let settled = false;
+    void pending.then(() => (settled = true));
+    await clock.advanceAsync(agent.toolStopGraceMs - 1);
+    expect(settled).toBe(false);
+    await clock.advanceAsync(1);
+    const result = await pending;
     expect(result.status).toBe('completed');
     expect(result.tools.map((t) => [t.name, t.ok, t.errorCode])).toEqual([
       ['flaky', false, 'TOOL_FAILED'],
@@ -337,6 +343,26 @@ describe('HybridAgent', () => {
     expect(results.map((r) => r.durationMs)).toEqual([1_000, 1_000, 1_000]);
     const wouldBlock = events.filter((e) => e.type === 'governor' && e.event.type === 'would-block');
     expect(wouldBlock).toHaveLength(2);
+  });
+
+  it("the shared provider governor's would-block and queued events about its own calls reach agent.events$", async () => {
+    const clock = new ManualClock();
+    const provider = new ResourceGovernor(
+      { maxRequestsPerMinute: 1, enforceLimits: false },
+      { clock, name: 'provider' },
+    );
+    const make = (agentId: string) =>
+      setup(() => ({ content: 'hi' }), {}, { clock, providerGovernor: provider, agentId });
+    const a = make('a');
+    const b = make('b');
+    await a.agent.executeTask('one'); // takes the provider's only request of the minute
+    await b.agent.executeTask('two'); // would have been blocked: b's call, not a's
+    const fromProvider = (events: AgentEvent[]) =>
+      events.flatMap((e) =>
+        e.type === 'governor' && e.event.governor === 'provider' ? [[e.event.type, e.agentId]] : [],
+      );
+    expect(fromProvider(a.events)).toEqual([]);
+    expect(fromProvider(b.events)).toEqual([['would-block', 'b']]);
   });
 
   it('fails with a typed error after maxIterations of tool calls', async () => {

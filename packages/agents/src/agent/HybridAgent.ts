@@ -2,14 +2,18 @@ import {
   AbortError,
   addUsage,
   type Clock,
+  checkOptions,
   DisposedError,
   EMPTY_USAGE,
   InvalidArgumentError,
   type LinkedAbort,
   type Logger,
   linkAbort,
+  numberIn,
+  optionRules,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
+  rule,
   silentLogger,
   systemClock,
   TaskTimeoutError,
@@ -18,7 +22,7 @@ import {
   TollgateError,
   type Usage,
 } from '@tollgate/core';
-import { type Governor, ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
+import { type Governor, type GovernorEvent, ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
 import {
   type ChatMessage,
   type ChatRequest,
@@ -27,12 +31,14 @@ import {
   type ToolCall,
 } from '@tollgate/llm-clients';
 import { inject, injectable } from 'inversify';
-import { map, merge, type Observable, Subject } from 'rxjs';
+import { endWith, filter, ignoreElements, map, merge, type Observable, Subject, takeUntil } from 'rxjs';
 import { MaxIterationsExceededError, OutputParseError } from '../errors.js';
 import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
 import type { Tool } from '../tools/defineTool.js';
-import { runTool, type ToolOutcome } from '../tools/runTool.js';
+import { DEFAULT_MAX_TOOL_RESULT_CHARS, runTool, type ToolOutcome } from '../tools/runTool.js';
 import { ToolRegistry } from '../tools/ToolRegistry.js';
+import { settleWithin } from './settleWithin.js';
+import { typedCounter } from './typedCounter.js';
 import type {
   AgentDeps,
   AgentEvent,
@@ -68,8 +74,20 @@ interface TaskRun {
   readonly tools: ToolCallRecord[];
 }
 
-const AGENT_DEFAULTS = { maxIterations: 10, toolTimeoutMs: 30_000 } as const;
+const AGENT_DEFAULTS = {
+  maxIterations: 10,
+  toolTimeoutMs: 30_000,
+  toolStopGraceMs: 5_000,
+  maxToolResultChars: DEFAULT_MAX_TOOL_RESULT_CHARS,
+} as const;
 const counters = new Map<string, number>();
+/** Provider governor events about one caller's acquire that its agent passes on. */
+const HELD_BACK: ReadonlySet<GovernorEvent['type']> = new Set([
+  'would-block',
+  'queued',
+  'rejected',
+  'timeout',
+]);
 
 /**
  * An agent that reasons with an LLM and acts with tools, every call governed. Subclass it:
@@ -118,6 +136,14 @@ export abstract class HybridAgent<TOutput = string> {
   readonly maxIterations: number = AGENT_DEFAULTS.maxIterations;
   /** Per tool call, unless the tool sets its own. */
   readonly toolTimeoutMs: number = AGENT_DEFAULTS.toolTimeoutMs;
+  /**
+   * When a task ends, the signals of its tools still running are aborted and the task waits
+   * for them to stop, at most this long (a tool that ignores its signal is then left behind,
+   * with a warning in the log).
+   */
+  readonly toolStopGraceMs: number = AGENT_DEFAULTS.toolStopGraceMs;
+  /** The most characters one tool result puts into the conversation; longer ones are cut with a marker. */
+  readonly maxToolResultChars: number = AGENT_DEFAULTS.maxToolResultChars;
 
   protected readonly clock: Clock;
   protected readonly logger: Logger;
@@ -133,7 +159,12 @@ export abstract class HybridAgent<TOutput = string> {
 
   constructor(@inject(TOKENS.AgentDeps) deps: AgentDeps) {
     if (!deps || typeof deps.client?.chat !== 'function')
-      throw new InvalidArgumentError('deps.client', 'an LLMClient', deps?.client);
+      throw new InvalidArgumentError(`${new.target.name}.client`, 'an LLMClient', deps?.client);
+    checkOptions(new.target.name, deps, {
+      agentId: optionRules.string,
+      name: optionRules.string,
+      clientOptions: rule('an object', (v) => typeof v === 'object' && v !== null),
+    });
     this.#deps = deps;
     this.agentId = deps.agentId ?? nextAgentId(new.target.name);
     this.name = deps.name ?? new.target.name;
@@ -154,16 +185,34 @@ export abstract class HybridAgent<TOutput = string> {
       ...deps.clientOptions,
       governors: deps.providerGovernor ? [this.governor, deps.providerGovernor] : [this.governor],
       providerGovernor: deps.providerGovernor ?? this.governor,
-      tokenCounter: deps.tokenCounter ?? new TiktokenCounter(),
+      tokenCounter: typedCounter(deps.tokenCounter ?? new TiktokenCounter()),
       clock: this.clock,
       logger: this.logger,
+      label: this.agentId,
     });
     this.status$ = this.governor.status$;
+    const fromGovernor = map(
+      (event: GovernorEvent): AgentEvent => ({
+        type: 'governor',
+        agentId: this.agentId,
+        at: event.at,
+        event,
+      }),
+    );
     this.events$ = merge(
       this.#events,
-      this.governor.events$.pipe(
-        map((event): AgentEvent => ({ type: 'governor', agentId: this.agentId, at: event.at, event })),
-      ),
+      this.governor.events$.pipe(fromGovernor),
+      // The shared provider governor's word on this agent's own calls: held back, or would have been.
+      ...(deps.providerGovernor && deps.providerGovernor !== this.governor
+        ? [
+            deps.providerGovernor.events$.pipe(
+              filter((e) => this.#heldBack(e)),
+              fromGovernor,
+              // The shared governor outlives the agent: its stream ends with the agent's own.
+              takeUntil(this.#events.pipe(ignoreElements(), endWith(undefined))),
+            ),
+          ]
+        : []),
       this.client.events$.pipe(
         map((event): AgentEvent => ({ type: 'client', agentId: this.agentId, at: this.clock.now(), event })),
       ),
@@ -189,10 +238,13 @@ export abstract class HybridAgent<TOutput = string> {
    * Resolves the tools and runs `onInitialize` once. `executeTask` calls it; call it
    * yourself to fail early on a misconfigured agent.
    *
-   * @throws InvalidArgumentError for a tool name the shared registry does not have, or a duplicate.
+   * @throws InvalidArgumentError for a setting out of range (`maxIterations`, `toolTimeoutMs`,
+   *   `toolStopGraceMs`, `maxToolResultChars`, `maxTokens`, `temperature`), a tool name the
+   *   shared registry does not have, or a duplicate.
    */
   initialize(): Promise<void> {
     this.#initializing ??= (async () => {
+      this.#checkSettings();
       const registry = new ToolRegistry();
       for (const entry of this.tools) {
         if (typeof entry !== 'string') {
@@ -240,13 +292,15 @@ export abstract class HybridAgent<TOutput = string> {
     this.#emit({ type: 'task-started', taskId: normalized.id });
     let output: TOutput | undefined;
     let error: unknown;
+    let admitted: Promise<TOutput> | undefined;
     try {
       if (this.#disposed) throw new DisposedError(`Agent '${this.agentId}'`);
       await this.initialize();
       output = await this.governor.runTask(
         (signal) => {
           run.admittedAt = this.clock.now();
-          return this.#loop(normalized, context, signal, run);
+          admitted = this.#admitted(normalized, context, signal, run);
+          return admitted;
         },
         {
           signal: scope.signal,
@@ -257,6 +311,8 @@ export abstract class HybridAgent<TOutput = string> {
       );
     } catch (caught) {
       error = caught;
+      // A timeout or a cancel ends the task at once: its work is aborted and stops shortly.
+      if (admitted) await this.#stopped([admitted], normalized.id, 'the task');
     } finally {
       scope.unlink();
       this.#inflight.delete(scope);
@@ -341,6 +397,20 @@ export abstract class HybridAgent<TOutput = string> {
     if (this.#inflight.size === 0) this.#events.complete();
   }
 
+  /** The settings a subclass may override, checked once (they are set after the constructor). */
+  #checkSettings(): void {
+    checkOptions(this.name, this, {
+      maxIterations: optionRules.positiveInt,
+      toolTimeoutMs: optionRules.positive,
+      toolStopGraceMs: optionRules.nonNegative,
+      maxToolResultChars: optionRules.positiveInt,
+      maxTokens: optionRules.positiveInt,
+      temperature: numberIn(0, 2),
+      model: optionRules.string,
+      systemPrompt: rule('a string', (v) => typeof v === 'string'),
+    });
+  }
+
   /** Called once by `initialize`, after the tools are resolved. */
   protected onInitialize(): void | Promise<void> {}
 
@@ -358,11 +428,47 @@ export abstract class HybridAgent<TOutput = string> {
     return content as TOutput;
   }
 
+  /**
+   * The admitted part of a task. However the loop ends (an answer, an error, one tool call
+   * refused), everything it started is aborted, and the task waits for its tools to stop
+   * (at most `toolStopGraceMs`) before giving its slot back.
+   */
+  async #admitted(
+    task: NormalizedTask,
+    context: TaskContext,
+    signal: AbortSignal,
+    run: TaskRun,
+  ): Promise<TOutput> {
+    const work = linkAbort(signal);
+    const executions = new Set<Promise<unknown>>();
+    const track = (execution: Promise<unknown>) => {
+      executions.add(execution);
+      const done = () => executions.delete(execution);
+      execution.then(done, done);
+    };
+    try {
+      return await this.#loop(task, context, work.signal, run, track);
+    } finally {
+      work.abort(new AbortError('The task ended'));
+      await this.#stopped([...executions], task.id, 'tool(s)');
+    }
+  }
+
+  /** Waits for `work` to settle, at most `toolStopGraceMs`; logs what was left running. */
+  async #stopped(work: readonly Promise<unknown>[], taskId: string, what: string): Promise<void> {
+    if (await settleWithin(work, this.toolStopGraceMs, this.clock)) return;
+    this.logger.warn(`${what} still running ${this.toolStopGraceMs} ms after the task ended`, {
+      agentId: this.agentId,
+      taskId,
+    });
+  }
+
   async #loop(
     task: NormalizedTask,
     context: TaskContext,
     signal: AbortSignal,
     run: TaskRun,
+    track: (execution: Promise<unknown>) => void,
   ): Promise<TOutput> {
     const registry = this.toolRegistry;
     const messages = [...this.buildMessages(task, context)];
@@ -408,7 +514,7 @@ export abstract class HybridAgent<TOutput = string> {
       }
       messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
       const outcomes = await Promise.all(
-        response.toolCalls.map((call) => this.#callTool(registry, call, task.id, signal, run)),
+        response.toolCalls.map((call) => this.#callTool(registry, call, task.id, signal, run, track)),
       );
       for (const outcome of outcomes)
         messages.push({ role: 'tool', toolCallId: outcome.callId, content: outcome.content });
@@ -422,11 +528,14 @@ export abstract class HybridAgent<TOutput = string> {
     taskId: string,
     signal: AbortSignal,
     run: TaskRun,
+    track: (execution: Promise<unknown>) => void,
   ): Promise<ToolOutcome> {
     const outcome = await runTool(registry, call, {
       signal,
       clock: this.clock,
       timeoutMs: this.toolTimeoutMs,
+      maxResultChars: this.maxToolResultChars,
+      track,
       agentId: this.agentId,
       taskId,
       admit: async () => {
@@ -453,6 +562,10 @@ export abstract class HybridAgent<TOutput = string> {
       durationMs: outcome.durationMs,
     });
     return outcome;
+  }
+
+  #heldBack(event: GovernorEvent): boolean {
+    return HELD_BACK.has(event.type) && 'label' in event && event.label === this.agentId;
   }
 
   #normalize(task: AgentTask): NormalizedTask {

@@ -107,7 +107,12 @@ interface AgentEventBase {
   readonly at: number;
 }
 
-/** Everything an agent does, as it happens; its governor's and its client's events included. */
+/**
+ * Everything an agent does, as it happens: its governor's and its client's events, and the
+ * shared provider governor's `would-block`, `queued`, `rejected` and `timeout` events about
+ * this agent's own calls (`event.governor` names the governor). A subscriber that throws
+ * crashes the process (RxJS rethrows it asynchronously): catch inside your callbacks.
+ */
 export type AgentEvent = AgentEventBase &
   (
     | { readonly type: 'task-started'; readonly taskId: string }
@@ -145,7 +150,7 @@ export type AgentEvent = AgentEventBase &
 /** Options of the governed client an agent builds (the governors, clock, logger and counter come from the deps). */
 export type AgentClientOptions = Omit<
   GovernedClientOptions,
-  'governors' | 'providerGovernor' | 'clock' | 'logger' | 'tokenCounter'
+  'governors' | 'providerGovernor' | 'clock' | 'logger' | 'tokenCounter' | 'label'
 >;
 
 /**

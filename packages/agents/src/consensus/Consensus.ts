@@ -1,8 +1,11 @@
 import {
   addUsage,
   type Clock,
+  checkOptions,
   EMPTY_USAGE,
   InvalidArgumentError,
+  optionRules,
+  rule,
   systemClock,
   type Usage,
 } from '@tollgate/core';
@@ -131,9 +134,22 @@ export class Consensus {
   readonly #clock: Clock;
   readonly #events = new Subject<ConsensusEvent>();
 
+  /** @throws InvalidArgumentError for no agents, or an option of the wrong type or out of range. */
   constructor(options: ConsensusOptions) {
     if (!Array.isArray(options?.agents) || options.agents.length === 0)
-      throw new InvalidArgumentError('agents', 'at least one agent', options?.agents);
+      throw new InvalidArgumentError('Consensus.agents', 'at least one agent', options?.agents);
+    checkOptions('Consensus', options, {
+      tieBreak: rule(
+        "'confidence', 'first' or { judge: an agent }",
+        (v) =>
+          v === 'confidence' ||
+          v === 'first' ||
+          typeof (v as { judge?: HybridAgent<unknown> })?.judge?.executeTask === 'function',
+      ),
+      normalize: optionRules.function,
+      parse: optionRules.function,
+      quorum: optionRules.positiveInt,
+    });
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.events$ = this.#events.asObservable();

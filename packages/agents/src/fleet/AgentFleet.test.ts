@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HeuristicTokenCounter, ManualClock } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
-import { ScriptedClient, type ScriptedClientOptions } from '@tollgate/llm-clients';
+import { QuotaExhaustedError, ScriptedClient, type ScriptedClientOptions } from '@tollgate/llm-clients';
 import { describe, expect, it } from 'vitest';
 import { HybridAgent } from '../agent/HybridAgent.js';
 import { AgentFleet } from './AgentFleet.js';
@@ -125,6 +125,36 @@ describe('AgentFleet', () => {
     expect(fleet.governor.activeTasks).toBe(0);
   });
 
+  it('stops dispatch with quota-exhausted at the first QuotaExhaustedError; tasks not started are skipped', async () => {
+    const quota = new QuotaExhaustedError('You exceeded your current quota', {
+      provider: 'scripted',
+      status: 429,
+    });
+    const { clock, client, fleet, events } = setup({ startsPerMinute: 2 }, (_request, call) =>
+      call === 1 ? quota : { content: 'done', usage: { promptTokens: 80, completionTokens: 20 } },
+    );
+    const pending = fleet.run(tasks(6));
+    let settled = false;
+    void pending.then(() => (settled = true));
+    // t1 and t2 start at once; t3 waits for the next minute's start slot, which it must not get.
+    await clock.advanceAsync(0);
+    expect(settled).toBe(true);
+    const report = await pending;
+    expect(report.stopReason).toBe('quota-exhausted');
+    expect(report.stopDetail).toBe(quota.message);
+    expect(report.totals).toMatchObject({ tasks: 6, dispatched: 2, succeeded: 1, failed: 1, skipped: 4 });
+    expect(client.calls).toHaveLength(2);
+    expect(events.flatMap((e) => (e.type === 'task-skipped' ? [[e.taskId, e.reason]] : []))).toEqual([
+      ['t3', 'quota-exhausted'],
+      ['t4', 'quota-exhausted'],
+      ['t5', 'quota-exhausted'],
+      ['t6', 'quota-exhausted'],
+    ]);
+    expect(events.filter((e) => e.type === 'dispatch-stopped')).toMatchObject([
+      { reason: 'quota-exhausted', detail: quota.message },
+    ]);
+  });
+
   it('estimates the run before it starts, priced by the model', () => {
     const { fleet } = setup({
       model: 'gpt-4o-mini',
@@ -236,6 +266,41 @@ describe('AgentFleet', () => {
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(JSON.parse(JSON.stringify(report)));
     expect((await readdir(join(dir, 'responses'))).sort()).toEqual(['t1.md', 't2.md']);
     expect(await readFile(join(dir, 'responses', 't1.md'), 'utf8')).toMatch(/done/);
+  });
+
+  it('utilisation is measured against what the limit could admit over the run, so a full sliding window is at most 100%', async () => {
+    // 7 starts at 3 per minute: at 0, 60 s and 120 s. The run spans three windows, not two.
+    const { clock, fleet } = setup({ startsPerMinute: 3 });
+    const report = await drive(clock, fleet.run(tasks(7)));
+    const starts = report.limits.find((l) => l.name === 'agentStartsPerMinute')!;
+    expect(report.durationMs).toBe(120_000);
+    expect(starts).toMatchObject({ used: 7, capacity: 9 });
+    expect(starts.utilisation).toBeCloseTo(7 / 9);
+    expect(report.limits.every((l) => l.utilisation <= 1)).toBe(true);
+    expect(formatReport(report)).not.toMatch(/above 100%/);
+  });
+
+  it('a utilisation above 100% is marked and explained in the table', async () => {
+    const { clock, fleet } = setup();
+    const report = await drive(clock, fleet.run(tasks(1)));
+    const over = {
+      ...report,
+      limits: [{ ...report.limits[0]!, used: 1_200, capacity: 1_000, utilisation: 1.2 }],
+    };
+    const text = formatReport(over);
+    expect(text).toMatch(/120\.0% \*/);
+    expect(text).toMatch(/^\* above 100%: .*used more than they reserved.*monitor mode/m);
+  });
+
+  it('formatReport points to metrics.json only when told where it was written', async () => {
+    const { clock, fleet } = setup();
+    const report = await drive(clock, fleet.run(tasks(3)));
+    expect(formatReport(report, { maxAgentRows: 1 })).toMatch(
+      /^\.\.\. and 2 more rows not shown \(writeReport puts them all in metrics\.json\)$/m,
+    );
+    expect(formatReport(report, { maxAgentRows: 1, metricsPath: 'out/metrics.json' })).toMatch(
+      /^\.\.\. and 2 more rows in out\/metrics\.json$/m,
+    );
   });
 
   it('shows progress as plain lines when not on a terminal', async () => {

@@ -3,21 +3,27 @@ import {
   AbortError,
   addUsage,
   type Clock,
+  checkOptions,
   EMPTY_USAGE,
   InvalidArgumentError,
   type LinkedAbort,
   type Logger,
   linkAbort,
+  oneOf,
+  optionRules,
+  rule,
   silentLogger,
   systemClock,
   type Usage,
 } from '@tollgate/core';
 import { type Governor, type GovernorLease, ResourceGovernor, type ResourceLimits } from '@tollgate/limits';
+import { QuotaExhaustedError } from '@tollgate/llm-clients';
 import type { Observable } from 'rxjs';
 import { Subject } from 'rxjs';
 import type { HybridAgent } from '../agent/HybridAgent.js';
-import type { TaskResult } from '../agent/types.js';
+import type { AgentEvent, TaskResult } from '../agent/types.js';
 import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
+import { guarded } from './guarded.js';
 import type {
   AgentFleetOptions,
   AgentRow,
@@ -43,6 +49,8 @@ interface Running {
 interface Run {
   readonly signal: AbortSignal;
   readonly scope: LinkedAbort;
+  /** Aborted when dispatch stops, so a wait for a start slot ends at once. */
+  readonly dispatch: LinkedAbort;
   readonly startedAt: number;
   readonly wallStart: Date;
   readonly results: TaskResult<unknown>[];
@@ -92,13 +100,34 @@ export class AgentFleet {
   readonly #events = new Subject<FleetEvent>();
   #busy = false;
 
+  /** @throws InvalidArgumentError for a missing `createAgent`, or an option of the wrong type or out of range. */
   constructor(options: AgentFleetOptions) {
     if (typeof options?.createAgent !== 'function')
       throw new InvalidArgumentError(
-        'createAgent',
+        'AgentFleet.createAgent',
         'a function returning an agent for a task',
         options?.createAgent,
       );
+    checkOptions('AgentFleet', options, {
+      startsPerMinute: optionRules.positive,
+      startAlgorithm: oneOf('sliding-window', 'token-bucket'),
+      maxConcurrentAgents: optionRules.positiveInt,
+      taskTimeoutMs: optionRules.positive,
+      timeScale: optionRules.positive,
+      name: optionRules.string,
+      model: optionRules.string,
+      budget: rule('an object', isObject),
+      estimate: rule('an object', isObject),
+    });
+    checkOptions('AgentFleet.budget', options.budget, {
+      maxTokens: optionRules.positive,
+      maxCost: optionRules.positive,
+      warnAt: optionRules.fraction,
+    });
+    checkOptions('AgentFleet.estimate', options.estimate, {
+      promptTokens: optionRules.nonNegative,
+      completionTokens: optionRules.nonNegative,
+    });
     this.#options = options;
     this.name = options.name ?? 'fleet';
     this.#clock = options.clock ?? systemClock;
@@ -252,11 +281,12 @@ export class AgentFleet {
     const scope = linkAbort(signal);
     setMaxListeners(0, scope.signal);
     const runSignal = scope.signal;
-    const meters = [new UsageMeter(this.governor)];
-    if (this.providerGovernor) meters.push(new UsageMeter(this.providerGovernor));
+    const meters = [new UsageMeter(this.governor, this.#logger)];
+    if (this.providerGovernor) meters.push(new UsageMeter(this.providerGovernor, this.#logger));
     const run: Run = {
       signal: runSignal,
       scope,
+      dispatch: linkAbort(runSignal),
       startedAt: this.#clock.now(),
       wallStart: new Date(),
       results: [],
@@ -302,15 +332,15 @@ export class AgentFleet {
     try {
       lease = await this.governor.acquire(
         { task: 1, agentStarts: 1 },
-        { signal: run.signal, label: task.id },
+        { signal: run.dispatch.signal, label: task.id },
       );
     } catch (error) {
-      if (AbortError.is(error) || run.signal.aborted) return this.#stopIfAborted(run);
+      if (AbortError.is(error) || run.signal.aborted || run.stopped) return this.#stopIfAborted(run);
       throw error;
     }
     // Spending may have moved while we waited for the slot.
     over = batch > 0 ? this.#wouldCross(run, batch) : undefined;
-    if (over || run.signal.aborted) {
+    if (over || run.signal.aborted || run.stopped) {
       lease.settle({ agentStarts: 0 });
       lease.release();
       return over ? this.#stopForBudget(run, over) : this.#stopIfAborted(run);
@@ -327,14 +357,17 @@ export class AgentFleet {
     let agent: HybridAgent<unknown> | undefined;
     try {
       agent = this.#options.createAgent(task);
-      const subscription = agent.events$.subscribe((event) => {
-        if (event.type === 'llm-call') {
-          running.usage = addUsage(running.usage, event.usage);
-          running.cost += costOf(agent?.model ?? agent?.client.model ?? '', event.usage, this.#pricing);
-          this.#checkWarning(run);
-        }
-        this.#emit({ type: 'agent', event });
-      });
+      const model = agent.model ?? agent.client.model;
+      const subscription = agent.events$.subscribe(
+        guarded(this.#logger, `fleet '${this.name}' watching ${agent.agentId}`, (event: AgentEvent) => {
+          if (event.type === 'llm-call') {
+            running.usage = addUsage(running.usage, event.usage);
+            running.cost += costOf(model, event.usage, this.#pricing);
+            this.#checkWarning(run);
+          }
+          this.#emit({ type: 'agent', event });
+        }),
+      );
       this.#emit({ type: 'task-started', taskId: task.id, agentId: agent.agentId, role });
       const result = await agent.executeTask(
         { id: task.id, input: task.input, metadata: { ...task.metadata, role } },
@@ -365,6 +398,8 @@ export class AgentFleet {
         ...(result.error ? { error: result.error.message } : {}),
       });
       this.#emit({ type: 'task-finished', result, role });
+      // A used-up quota fails every later call at once: start nothing more.
+      if (QuotaExhaustedError.is(result.error)) this.#stop(run, 'quota-exhausted', result.error.message);
     } catch (error) {
       // createAgent threw: the task fails, the run goes on.
       const message = error instanceof Error ? error.message : String(error);
@@ -458,7 +493,9 @@ export class AgentFleet {
     run.stopped = true;
     run.stopReason = reason;
     run.stopDetail = detail;
+    run.dispatch.abort(new AbortError(`Dispatch stopped: ${reason}`));
     this.#logger.info('fleet stopped dispatching', { fleet: this.name, reason, detail });
+    this.#emit({ type: 'dispatch-stopped', reason, detail });
   }
 
   #skip(run: Run, task: FleetTask, round?: number): void {
@@ -472,6 +509,7 @@ export class AgentFleet {
     if (run.signal.aborted && !run.stopped) this.#stop(run, 'aborted', 'the run was cancelled');
     const durationMs = this.#clock.now() - run.startedAt;
     run.scope.unlink();
+    run.dispatch.unlink();
     for (const meter of run.meters) meter.stop();
     const rank = (id: string) => run.order.get(id) ?? Number.MAX_SAFE_INTEGER;
     const rows = [...run.rows].sort((a, b) => rank(a.taskId) - rank(b.taskId));
@@ -529,6 +567,8 @@ export class AgentFleet {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+const isObject = (v: unknown) => typeof v === 'object' && v !== null;
 
 /** The row of a task that used nothing: never dispatched, or its agent could not be made. */
 function idleRow(task: FleetTask, status: AgentRow['status'], round: number | undefined): AgentRow {

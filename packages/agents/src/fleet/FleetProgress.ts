@@ -1,6 +1,16 @@
-import { type Clock, systemClock, type TimerHandle } from '@tollgate/core';
+import {
+  type Clock,
+  checkOptions,
+  type Logger,
+  optionRules,
+  rule,
+  silentLogger,
+  systemClock,
+  type TimerHandle,
+} from '@tollgate/core';
 import type { Subscription } from 'rxjs';
 import type { AgentFleet } from './AgentFleet.js';
+import { guarded } from './guarded.js';
 import type { FleetEvent } from './types.js';
 
 /** Where progress goes: a terminal (redrawn in place) or a log (plain lines). */
@@ -21,13 +31,18 @@ export interface FleetProgressOptions {
   readonly plainIntervalMs?: number;
   /** Force terminal or plain output. @default the stream's `isTTY` */
   readonly tty?: boolean;
+  /** Where a failure to draw (a stream whose `write` throws) is logged. @default silentLogger */
+  readonly logger?: Logger;
 }
 
 /**
  * A live progress line for a fleet run, fed by its events and the provider governor's
  * status: agents started / running / done, requests and tokens over the last window
  * against the limits, calls waiting for the quota, and an ETA. On a terminal the line is
- * redrawn in place; elsewhere (CI) a plain line is printed every few seconds.
+ * redrawn in place; elsewhere (CI) a plain line is printed every few seconds. Nothing it
+ * does can throw into the fleet's stream: a failing `write` is logged and dropped.
+ *
+ * @throws InvalidArgumentError for an option of the wrong type or out of range.
  */
 export class FleetProgress {
   readonly #fleet: AgentFleet;
@@ -35,6 +50,8 @@ export class FleetProgress {
   readonly #clock: Clock;
   readonly #tty: boolean;
   readonly #periodMs: number;
+  readonly #observe: (event: FleetEvent) => void;
+  readonly #draw: (final: boolean) => void;
   readonly #calls: Array<{ at: number; tokens: number }> = [];
   #subscription: Subscription | undefined;
   #timer: TimerHandle | undefined;
@@ -46,7 +63,19 @@ export class FleetProgress {
   #rateLimited = 0;
 
   constructor(fleet: AgentFleet, options: FleetProgressOptions = {}) {
+    checkOptions('FleetProgress', options, {
+      stream: rule(
+        'an object with a write(text) method',
+        (v) => typeof (v as ProgressStream)?.write === 'function',
+      ),
+      intervalMs: optionRules.positive,
+      plainIntervalMs: optionRules.positive,
+      tty: optionRules.boolean,
+    });
     this.#fleet = fleet;
+    const logger = options.logger ?? silentLogger;
+    this.#observe = guarded(logger, 'FleetProgress', (event: FleetEvent) => this.#show(event));
+    this.#draw = guarded(logger, 'FleetProgress', (final: boolean) => this.#write(final));
     this.#stream = options.stream ?? process.stderr;
     this.#clock = options.clock ?? systemClock;
     this.#tty = options.tty ?? this.#stream.isTTY === true;
@@ -104,7 +133,7 @@ export class FleetProgress {
     return parts.join(' | ');
   }
 
-  #observe(event: FleetEvent): void {
+  #show(event: FleetEvent): void {
     switch (event.type) {
       case 'run-started':
         this.#total = event.tasks;
@@ -131,6 +160,10 @@ export class FleetProgress {
       case 'budget-stop':
         this.#print(`budget: dispatch stopped (${event.detail})`);
         break;
+      case 'dispatch-stopped':
+        if (event.reason === 'quota-exhausted')
+          this.#print(`quota exhausted: dispatch stopped (${event.detail})`);
+        break;
       default:
         break;
     }
@@ -143,7 +176,7 @@ export class FleetProgress {
     }, this.#periodMs);
   }
 
-  #draw(final: boolean): void {
+  #write(final: boolean): void {
     const line = this.line();
     if (this.#tty) this.#stream.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
     else this.#stream.write(`${line}\n`);

@@ -1,5 +1,7 @@
+import { type Logger, silentLogger } from '@tollgate/core';
 import type { Governor, GovernorEvent } from '@tollgate/limits';
 import type { Subscription } from 'rxjs';
+import { guarded } from './guarded.js';
 import type { LimitUtilisation } from './types.js';
 
 /**
@@ -12,21 +14,32 @@ export class UsageMeter {
   readonly #reserved = new Map<number, Record<string, number>>();
   readonly #subscription: Subscription;
 
-  constructor(governor: Governor) {
+  /** @param logger where a failure to count an event is logged (it never reaches the governor's stream). */
+  constructor(governor: Governor, logger: Logger = silentLogger) {
     this.governor = governor;
-    this.#subscription = governor.events$.subscribe((event) => this.#observe(event));
+    this.#subscription = governor.events$.subscribe(
+      guarded(logger, 'UsageMeter', (event: GovernorEvent) => this.#observe(event)),
+    );
   }
 
   used(resource: string): number {
     return this.#used.get(resource) ?? 0;
   }
 
-  /** Utilisation of each of the governor's rate limits over `durationMs`. */
+  /**
+   * Utilisation of each of the governor's rate limits over `durationMs`: what was charged
+   * against the most the limit could have admitted in that time. A sliding window admits
+   * `limit` in every window the run touches (a run of 1.5 windows spans two); a token bucket
+   * its burst plus what refills. It can still pass 100% when calls used more than they
+   * reserved (the excess is settled as debt) or in monitor mode, which holds no call back.
+   */
   utilisation(durationMs: number): LimitUtilisation[] {
     const status = this.governor.checkResourceAvailability({});
     return Object.entries(status.limits).map(([name, l]) => {
       const used = this.used(l.resource);
-      const capacity = l.limit * Math.max(1, durationMs / l.windowMs);
+      const windows = durationMs / l.windowMs;
+      const capacity =
+        l.algorithm === 'token-bucket' ? l.capacity + l.limit * windows : l.limit * (Math.floor(windows) + 1);
       return {
         governor: this.governor.name,
         name,

@@ -7,7 +7,13 @@ import type { RunReport } from './types.js';
 export interface FormatReportOptions {
   /** Per-agent rows to print; the rest are summarised. @default 10 */
   readonly maxAgentRows?: number;
+  /** Where `writeReport` wrote the metrics: the rows left out are said to be there. @default rows left out are only counted */
+  readonly metricsPath?: string;
 }
+
+/** Said under the limits table when a utilisation is above 100%. */
+const OVER_FULL_NOTE =
+  '* above 100%: more was charged than the limit admits in this time, because calls used more than they reserved (the excess is settled as debt) or the governor ran in monitor mode';
 
 /** The report as a plain-text table, for a terminal or a CI log. */
 export function formatReport(report: RunReport, options: FormatReportOptions = {}): string {
@@ -93,10 +99,11 @@ export function formatReport(report: RunReport, options: FormatReportOptions = {
           l.governor,
           `${l.limit}/${seconds(l.windowMs)}`,
           round(l.used),
-          `${(l.utilisation * 100).toFixed(1)}%`,
+          `${(l.utilisation * 100).toFixed(1)}%${l.utilisation > 1 ? ' *' : ''}`,
         ]),
       ),
     );
+    if (report.limits.some((l) => l.utilisation > 1)) lines.push(OVER_FULL_NOTE);
   }
   if (report.rounds.length > 0) {
     lines.push('');
@@ -128,8 +135,11 @@ export function formatReport(report: RunReport, options: FormatReportOptions = {
         ]),
       ),
     );
-    if (report.agents.length > max)
-      lines.push(`... and ${report.agents.length - max} more rows in metrics.json`);
+    const more = report.agents.length - max;
+    if (more > 0)
+      lines.push(
+        `... and ${more} more rows ${options.metricsPath ? `in ${options.metricsPath}` : 'not shown (writeReport puts them all in metrics.json)'}`,
+      );
   }
   return lines.join('\n');
 }

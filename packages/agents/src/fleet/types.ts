@@ -84,7 +84,14 @@ export interface RoundOptions {
 }
 
 /** Why a run stopped. */
-export type StopReason = 'completed' | 'no-ready-tasks' | 'max-rounds' | 'budget' | 'aborted';
+export type StopReason =
+  | 'completed'
+  | 'no-ready-tasks'
+  | 'max-rounds'
+  | 'budget'
+  /** A call ended with `QuotaExhaustedError`: the provider's quota is used up, so no task is started after it. */
+  | 'quota-exhausted'
+  | 'aborted';
 
 /** The run's expectation, before it starts. */
 export interface RunEstimate {
@@ -125,6 +132,8 @@ export type FleetEvent = { readonly at: number; readonly fleet: string } & (
       readonly cap: number;
     }
   | { readonly type: 'budget-stop'; readonly detail: string }
+  /** Dispatch stopped (any reason but `completed`); tasks in flight run to their end. */
+  | { readonly type: 'dispatch-stopped'; readonly reason: StopReason; readonly detail: string }
   | { readonly type: 'agent'; readonly event: AgentEvent }
   | { readonly type: 'run-finished'; readonly report: RunReport }
 );
@@ -138,9 +147,12 @@ export interface LimitUtilisation {
   readonly windowMs: number;
   /** Net amount charged during the run (refunds deducted). */
   readonly used: number;
-  /** What the limit allowed over the run's duration (at least one window). */
+  /**
+   * The most the limit could admit over the run: `limit` per window the run touches for a
+   * sliding window, burst plus refill for a token bucket.
+   */
   readonly capacity: number;
-  /** `used / capacity`. */
+  /** `used / capacity`; above 1 only when calls used more than they reserved, or in monitor mode. */
   readonly utilisation: number;
 }
 

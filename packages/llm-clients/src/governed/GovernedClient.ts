@@ -71,6 +71,7 @@ export class GovernedClient implements LLMClient {
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #random: () => number;
+  readonly #label: string | undefined;
   readonly #events = new Subject<ClientEvent>();
   readonly #breakerSubscription: Subscription | undefined;
 
@@ -92,6 +93,7 @@ export class GovernedClient implements LLMClient {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
+    this.#label = options.label;
     const breaker = options.circuitBreaker;
     this.#breaker =
       breaker === false
@@ -314,7 +316,9 @@ export class GovernedClient implements LLMClient {
       for (const governor of this.#governors) {
         // The provider counts the call when it arrives: hold its window until the reply.
         const holdUntilSettled = governor === this.#provider;
-        leases.push(await governor.acquire({ requests: 1, tokens }, { signal, holdUntilSettled }));
+        leases.push(
+          await governor.acquire({ requests: 1, tokens }, { signal, holdUntilSettled, label: this.#label }),
+        );
       }
       return leases;
     } catch (error) {

@@ -57,6 +57,8 @@ export interface GovernedClientOptions {
   readonly logger?: Logger;
   /** Source of jitter, for tests. @default Math.random */
   readonly random?: () => number;
+  /** The `label` of this client's acquires, so a shared governor's events say whose calls they are (an agent id). */
+  readonly label?: string;
 }
 
 /** What the governed client does, as it happens. */
@@ -131,6 +133,7 @@ export function checkGovernedClientOptions(options: GovernedClientOptions): Retr
       maxRetryAfterMs: optionRules.positive,
       retry: rule('an options object', (v) => typeof v === 'object' && v !== null),
       random: optionRules.function,
+      label: optionRules.string,
     },
   );
   return checkOptions('GovernedClient.retry', options.retry, {
