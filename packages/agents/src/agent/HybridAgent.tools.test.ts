@@ -182,9 +182,7 @@ describe('HybridAgent: how a task ends with its tools', () => {
     const result = await agent.executeTask('go');
     expect(result.status).toBe('failed');
     expect(TokenCountError.is(result.error)).toBe(true);
-    expect(result.error?.message).toBe(
-      'Could not count the tokens of the request: RuntimeError: unreachable',
-    );
+    expect(result.error?.message).toBe("Counting tokens with the agent's token counter failed: unreachable");
   });
 
   it('maxToolResultChars is the agent’s to set', async () => {
