@@ -5,7 +5,8 @@ import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import type { GovernorEvent } from '../governor/types.js';
-import { type RedisServer, startRedis } from '../test-support/redisServer.js';
+import { type RedisServer, redisService, startRedis } from '../test-support/redisServer.js';
+import { hasService } from '../test-support/services.js';
 import {
   DistributedGovernor,
   type DistributedGovernorOptions,
@@ -14,6 +15,7 @@ import {
 import type { QuotaConfig } from './QuotaStore.js';
 import { RedisQuotaStore } from './RedisQuotaStore.js';
 
+const withRedis = hasService(redisService, import.meta.url);
 let server: RedisServer;
 let redis: Redis;
 let store: RedisQuotaStore;
@@ -69,7 +71,7 @@ const req = (leaseId: string, requests: number, tokens: number, slots = 0, held 
   amounts: [requests, tokens],
 });
 
-describe('RedisQuotaStore (real redis-server)', () => {
+describe.skipIf(!withRedis)('RedisQuotaStore (real redis-server)', () => {
   it('grants a batch in order until one does not fit, on the server clock, with the exact wait', async () => {
     const c = config();
     const reply = await store.acquire(c, [
@@ -144,7 +146,7 @@ describe('RedisQuotaStore (real redis-server)', () => {
   });
 });
 
-describe('DistributedGovernor over Redis', () => {
+describe.skipIf(!withRedis)('DistributedGovernor over Redis', () => {
   function governors(limits: ResourceLimits, options: Partial<DistributedGovernorOptions> = {}, n = 2) {
     const q = quota();
     return Array.from({ length: n }, (_, i) => {
