@@ -2,7 +2,11 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { redisService } from '../../packages/limits/src/test-support/redisServer.js';
+import { hasService } from '../../packages/limits/src/test-support/services.js';
 import { renderMarkdown, runBench, SECTIONS } from './run.js';
+
+const withRedis = hasService(redisService, import.meta.url, 'its Redis section');
 
 it('runs every section in quick mode and writes results of the documented shape', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-bench-'));
@@ -10,6 +14,11 @@ it('runs every section in quick mode and writes results of the documented shape'
   expect(report.sections.map((s) => s.name)).toEqual(Object.keys(SECTIONS));
   expect(Object.values(report.peers)).not.toContain('missing');
   for (const section of report.sections) {
+    if (section.name === 'redis' && !withRedis) {
+      expect(section.skipped).toMatch(/redis-server was not found/);
+      continue;
+    }
+    expect(section.skipped).toBeUndefined();
     expect(section.title).toMatch(/\w/);
     expect(section.table.split('\n').length).toBeGreaterThan(2);
     expect(section.markdown).toMatch(/^\| .+ \|\n\| --- /);

@@ -2,10 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { DistributedGovernor, type DistributedLease, RedisQuotaStore } from '@tollgate/limits';
 import { startSimulator } from '@tollgate/simulator';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type RedisServer, startRedis } from '../../packages/limits/src/test-support/redisServer.js';
+import { afterAll, beforeAll, expect, it as test } from 'vitest';
+import {
+  type RedisServer,
+  redisService,
+  startRedis,
+} from '../../packages/limits/src/test-support/redisServer.js';
+import { hasService } from '../../packages/limits/src/test-support/services.js';
 import { lines, main, spawnWorker } from './index.js';
 
+const it = test.skipIf(!hasService(redisService, import.meta.url));
 let server: RedisServer;
 
 beforeAll(async () => {

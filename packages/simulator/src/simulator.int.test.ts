@@ -1,3 +1,4 @@
+import { ManualClock } from '@tollgate/core';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SimulatorOptions } from './options.js';
@@ -13,6 +14,20 @@ async function start(options: SimulatorOptions = {}) {
 afterEach(async () => {
   await Promise.all(sims.splice(0).map((s) => s.close()));
 });
+
+/**
+ * Awaits a call to a simulator on a ManualClock, firing the simulator's timers (its
+ * latency) as they fall due: its clock moves only by them, however slow the machine.
+ */
+async function onClock<T>(clock: ManualClock, call: Promise<T>): Promise<T> {
+  let done = false;
+  call.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  while (!done) if (!(await clock.runNext())) await new Promise((r) => setImmediate(r));
+  return call;
+}
 
 const ask = (content: string) => ({
   model: 'sim-small',
@@ -47,16 +62,18 @@ describe('simulator over HTTP with the openai client', () => {
   });
 
   it('enforces a strict request window with real 429s and retry headers', async () => {
-    const { sim, client } = await start({ quota: { requestsPerWindow: 3, windowMs: 60_000 } });
+    const clock = new ManualClock();
+    const { sim, client } = await start({ quota: { requestsPerWindow: 3, windowMs: 60_000 }, clock });
     expect(sim.stats()).toMatchObject({ firstAdmissionMs: null, lastAdmissionMs: null });
-    for (let i = 0; i < 3; i++) await client.chat.completions.create(ask(`q${i}`));
+    for (let i = 0; i < 3; i++) await onClock(clock, client.chat.completions.create(ask(`q${i}`)));
     const { firstAdmissionMs, lastAdmissionMs } = sim.stats();
-    // Three calls one after another: the last admission comes at least two latencies later.
-    expect(lastAdmissionMs! - firstAdmissionMs!).toBeGreaterThanOrEqual(4);
-    const error = await client.chat.completions.create(ask('q4')).catch((e: unknown) => e);
+    // Three calls one after another: the last admission comes two latencies (2 ms each) later.
+    expect(lastAdmissionMs! - firstAdmissionMs!).toBe(4);
+    const error = await onClock(clock, client.chat.completions.create(ask('q4'))).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(OpenAI.RateLimitError);
     const headers = (error as InstanceType<typeof OpenAI.RateLimitError>).headers;
-    expect(Number(headers.get('retry-after-ms'))).toBeGreaterThan(59_000);
+    // The first admission leaves the window 60 s after it; the refusal comes three latencies after it.
+    expect(Number(headers.get('retry-after-ms'))).toBe(60_000 - 6);
     expect(headers.get('retry-after')).toBe('60');
     expect(headers.get('x-ratelimit-remaining-requests')).toBe('0');
     expect(sim.stats()).toMatchObject({
@@ -80,9 +97,12 @@ describe('simulator over HTTP with the openai client', () => {
   });
 
   it('enforces sub-windows: 60 per minute as 1 per second', async () => {
-    const { client } = await start({ quota: { requestsPerWindow: 60, subWindows: 60 } });
-    await client.chat.completions.create(ask('a'));
-    await expect(client.chat.completions.create(ask('b'))).rejects.toMatchObject({ status: 429 });
+    const clock = new ManualClock();
+    const { client } = await start({ quota: { requestsPerWindow: 60, subWindows: 60 }, clock });
+    await onClock(clock, client.chat.completions.create(ask('a')));
+    await expect(onClock(clock, client.chat.completions.create(ask('b')))).rejects.toMatchObject({
+      status: 429,
+    });
   });
 
   it('streams SSE chunks with a final usage chunk', async () => {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
+import type { Service } from './services.js';
 
 /** A throwaway `redis-server` on 127.0.0.1, on a free port, with no persistence. */
 export interface RedisServer {
@@ -16,8 +17,15 @@ export interface RedisServer {
   restart(downMs?: number): Promise<void>;
 }
 
-const INSTALL =
-  'redis-server was not found. The Redis tests need it: apt-get install -y redis-server (Debian/Ubuntu) or brew install redis.';
+/** The binary: `TOLLGATE_REDIS_SERVER` when set (a path, or a missing one to try a machine without it). */
+const binary = () => process.env.TOLLGATE_REDIS_SERVER || 'redis-server';
+
+/** What the Redis suites need; see `hasService`. */
+export const redisService: Service = {
+  name: 'redis-server',
+  install: 'apt-get install -y redis-server (Debian/Ubuntu) or brew install redis',
+  available: () => spawnSync(binary(), ['--version']).status === 0,
+};
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -33,13 +41,14 @@ export function freePort(): Promise<number> {
 
 /** Starts a server; fails loudly with install instructions when the binary is missing. */
 export async function startRedis(): Promise<RedisServer> {
-  if (spawnSync('redis-server', ['--version']).error) throw new Error(INSTALL);
+  if (!redisService.available())
+    throw new Error(`redis-server was not found. The Redis tests need it: ${redisService.install}.`);
   const port = await freePort();
   let child: ChildProcess | undefined;
   const clients: Redis[] = [];
   const launch = async () => {
     child = spawn(
-      'redis-server',
+      binary(),
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       {
         stdio: 'ignore',
