@@ -33,6 +33,10 @@ export interface WorkerResult {
   readonly rateLimited: number;
   readonly firstSent: number;
   readonly lastDone: number;
+  /** Each call's admission (epoch ms) and how long it held it (ms), acquired to settled. */
+  readonly held: ReadonlyArray<readonly [at: number, ms: number]>;
+  /** The worker's event-loop delay, p99, in ms: how late its timers fired. */
+  readonly lagMs: number;
 }
 
 export interface DistributedResult {

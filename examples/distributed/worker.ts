@@ -8,6 +8,7 @@
  *
  * Prints one JSON line with its results.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { HeuristicTokenCounter } from '@tollgate/core';
 import { DistributedGovernor, RedisQuotaStore } from '@tollgate/limits';
 import { GovernedClient, OpenAIClient } from '@tollgate/llm-clients';
@@ -68,9 +69,21 @@ const startAt = number('START_AT', Date.now());
 await new Promise((r) => setTimeout(r, Math.max(0, startAt - Date.now())));
 let firstSent = Number.POSITIVE_INFINITY;
 let lastDone = 0;
+// What paces the run besides the quota, reported for the test's bound: how long each call
+// held its admission (acquired to settled, with the admission's wall-clock time, so the
+// orchestrator can order every worker's admissions) and how late this process's timers fire.
+const admitted = new Map<number, [at: number, since: number]>();
+const held: Array<[at: number, ms: number]> = [];
 provider.events$.subscribe((e) => {
-  if (e.type === 'acquired') firstSent = Math.min(firstSent, Date.now());
+  if (e.type === 'acquired') {
+    firstSent = Math.min(firstSent, Date.now());
+    admitted.set(e.leaseId, [Date.now(), e.at]);
+  }
+  const start = e.type === 'settled' ? admitted.get(e.leaseId) : undefined;
+  if (start) held.push([start[0], e.at - start[1]]);
 });
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
 const agents = number('AGENTS', 50);
 const calls = number('CALLS', 1);
 let failed = 0;
@@ -97,6 +110,8 @@ console.log(
     rateLimited: client.stats.rateLimited,
     firstSent,
     lastDone,
+    held,
+    lagMs: Math.max(0, loopDelay.percentile(99) / 1e6 - 1),
   }),
 );
 provider.dispose();
