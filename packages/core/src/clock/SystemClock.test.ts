@@ -6,7 +6,7 @@ const DAY = 86_400_000;
 describe('SystemClock', () => {
   it('keeps the process alive while a timer is pending (a waiting caller must not be dropped)', () => {
     const clock = new SystemClock();
-    const handle = clock.setTimeout(() => {}, 10_000) as NodeJS.Timeout;
+    const handle = clock.setTimeout(() => {}, 10_000) as { hasRef(): boolean };
     expect(handle.hasRef()).toBe(true);
     clock.clearTimeout(handle);
   });
@@ -30,6 +30,27 @@ describe('SystemClock', () => {
       expect(firedAt).toBeUndefined();
       vi.advanceTimersByTime(1);
       expect(firedAt! - start).toBe(6);
+    });
+
+    it("arms again a native timer that fires before its deadline (Node's loop time runs ahead)", () => {
+      class Lagging extends SystemClock {
+        lagMs = 0;
+        override now(): number {
+          return super.now() - this.lagMs;
+        }
+      }
+      const clock = new Lagging();
+      const start = clock.now();
+      let firedAt: number | undefined;
+      clock.setTimeout(() => {
+        firedAt = clock.now();
+      }, 5);
+      clock.lagMs = 0.6; // the native timer's 5 ms pass while this clock has seen 4.4
+      vi.advanceTimersByTime(5);
+      expect(firedAt).toBeUndefined();
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(firedAt! - start).toBeCloseTo(5.4);
     });
 
     it('chains native timers for delays past 2^31-1 ms and fires once, on time', () => {

@@ -3,8 +3,13 @@ import { type Clock, type TimerHandle, timerDelay } from './Clock.js';
 /** The longest delay Node's `setTimeout` honours (2^31-1 ms, about 24.8 days); longer ones fire after 1 ms. */
 export const MAX_NATIVE_DELAY_MS = 2 ** 31 - 1;
 
-/** A timer longer than one native timer can wait: a chain of native timers towards `due`. */
-class LongTimer {
+/**
+ * A timer towards a deadline on this clock. Node fires a native timer by its own
+ * millisecond loop time, which can run up to 1 ms ahead of `performance.now()`, and fires
+ * a delay past 2^31-1 ms after 1 ms: a timer that fires early (for either reason) is armed
+ * again for what is left, so `fn` never runs before the deadline.
+ */
+class DeadlineTimer {
   readonly #clock: Clock;
   readonly #due: number;
   readonly #fn: () => void;
@@ -14,19 +19,26 @@ class LongTimer {
     this.#clock = clock;
     this.#due = clock.now() + delay;
     this.#fn = fn;
-    this.#arm();
+    this.#arm(delay);
   }
 
-  #arm(): void {
-    const remaining = this.#due - this.#clock.now();
-    this.#native = setTimeout(
-      () => (remaining > MAX_NATIVE_DELAY_MS ? this.#arm() : this.#fn()),
-      Math.max(0, Math.min(MAX_NATIVE_DELAY_MS, Math.ceil(remaining))),
-    );
+  #arm(remaining: number): void {
+    this.#native = setTimeout(this.#fire, Math.min(MAX_NATIVE_DELAY_MS, Math.ceil(remaining)));
   }
+
+  readonly #fire = (): void => {
+    const remaining = this.#due - this.#clock.now();
+    if (remaining > 0) this.#arm(remaining);
+    else this.#fn();
+  };
 
   clear(): void {
     clearTimeout(this.#native);
+  }
+
+  /** Whether the pending native timer keeps the process alive (it does). */
+  hasRef(): boolean {
+    return this.#native?.hasRef() ?? false;
   }
 }
 
@@ -37,7 +49,9 @@ const NEVER: TimerHandle = Object.freeze({});
  * The wall clock: monotonic `performance.now()` time and Node timers. Timers are not
  * `unref`'d: a governor only holds a timer while someone waits on it, and a pending
  * promise alone would not keep the process alive until the wait ends. Delays longer than
- * a native timer can wait (about 24.8 days) are chained; `Infinity` arms nothing.
+ * a native timer can wait (about 24.8 days) are chained, a native timer that fires before
+ * its deadline (Node's loop time runs up to 1 ms ahead) is armed again, and `Infinity`
+ * arms nothing.
  */
 export class SystemClock implements Clock {
   now(): number {
@@ -47,13 +61,12 @@ export class SystemClock implements Clock {
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const delay = timerDelay(ms);
     if (delay === Number.POSITIVE_INFINITY) return NEVER;
-    if (delay > MAX_NATIVE_DELAY_MS) return new LongTimer(this, delay, fn);
-    // Round up: a timer must never fire before the moment a limit said capacity frees.
-    return setTimeout(fn, Math.ceil(delay));
+    // A timer must never fire before the moment a limit said capacity frees.
+    return new DeadlineTimer(this, delay, fn);
   }
 
   clearTimeout(handle: TimerHandle): void {
-    if (handle instanceof LongTimer) handle.clear();
+    if (handle instanceof DeadlineTimer) handle.clear();
     else if (handle !== NEVER) clearTimeout(handle as NodeJS.Timeout);
   }
 }
