@@ -172,7 +172,8 @@ export class MemoryQuotaStore implements QuotaStore {
     for (const l of leases)
       for (let k = 1; k <= l.slots; k++) {
         const member = `${l.leaseId}#${k}`;
-        if (q.slots.has(member)) q.slots.set(member, now + config.slotTtlMs);
+        // Only a slot still alive: one past its TTL may already be counted free by another process.
+        if ((q.slots.get(member) ?? now) > now) q.slots.set(member, now + config.slotTtlMs);
       }
   }
 

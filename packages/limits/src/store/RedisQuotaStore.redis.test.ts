@@ -152,6 +152,15 @@ describe.skipIf(!withRedis)('RedisQuotaStore (real redis-server)', () => {
     }
   });
 
+  it('never revives a slot whose TTL has passed: a renewal after expiry keeps nothing', async () => {
+    const c = config({ slotTtlMs: 100 });
+    const first = await store.acquire(c, [req('late', 0, 0, 1)]);
+    expect(first.granted).toBe(1);
+    while ((await serverNow()) <= first.now + c.slotTtlMs) await sleep(20); // no script runs meanwhile
+    await store.renew(c, [{ leaseId: 'late', slots: 1 }]);
+    expect((await store.status(c)).slotsUsed).toBe(0);
+  });
+
   it('stores cooldowns for every process, extending and never shortening them', async () => {
     const c = config();
     const until = await store.cooldown(c, 60_000);

@@ -371,7 +371,11 @@ return now
 export const RENEW = `${COMMON}
 local slot_ttl = num(1)
 local now = now_ms()
-for k = 2, #ARGV do redis.call('ZADD', KEYS[2], 'XX', now + slot_ttl, ARGV[k]) end
+for k = 2, #ARGV do
+  -- only a slot still alive: one past its TTL may already be counted free by another process
+  local expires = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[k]))
+  if expires and expires > now then redis.call('ZADD', KEYS[2], 'XX', now + slot_ttl, ARGV[k]) end
+end
 if #ARGV > 1 then redis.call('PEXPIRE', KEYS[2], ttl(slot_ttl * 2 + 1000)) end
 return now
 `;
