@@ -12,15 +12,15 @@ export interface ProgressStream {
 /** Options of {@link FleetProgress}. */
 export interface FleetProgressOptions {
   /** @default process.stderr */
-  readonly stream?: ProgressStream;
+  readonly stream?: ProgressStream | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Redraw period on a terminal. @default 250 */
-  readonly intervalMs?: number;
+  readonly intervalMs?: number | undefined;
   /** Period of plain lines when not a terminal (CI). @default 5_000 */
-  readonly plainIntervalMs?: number;
+  readonly plainIntervalMs?: number | undefined;
   /** Force terminal or plain output. @default the stream's `isTTY` */
-  readonly tty?: boolean;
+  readonly tty?: boolean | undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { RunReport } from './types.js';
 /** Options of {@link formatReport}. */
 export interface FormatReportOptions {
   /** Per-agent rows to print; the rest are summarised. @default 10 */
-  readonly maxAgentRows?: number;
+  readonly maxAgentRows?: number | undefined;
 }
 
 /** The report as a plain-text table, for a terminal or a CI log. */
@@ -137,7 +137,7 @@ export function formatReport(report: RunReport, options: FormatReportOptions = {
 /** Options of {@link writeReport}. */
 export interface WriteReportOptions {
   /** Also write each task's final answer to `responses/<taskId>.md`. */
-  readonly responses?: readonly TaskResult<unknown>[];
+  readonly responses?: readonly TaskResult<unknown>[] | undefined;
 }
 
 /** Writes `metrics.json` (and optionally the responses) into `dir`; returns the metrics path. */

@@ -35,7 +35,7 @@ export interface RunToolOptions {
    * Called once the call is known to be valid, right before the tool runs (the agent acquires
    * its `toolCalls` here, so malformed calls cost nothing). What it returns is called after.
    */
-  readonly admit?: () => Promise<(() => void) | undefined>;
+  readonly admit?: (() => Promise<(() => void) | undefined>) | undefined;
 }
 
 /**

@@ -12,15 +12,15 @@ export interface MemoryProbe {
 /** Options of {@link ProcessMemoryProbe}. */
 export interface ProcessMemoryProbeOptions {
   /** How long a reading is reused, in ms. @default 500 */
-  readonly refreshMs?: number;
+  readonly refreshMs?: number | undefined;
   /** Child process ids (tool processes, workers) whose memory counts too. @default [] */
-  readonly pids?: readonly number[];
+  readonly pids?: readonly number[] | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Reads this process's resident set size in bytes. @default process.memoryUsage.rss */
-  readonly readRss?: () => number;
+  readonly readRss?: (() => number) | undefined;
 }
 
 const MB = 1024 * 1024;

@@ -44,27 +44,27 @@ export interface DistributedGovernorOptions {
   /** The shared quota's name: every process using it must give the same name and limits. */
   readonly quota: string;
   /** @default 'fail-closed' */
-  readonly onStoreDown?: StoreDownPolicy;
+  readonly onStoreDown?: StoreDownPolicy | undefined;
   /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). @default 0.25 */
-  readonly localShare?: number;
+  readonly localShare?: number | undefined;
   /** A slot whose process stops renewing it is free after this long. @default 10_000 */
-  readonly slotTtlMs?: number;
+  readonly slotTtlMs?: number | undefined;
   /** A held reservation whose process died counts from this long after it was taken. @default 120_000 */
-  readonly holdTtlMs?: number;
+  readonly holdTtlMs?: number | undefined;
   /** See `QuotaConfig.recoveryHoldMs`. @default 0 */
-  readonly recoveryHoldMs?: number;
+  readonly recoveryHoldMs?: number | undefined;
   /** Added to each computed wait, so processes woken together do not all retry at once. @default 3 */
-  readonly jitterMs?: number;
+  readonly jitterMs?: number | undefined;
   /** Waiters sent to the store in one call. @default 64 */
-  readonly batchSize?: number;
+  readonly batchSize?: number | undefined;
   /** How often a down store is probed. @default 500 */
-  readonly retryMs?: number;
+  readonly retryMs?: number | undefined;
   /** @default 'distributed' */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** Local timers (waits, timeouts, renewals). The store keeps its own clock. @default systemClock */
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  readonly random?: () => number;
+  readonly clock?: Clock | undefined;
+  readonly logger?: Logger | undefined;
+  readonly random?: (() => number) | undefined;
 }
 
 interface Waiter {

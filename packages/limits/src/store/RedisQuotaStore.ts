@@ -16,14 +16,14 @@ import { ACQUIRE, COOLDOWN, RELEASE, RENEW, SETTLE, STATUS, TAKE } from './redis
 /** Options of {@link RedisQuotaStore}. */
 export interface RedisQuotaStoreOptions {
   /** Prefix of every key and channel. @default 'tollgate' */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * Longest wait for one command before the store counts as unreachable. Pair it with a
    * client that does not queue commands while disconnected (`enableOfflineQueue: false`),
    * or with a low `maxRetriesPerRequest`. @default 2_000
    */
-  readonly commandTimeoutMs?: number;
-  readonly logger?: Logger;
+  readonly commandTimeoutMs?: number | undefined;
+  readonly logger?: Logger | undefined;
 }
 
 interface Script {
