@@ -28,9 +28,9 @@ export interface SimulatorLatency {
 /** Probabilities (0..1) of injected faults, drawn per request. */
 export interface SimulatorFaults {
   /** HTTP 500. */
-  readonly error500?: number;
+  readonly error500?: number | undefined;
   /** HTTP 503. */
-  readonly error503?: number;
+  readonly error503?: number | undefined;
   /** The connection is destroyed without a response. */
   readonly reset?: number | undefined;
   /** The response is delayed by `slowMs`. */
@@ -38,9 +38,9 @@ export interface SimulatorFaults {
   /** @default 5_000 */
   readonly slowMs?: number | undefined;
   /** A 429 that is not caused by this key's quota (another tenant, an overloaded region). */
-  readonly foreign429?: number;
+  readonly foreign429?: number | undefined;
   /** retry-after of those 429s, ms. @default 1_000 */
-  readonly foreign429RetryAfterMs?: number;
+  readonly foreign429RetryAfterMs?: number | undefined;
 }
 
 /** Options of `startSimulator`. */
