@@ -1,4 +1,4 @@
-import { type Clock, systemClock, type TimerHandle } from '@tollgate/core';
+import { type Clock, checkOptions, numberIn, systemClock, type TimerHandle } from '@tollgate/core';
 import type { Subscription } from 'rxjs';
 import type { AgentFleet } from './AgentFleet.js';
 import type { FleetEvent } from './types.js';
@@ -21,12 +21,15 @@ export interface FleetProgressOptions {
   readonly plainIntervalMs?: number | undefined;
   /** Force terminal or plain output. @default the stream's `isTTY` */
   readonly tty?: boolean | undefined;
+  /** LLM calls a task makes, for the ETA. Minimum: 1. @default the average of the tasks finished so far */
+  readonly callsPerTask?: number | undefined;
 }
 
 /**
  * A live progress line for a fleet run, fed by its events and the provider governor's
  * status: agents started / running / done, requests and tokens over the last window
- * against the limits, calls waiting for the quota, and an ETA. On a terminal the line is
+ * against the limits, calls waiting for the quota, and an ETA (the calls left over the
+ * provider's request rate, when it has one). On a terminal the line is
  * redrawn in place; elsewhere (CI) a plain line is printed every few seconds.
  */
 export class FleetProgress {
@@ -44,6 +47,9 @@ export class FleetProgress {
   #finished = 0;
   #failed = 0;
   #rateLimited = 0;
+  #callsMade = 0;
+  #callsOfFinished = 0;
+  readonly #callsPerTask: number | undefined;
 
   constructor(fleet: AgentFleet, options: FleetProgressOptions = {}) {
     this.#fleet = fleet;
@@ -51,6 +57,9 @@ export class FleetProgress {
     this.#clock = options.clock ?? systemClock;
     this.#tty = options.tty ?? this.#stream.isTTY === true;
     this.#periodMs = this.#tty ? (options.intervalMs ?? 250) : (options.plainIntervalMs ?? 5_000);
+    this.#callsPerTask = checkOptions('FleetProgress', options, {
+      callsPerTask: numberIn(1, Number.POSITIVE_INFINITY),
+    }).callsPerTask;
   }
 
   /** Starts listening and drawing. */
@@ -96,12 +105,19 @@ export class FleetProgress {
       `429s ${this.#rateLimited}`,
     ];
     const elapsed = now - this.#startedAt;
-    if (this.#total && this.#finished > 0 && this.#finished < this.#total) {
-      const eta = ((this.#total - this.#finished) * elapsed) / this.#finished;
-      parts.push(`ETA ${formatMs(eta)}`);
-    }
+    const eta = this.#eta(elapsed, requestsLimit && requestsLimit.limit / requestsLimit.windowMs);
+    if (eta !== undefined) parts.push(`ETA ${formatMs(eta)}`);
     parts.push(`elapsed ${formatMs(elapsed)}`);
     return parts.join(' | ');
+  }
+
+  /** The calls left over the request rate (per ms); without a rate, the pace of tasks so far. */
+  #eta(elapsed: number, rate: number | undefined): number | undefined {
+    if (!this.#total || this.#finished >= this.#total) return undefined;
+    const perTask =
+      this.#callsPerTask ?? (this.#finished > 0 ? this.#callsOfFinished / this.#finished : undefined);
+    if (rate && perTask !== undefined) return Math.max(0, this.#total * perTask - this.#callsMade) / rate;
+    return this.#finished > 0 ? ((this.#total - this.#finished) * elapsed) / this.#finished : undefined;
   }
 
   #observe(event: FleetEvent): void {
@@ -117,12 +133,14 @@ export class FleetProgress {
         break;
       case 'task-finished':
         this.#finished++;
+        this.#callsOfFinished += event.result.llmCalls;
         if (!event.result.ok) this.#failed++;
         break;
       case 'agent':
-        if (event.event.type === 'llm-call')
+        if (event.event.type === 'llm-call') {
           this.#calls.push({ at: event.at, tokens: event.event.usage.totalTokens });
-        else if (event.event.type === 'client' && event.event.event.type === 'rate-limited')
+          this.#callsMade++;
+        } else if (event.event.type === 'client' && event.event.event.type === 'rate-limited')
           this.#rateLimited++;
         break;
       case 'budget-warning':
