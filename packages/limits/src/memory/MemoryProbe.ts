@@ -1,5 +1,4 @@
 import { type Clock, type Logger, silentLogger, systemClock } from '@tollgate/core';
-import pidusage from 'pidusage';
 
 /** Reports memory in use, in MB. Reads must be cheap and synchronous: they sit on the acquire path. */
 export interface MemoryProbe {
@@ -89,6 +88,8 @@ export class ProcessMemoryProbe implements MemoryProbe {
   }
 
   async #sample(): Promise<void> {
+    // Loaded on the first sample: most processes never track a child pid.
+    const { default: pidusage } = await import('pidusage');
     let total = 0;
     for (const pid of [...this.#pids]) {
       try {
