@@ -10,6 +10,7 @@
  * (OPENAI_BASE_URL, OPENAI_MODEL and TOLLGATE_PROVIDER_* limits are read too).
  *
  *   npm run demo
+ *   npm run demo -- --preset light|medium|heavy    # 10, 100 or 500 agents, each run about a minute
  *   npm run demo -- --agents 500 --rpm 120 --window-ms 1000
  *   npm run demo -- --agents 20 --rpm 10 --out .tollgate/demo --responses
  *   npm run demo -- --stream      # replies streamed: each call holds the window only until its first chunk
@@ -146,6 +147,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
       : new FleetProgress(fleet, {
           stream: options.progress ?? process.stderr,
           plainIntervalMs: Math.max(5_000, minute * 2),
+          callsPerTask: 3, // two tool-calling turns and an answer: the ETA is the calls left over the quota
         }).start();
   const results: TaskResult<unknown>[] = [];
   fleet.events$.subscribe((e) => e.type === 'task-finished' && results.push(e.result));
@@ -182,9 +184,22 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   return { report, providerRateLimited, minimumMs, metricsPath };
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+/** Run presets for `--preset`: agents, and a quota that keeps each run near a (compressed) minute. */
+export const PRESETS = {
+  light: { agents: 10, rpm: 7 },
+  medium: { agents: 100, rpm: 14 },
+  heavy: { agents: 500, rpm: 70 },
+} as const satisfies Record<string, DemoOptions>;
+
+/** The demo's options from its command line and TOLLGATE_DEMO_* variables; flags override a preset. */
+export function demoOptionsFrom(
+  args: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): DemoOptions {
   const { values } = parseArgs({
+    args: [...args],
     options: {
+      preset: { type: 'string' },
       agents: { type: 'string' },
       rpm: { type: 'string' },
       starts: { type: 'string' },
@@ -195,7 +210,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       stream: { type: 'boolean', default: false },
     },
   });
-  const env = process.env;
+  const presetName = values.preset ?? env.TOLLGATE_DEMO_PRESET;
+  if (presetName !== undefined && !Object.hasOwn(PRESETS, presetName))
+    throw new Error(`--preset: expected ${Object.keys(PRESETS).join(', ')}, got ${presetName}`);
+  const preset: DemoOptions = presetName ? PRESETS[presetName as keyof typeof PRESETS] : {};
   const num = (flag: string | undefined, variable: string | undefined) => {
     const raw = flag ?? variable;
     return raw === undefined ? undefined : Number(raw);
@@ -208,17 +226,27 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     windowMs: num(values['window-ms'], env.TOLLGATE_DEMO_WINDOW_MS),
   };
   for (const [name, value] of Object.entries(picked))
-    if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
-      console.error(`--${name}: expected a number above 0, got ${value}`);
-      process.exit(2);
-    }
+    if (value !== undefined && !(Number.isFinite(value) && value > 0))
+      throw new Error(`--${name}: expected a number above 0, got ${value}`);
   const defined = Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined));
-  const { report, providerRateLimited } = await main({
+  return {
+    ...preset,
     ...defined,
     out: values.out,
     responses: values.responses,
     stream: values.stream || env.TOLLGATE_DEMO_STREAM === '1',
-  });
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  let options: DemoOptions;
+  try {
+    options = demoOptionsFrom(process.argv.slice(2), process.env);
+  } catch (error) {
+    console.error((error as Error).message);
+    process.exit(2);
+  }
+  const { report, providerRateLimited } = await main(options);
   const clean =
     report.totals.failed === 0 && report.totals.rateLimited === 0 && (providerRateLimited ?? 0) === 0;
   process.exitCode = clean && report.stopReason === 'completed' ? 0 : 1;

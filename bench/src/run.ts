@@ -12,13 +12,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { accuracy } from './accuracy.js';
+import { coldstart } from './coldstart.js';
 import { type BenchOptions, machine, type SectionResult } from './common.js';
 import { overhead } from './overhead.js';
 import { redis } from './redis.js';
 import { scale } from './scale.js';
 import { utilisation } from './utilisation.js';
 
-export const SECTIONS = { overhead, accuracy, utilisation, scale, redis } as const;
+export const SECTIONS = { overhead, accuracy, utilisation, scale, redis, coldstart } as const;
 export type SectionName = keyof typeof SECTIONS;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -144,6 +145,8 @@ export function renderMarkdown(report: BenchReport): string {
 }
 
 const METHOD: Record<string, string> = {
+  coldstart:
+    'A new Node process imports `@tollgate/agents` and `@tollgate/llm-clients`, builds the container with `openai()` pointed at the simulator on 127.0.0.1, and runs one agent task of one call. Times are from the process start (`performance.now()` in the child), medians of 5 processes; the last row is the whole process as its parent timed it.',
   overhead:
     'Acquire, then release, with limits so high nothing ever waits. "One caller" awaits each call before the next; "at once" submits them all, then awaits them all. Tollgate runs a concurrency limit and two rate limits (requests and tokens per minute) on every call; the peers run their single mechanism. The baseline is a bare `await Promise.resolve()`.',
   accuracy:

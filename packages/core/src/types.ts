@@ -20,10 +20,16 @@ export function addUsage(a: Usage, b: Usage): Usage {
 /** The parts of a chat message that count toward its token cost. */
 export interface CountableMessage {
   readonly role: string;
-  readonly content?: string | null | ReadonlyArray<{ readonly type: string; readonly text?: string }>;
-  readonly name?: string;
-  readonly tool_calls?: ReadonlyArray<{
-    readonly function: { readonly name: string; readonly arguments: string };
-  }>;
-  readonly tool_call_id?: string;
+  readonly content?:
+    | string
+    | null
+    | ReadonlyArray<{ readonly type: string; readonly text?: string | undefined }>
+    | undefined;
+  readonly name?: string | undefined;
+  readonly tool_calls?:
+    | ReadonlyArray<{
+        readonly function: { readonly name: string; readonly arguments: string };
+      }>
+    | undefined;
+  readonly tool_call_id?: string | undefined;
 }

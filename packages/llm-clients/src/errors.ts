@@ -4,12 +4,12 @@ import { errorGuard, TollgateError } from '@tollgate/core';
 export interface ProviderErrorDetails {
   readonly provider: string;
   /** HTTP status, when there was a response. */
-  readonly status?: number;
-  readonly requestId?: string;
+  readonly status?: number | undefined;
+  readonly requestId?: string | undefined;
   /** How long the provider asked us to wait, from its headers or body. */
-  readonly retryAfterMs?: number;
-  readonly cause?: unknown;
-  readonly retryable?: boolean;
+  readonly retryAfterMs?: number | undefined;
+  readonly cause?: unknown | undefined;
+  readonly retryable?: boolean | undefined;
 }
 
 const RETRYABLE_STATUS = new Set([408, 409, 429, 500, 502, 503, 504]);
@@ -68,7 +68,7 @@ export class ProviderRateLimitError extends ProviderError {
 /** Fields of a {@link QuotaExhaustedError}. */
 export interface QuotaExhaustedDetails extends Omit<ProviderErrorDetails, 'retryable'> {
   /** When the quota is known to come back (epoch ms), if the provider said. */
-  readonly resetsAt?: number;
+  readonly resetsAt?: number | undefined;
 }
 
 /**

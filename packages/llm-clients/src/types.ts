@@ -10,14 +10,18 @@ export interface ToolCall {
 
 /** One message of a conversation, in the shape every OpenAI-compatible provider takes. */
 export type ChatMessage =
-  | { readonly role: 'system' | 'user'; readonly content: string; readonly name?: string }
-  | { readonly role: 'assistant'; readonly content: string | null; readonly toolCalls?: readonly ToolCall[] }
+  | { readonly role: 'system' | 'user'; readonly content: string; readonly name?: string | undefined }
+  | {
+      readonly role: 'assistant';
+      readonly content: string | null;
+      readonly toolCalls?: readonly ToolCall[] | undefined;
+    }
   | { readonly role: 'tool'; readonly toolCallId: string; readonly content: string };
 
 /** A tool offered to the model; `parameters` is a JSON schema. */
 export interface ToolDefinition {
   readonly name: string;
-  readonly description?: string;
+  readonly description?: string | undefined;
   readonly parameters: Readonly<Record<string, unknown>>;
 }
 
@@ -25,23 +29,23 @@ export interface ToolDefinition {
 export interface ChatRequest {
   readonly messages: readonly ChatMessage[];
   /** @default the client's model */
-  readonly model?: string;
-  readonly tools?: readonly ToolDefinition[];
+  readonly model?: string | undefined;
+  readonly tools?: readonly ToolDefinition[] | undefined;
   /** `'auto'`, `'none'`, `'required'` or the name of one tool. */
-  readonly toolChoice?: 'auto' | 'none' | 'required' | { readonly name: string };
+  readonly toolChoice?: 'auto' | 'none' | 'required' | { readonly name: string } | undefined;
   /** Most output tokens. The governed client always sets it, since providers charge it up front. */
-  readonly maxTokens?: number;
-  readonly temperature?: number;
+  readonly maxTokens?: number | undefined;
+  readonly temperature?: number | undefined;
 }
 
 /** What a provider's rate-limit headers said, where it sent them. */
 export interface RateLimitInfo {
-  readonly limitRequests?: number;
-  readonly remainingRequests?: number;
-  readonly resetRequestsMs?: number;
-  readonly limitTokens?: number;
-  readonly remainingTokens?: number;
-  readonly resetTokensMs?: number;
+  readonly limitRequests?: number | undefined;
+  readonly remainingRequests?: number | undefined;
+  readonly resetRequestsMs?: number | undefined;
+  readonly limitTokens?: number | undefined;
+  readonly remainingTokens?: number | undefined;
+  readonly resetTokensMs?: number | undefined;
 }
 
 /** A complete reply. */
@@ -54,33 +58,35 @@ export interface ChatResponse {
   readonly finishReason: 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'other';
   readonly usage: Usage;
   /** The provider's request id, for support tickets. */
-  readonly requestId?: string;
-  readonly rateLimit?: RateLimitInfo;
+  readonly requestId?: string | undefined;
+  readonly rateLimit?: RateLimitInfo | undefined;
 }
 
 /** A piece of a streamed reply. The last chunk carries `usage` when the provider reports it. */
 export interface ChatChunk {
   /** The reply's id, model and the provider's request id, on the first chunk where sent. */
-  readonly id?: string;
-  readonly model?: string;
-  readonly requestId?: string;
-  readonly content?: string;
+  readonly id?: string | undefined;
+  readonly model?: string | undefined;
+  readonly requestId?: string | undefined;
+  readonly content?: string | undefined;
   /** Tool call fragments as the provider streams them, by index. */
-  readonly toolCallDeltas?: ReadonlyArray<{
-    readonly index: number;
-    readonly id?: string;
-    readonly name?: string;
-    readonly arguments?: string;
-  }>;
-  readonly finishReason?: ChatResponse['finishReason'];
-  readonly usage?: Usage;
-  readonly rateLimit?: RateLimitInfo;
+  readonly toolCallDeltas?:
+    | ReadonlyArray<{
+        readonly index: number;
+        readonly id?: string | undefined;
+        readonly name?: string | undefined;
+        readonly arguments?: string | undefined;
+      }>
+    | undefined;
+  readonly finishReason?: ChatResponse['finishReason'] | undefined;
+  readonly usage?: Usage | undefined;
+  readonly rateLimit?: RateLimitInfo | undefined;
 }
 
 /** Options of one call. */
 export interface CallOptions {
   /** Aborts the HTTP call (a task timeout arrives here). */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /**

@@ -3,16 +3,16 @@ import { type Clock, checkOptions, numberIn, optionRules, rule, type TokenCounte
 /** The quota the simulator enforces per API key. */
 export interface SimulatorQuota {
   /** Requests admitted per window. @default unlimited */
-  readonly requestsPerWindow?: number;
+  readonly requestsPerWindow?: number | undefined;
   /** Tokens admitted per window, charged at admission as prompt + max output tokens. @default unlimited */
-  readonly tokensPerWindow?: number;
+  readonly tokensPerWindow?: number | undefined;
   /** @default 60_000 (a minute); shorten it to time-compress a quota in tests */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
   /**
    * Also enforce the quota pro rata over this many sub-windows ("60k/min enforced as
    * 1k/s" is `subWindows: 60`). @default 1 (no sub-windows)
    */
-  readonly subWindows?: number;
+  readonly subWindows?: number | undefined;
   /**
    * Requests admitted in all, per key: a prepaid budget or a daily quota. Past it every
    * request answers 429 `insufficient_quota` (no retry-after), as OpenAI does when a quota
@@ -24,50 +24,50 @@ export interface SimulatorQuota {
 /** How long responses take. Every duration is multiplied by a factor in [1 - jitter, 1 + jitter]. */
 export interface SimulatorLatency {
   /** Time to first token, ms. @default 40 */
-  readonly ttftMs?: number;
+  readonly ttftMs?: number | undefined;
   /** Per completion token, ms. @default 0.5 */
-  readonly perTokenMs?: number;
+  readonly perTokenMs?: number | undefined;
   /** @default 0.25 */
-  readonly jitter?: number;
+  readonly jitter?: number | undefined;
 }
 
 /** Probabilities (0..1) of injected faults, drawn per request. */
 export interface SimulatorFaults {
   /** HTTP 500. */
-  readonly error500?: number;
+  readonly error500?: number | undefined;
   /** HTTP 503. */
-  readonly error503?: number;
+  readonly error503?: number | undefined;
   /** The connection is destroyed without a response. */
-  readonly reset?: number;
+  readonly reset?: number | undefined;
   /** The response is delayed by `slowMs`. */
-  readonly slow?: number;
+  readonly slow?: number | undefined;
   /** @default 5_000 */
-  readonly slowMs?: number;
+  readonly slowMs?: number | undefined;
   /** A 429 that is not caused by this key's quota (another tenant, an overloaded region). */
-  readonly foreign429?: number;
+  readonly foreign429?: number | undefined;
   /** retry-after of those 429s, ms. @default 1_000 */
-  readonly foreign429RetryAfterMs?: number;
+  readonly foreign429RetryAfterMs?: number | undefined;
 }
 
 /** Options of `startSimulator`. */
 export interface SimulatorOptions {
   /** @default 0 (any free port) */
-  readonly port?: number;
+  readonly port?: number | undefined;
   /** @default '127.0.0.1' */
-  readonly host?: string;
+  readonly host?: string | undefined;
   /** Accepted API keys; when empty, any non-empty key is accepted. @default [] */
-  readonly apiKeys?: readonly string[];
-  readonly quota?: SimulatorQuota;
-  readonly latency?: SimulatorLatency;
-  readonly faults?: SimulatorFaults;
+  readonly apiKeys?: readonly string[] | undefined;
+  readonly quota?: SimulatorQuota | undefined;
+  readonly latency?: SimulatorLatency | undefined;
+  readonly faults?: SimulatorFaults | undefined;
   /** Seeds responses, latency and faults. @default 42 */
-  readonly seed?: number;
+  readonly seed?: number | undefined;
   /** Models listed by `GET /v1/models`; any model name is accepted in requests. */
-  readonly models?: readonly string[];
+  readonly models?: readonly string[] | undefined;
   /** Completion length range in tokens, before `max_tokens` caps it. @default [20, 120] */
-  readonly completionTokens?: readonly [number, number];
+  readonly completionTokens?: readonly [number, number] | undefined;
   /** Output tokens charged when a request sets no `max_tokens`. @default 1_024 */
-  readonly defaultMaxTokens?: number;
+  readonly defaultMaxTokens?: number | undefined;
   /** The largest `max_tokens` accepted; more is a 400, as for a model's output limit. @default 131_072 */
   readonly maxOutputTokens?: number | undefined;
   /** The largest request body, bytes; a larger one is refused with 413 unread. @default 1_048_576 (1 MiB) */
@@ -76,11 +76,11 @@ export interface SimulatorOptions {
    * Model turns that call a tool before the final answer, when a request offers tools: with
    * 2, an agent makes three calls (tool, tool, answer). @default 1
    */
-  readonly toolTurns?: number;
+  readonly toolTurns?: number | undefined;
   /** @default a SystemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** @default a TiktokenCounter */
-  readonly tokenCounter?: TokenCounter;
+  readonly tokenCounter?: TokenCounter | undefined;
 }
 
 export const SIMULATOR_DEFAULTS = {

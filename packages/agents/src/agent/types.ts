@@ -22,9 +22,9 @@ export type AgentTask =
   | string
   | {
       /** @default `<agentId>/task-<n>` */
-      readonly id?: string;
+      readonly id?: string | undefined;
       readonly input: string;
-      readonly metadata?: Readonly<Record<string, unknown>>;
+      readonly metadata?: Readonly<Record<string, unknown>> | undefined;
     };
 
 /** A task with its id settled. */
@@ -37,15 +37,15 @@ export interface NormalizedTask {
 /** How one `executeTask` call runs. */
 export interface TaskContext {
   /** Cancels the task: the in-flight LLM call and tools are aborted, everything is released. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** @default the limits' `taskTimeoutSeconds` */
-  readonly taskTimeoutMs?: number;
+  readonly taskTimeoutMs?: number | undefined;
   /** Higher is admitted first among tasks waiting for this agent's slots. @default 0 */
-  readonly priority?: number;
+  readonly priority?: number | undefined;
   /** Earlier conversation, placed between the system prompt and the task. */
-  readonly history?: readonly ChatMessage[];
+  readonly history?: readonly ChatMessage[] | undefined;
   /** Free-form values for the subclass's hooks. */
-  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly variables?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /**
@@ -161,27 +161,27 @@ export interface AgentDeps {
   /** The provider client, shared by every agent (the agent wraps it in its own governed client). */
   readonly client: LLMClient;
   /** This agent's own limits. Ignored when `governor` is given. @default no limits */
-  readonly limits?: ResourceLimits;
+  readonly limits?: ResourceLimits | undefined;
   /** Use this governor instead of building one from `limits`; the agent then does not dispose it. */
-  readonly governor?: ResourceGovernor;
+  readonly governor?: ResourceGovernor | undefined;
   /** The provider's quota, shared by every agent on the same key and model (in process or distributed). */
-  readonly providerGovernor?: Governor;
+  readonly providerGovernor?: Governor | undefined;
   /** Shared tools the agent may name in `tools`. */
-  readonly toolRegistry?: ToolRegistry;
+  readonly toolRegistry?: ToolRegistry | undefined;
   /** @default a TiktokenCounter */
-  readonly tokenCounter?: TokenCounter;
+  readonly tokenCounter?: TokenCounter | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** @default silentLogger */
-  readonly logger?: Logger;
-  readonly memoryProbe?: MemoryProbe;
+  readonly logger?: Logger | undefined;
+  readonly memoryProbe?: MemoryProbe | undefined;
   /** Merged over `DEFAULT_PRICING`. */
-  readonly pricing?: PricingTable;
-  readonly clientOptions?: AgentClientOptions;
+  readonly pricing?: PricingTable | undefined;
+  readonly clientOptions?: AgentClientOptions | undefined;
   /** @default `<class name in kebab case>-<n>` */
-  readonly agentId?: string;
+  readonly agentId?: string | undefined;
   /** @default the class name */
-  readonly name?: string;
+  readonly name?: string | undefined;
 }
 
 /** An agent's resource status: its own governor's, with the provider's when there is one. */

@@ -51,14 +51,16 @@ export interface ConsensusOptions {
   /** The voters: different models, temperatures or prompts. */
   readonly agents: readonly HybridAgent<unknown>[];
   /** @default 'confidence' */
-  readonly tieBreak?: TieBreak;
+  readonly tieBreak?: TieBreak | undefined;
   /** Maps an answer to what votes are compared by. @default {@link normalizeAnswer} */
-  readonly normalize?: (answer: string) => string;
+  readonly normalize?: ((answer: string) => string) | undefined;
   /** Reads the answer and an optional confidence (0–1) from an agent's output. @default {@link parseVote} */
-  readonly parse?: (output: unknown) => { readonly answer: string; readonly confidence?: number };
+  readonly parse?:
+    | ((output: unknown) => { readonly answer: string; readonly confidence?: number })
+    | undefined;
   /** Fewest valid votes for a decision. @default 1 */
-  readonly quorum?: number;
-  readonly clock?: Clock;
+  readonly quorum?: number | undefined;
+  readonly clock?: Clock | undefined;
 }
 
 /** The decision with everything that led to it. */
@@ -155,7 +157,10 @@ export class Consensus {
     this.events$ = this.#events.asObservable();
   }
 
-  async decide(question: string, options: { readonly signal?: AbortSignal } = {}): Promise<ConsensusResult> {
+  async decide(
+    question: string,
+    options: { readonly signal?: AbortSignal | undefined } = {},
+  ): Promise<ConsensusResult> {
     const started = this.#clock.now();
     const { agents } = this.#options;
     const normalize = this.#options.normalize ?? normalizeAnswer;

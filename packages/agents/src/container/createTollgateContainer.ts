@@ -31,18 +31,18 @@ export interface TollgateOptions {
   /** The provider client every agent shares, e.g. `openai({ model, apiKey })`. */
   readonly provider: LLMClient;
   /** Limits of each agent (one governor per agent). Validated. @default none */
-  readonly limits?: ResourceLimits;
+  readonly limits?: ResourceLimits | undefined;
   /**
    * Limits of the provider's quota (per API key and model), enforced by one governor that
    * every agent shares: the global limiter. Validated. @default none
    */
-  readonly providerLimits?: ResourceLimits;
+  readonly providerLimits?: ResourceLimits | undefined;
   /**
    * Environment to read per-deployment overrides from: `TOLLGATE_*` for agent limits and
    * `TOLLGATE_PROVIDER_*` for provider limits (e.g. `TOLLGATE_PROVIDER_MAX_REQUESTS_PER_MINUTE=7`).
    * Pass `process.env` to enable. @default none
    */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /**
    * Keep the provider quota in a shared store (Redis) instead of this process: the provider
    * governor is then a `DistributedGovernor` over `providerLimits`, and every process using
@@ -51,19 +51,21 @@ export interface TollgateOptions {
    * @example
    * providerStore: { store: new RedisQuotaStore(redis), quota: 'openai:gpt-4o-mini', onStoreDown: 'local-fallback', localShare: 0.25 }
    */
-  readonly providerStore?: Omit<DistributedGovernorOptions, 'clock' | 'logger' | 'name'>;
+  readonly providerStore?: Omit<DistributedGovernorOptions, 'clock' | 'logger' | 'name'> | undefined;
   /** Tools agents can name in their `tools` list. */
-  readonly tools?: readonly AnyTool[];
-  readonly tokenCounter?: TokenCounter;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  readonly memoryProbe?: MemoryProbe;
+  readonly tools?: readonly AnyTool[] | undefined;
+  readonly tokenCounter?: TokenCounter | undefined;
+  readonly clock?: Clock | undefined;
+  readonly logger?: Logger | undefined;
+  readonly memoryProbe?: MemoryProbe | undefined;
   /** Merged over `DEFAULT_PRICING`. */
-  readonly pricing?: PricingTable;
+  readonly pricing?: PricingTable | undefined;
   /** Options of every agent's governed client. One circuit breaker is shared by all agents. */
-  readonly client?: Omit<AgentClientOptions, 'circuitBreaker'> & {
-    readonly circuitBreaker?: CircuitBreakerOptions | false;
-  };
+  readonly client?:
+    | (Omit<AgentClientOptions, 'circuitBreaker'> & {
+        readonly circuitBreaker?: CircuitBreakerOptions | false | undefined;
+      })
+    | undefined;
 }
 
 /** The agent limits and provider limits a container was built with, after validation and env overrides. */

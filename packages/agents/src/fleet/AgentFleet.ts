@@ -181,7 +181,7 @@ export class AgentFleet {
    */
   async run(
     tasks: readonly FleetTask[],
-    options: { readonly signal?: AbortSignal } = {},
+    options: { readonly signal?: AbortSignal | undefined } = {},
   ): Promise<RunReport> {
     const run = this.#begin(options.signal, tasks.length, this.estimate(tasks.length));
     const inFlight: Promise<void>[] = [];

@@ -2,6 +2,7 @@ import {
   type Clock,
   checkOptions,
   type Logger,
+  numberIn,
   optionRules,
   rule,
   silentLogger,
@@ -22,25 +23,28 @@ export interface ProgressStream {
 /** Options of {@link FleetProgress}. */
 export interface FleetProgressOptions {
   /** @default process.stderr */
-  readonly stream?: ProgressStream;
+  readonly stream?: ProgressStream | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Redraw period on a terminal. @default 250 */
-  readonly intervalMs?: number;
+  readonly intervalMs?: number | undefined;
   /** Period of plain lines when not a terminal (CI). @default 5_000 */
-  readonly plainIntervalMs?: number;
+  readonly plainIntervalMs?: number | undefined;
   /** Force terminal or plain output. @default the stream's `isTTY` */
-  readonly tty?: boolean;
+  readonly tty?: boolean | undefined;
   /** Where a failure to draw (a stream whose `write` throws) is logged. @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
+  /** LLM calls a task makes, for the ETA. Minimum: 1. @default the average of the tasks finished so far */
+  readonly callsPerTask?: number | undefined;
 }
 
 /**
  * A live progress line for a fleet run, fed by its events and the provider governor's
  * status: agents started / running / done, requests and tokens over the last window
- * against the limits, calls waiting for the quota, and an ETA. On a terminal the line is
- * redrawn in place; elsewhere (CI) a plain line is printed every few seconds. Nothing it
- * does can throw into the fleet's stream: a failing `write` is logged and dropped.
+ * against the limits, calls waiting for the quota, and an ETA (the calls left over the
+ * provider's request rate, when it has one). On a terminal the line is redrawn in place;
+ * elsewhere (CI) a plain line is printed every few seconds. Nothing it does can throw into
+ * the fleet's stream: a failing `write` is logged and dropped.
  *
  * @throws InvalidArgumentError for an option of the wrong type or out of range.
  */
@@ -61,6 +65,9 @@ export class FleetProgress {
   #finished = 0;
   #failed = 0;
   #rateLimited = 0;
+  #callsMade = 0;
+  #callsOfFinished = 0;
+  readonly #callsPerTask: number | undefined;
 
   constructor(fleet: AgentFleet, options: FleetProgressOptions = {}) {
     checkOptions('FleetProgress', options, {
@@ -71,6 +78,7 @@ export class FleetProgress {
       intervalMs: optionRules.positive,
       plainIntervalMs: optionRules.positive,
       tty: optionRules.boolean,
+      callsPerTask: numberIn(1, Number.POSITIVE_INFINITY),
     });
     this.#fleet = fleet;
     const logger = options.logger ?? silentLogger;
@@ -80,6 +88,7 @@ export class FleetProgress {
     this.#clock = options.clock ?? systemClock;
     this.#tty = options.tty ?? this.#stream.isTTY === true;
     this.#periodMs = this.#tty ? (options.intervalMs ?? 250) : (options.plainIntervalMs ?? 5_000);
+    this.#callsPerTask = options.callsPerTask;
   }
 
   /** Starts listening and drawing. */
@@ -125,12 +134,19 @@ export class FleetProgress {
       `429s ${this.#rateLimited}`,
     ];
     const elapsed = now - this.#startedAt;
-    if (this.#total && this.#finished > 0 && this.#finished < this.#total) {
-      const eta = ((this.#total - this.#finished) * elapsed) / this.#finished;
-      parts.push(`ETA ${formatMs(eta)}`);
-    }
+    const eta = this.#eta(elapsed, requestsLimit && requestsLimit.limit / requestsLimit.windowMs);
+    if (eta !== undefined) parts.push(`ETA ${formatMs(eta)}`);
     parts.push(`elapsed ${formatMs(elapsed)}`);
     return parts.join(' | ');
+  }
+
+  /** The calls left over the request rate (per ms); without a rate, the pace of tasks so far. */
+  #eta(elapsed: number, rate: number | undefined): number | undefined {
+    if (!this.#total || this.#finished >= this.#total) return undefined;
+    const perTask =
+      this.#callsPerTask ?? (this.#finished > 0 ? this.#callsOfFinished / this.#finished : undefined);
+    if (rate && perTask !== undefined) return Math.max(0, this.#total * perTask - this.#callsMade) / rate;
+    return this.#finished > 0 ? ((this.#total - this.#finished) * elapsed) / this.#finished : undefined;
   }
 
   #show(event: FleetEvent): void {
@@ -146,12 +162,14 @@ export class FleetProgress {
         break;
       case 'task-finished':
         this.#finished++;
+        this.#callsOfFinished += event.result.llmCalls;
         if (!event.result.ok) this.#failed++;
         break;
       case 'agent':
-        if (event.event.type === 'llm-call')
+        if (event.event.type === 'llm-call') {
           this.#calls.push({ at: event.at, tokens: event.event.usage.totalTokens });
-        else if (event.event.type === 'client' && event.event.event.type === 'rate-limited')
+          this.#callsMade++;
+        } else if (event.event.type === 'client' && event.event.event.type === 'rate-limited')
           this.#rateLimited++;
         break;
       case 'budget-warning':

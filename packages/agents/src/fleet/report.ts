@@ -6,9 +6,9 @@ import type { RunReport } from './types.js';
 /** Options of {@link formatReport}. */
 export interface FormatReportOptions {
   /** Per-agent rows to print; the rest are summarised. @default 10 */
-  readonly maxAgentRows?: number;
+  readonly maxAgentRows?: number | undefined;
   /** Where `writeReport` wrote the metrics: the rows left out are said to be there. @default rows left out are only counted */
-  readonly metricsPath?: string;
+  readonly metricsPath?: string | undefined;
 }
 
 /** Said under the limits table when a utilisation is above 100%. */
@@ -147,7 +147,7 @@ export function formatReport(report: RunReport, options: FormatReportOptions = {
 /** Options of {@link writeReport}. */
 export interface WriteReportOptions {
   /** Also write each task's final answer to `responses/<taskId>.md`. */
-  readonly responses?: readonly TaskResult<unknown>[];
+  readonly responses?: readonly TaskResult<unknown>[] | undefined;
 }
 
 /** Writes `metrics.json` (and optionally the responses) into `dir`; returns the metrics path. */

@@ -9,18 +9,18 @@ export interface FleetTask {
   readonly id: string;
   readonly input: string;
   /** Picks the kind of agent (`createAgent` gets the task). @default 'agent' */
-  readonly role?: string;
-  readonly metadata?: Readonly<Record<string, unknown>>;
+  readonly role?: string | undefined;
+  readonly metadata?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** Token and cost caps of a run. */
 export interface FleetBudget {
   /** Stop dispatching when the next task (or batch) would take the run past this many tokens. */
-  readonly maxTokens?: number;
+  readonly maxTokens?: number | undefined;
   /** The same, in dollars. */
-  readonly maxCost?: number;
+  readonly maxCost?: number | undefined;
   /** A `budget-warning` event (once) when spending crosses this share of a cap. @default 0.8 */
-  readonly warnAt?: number;
+  readonly warnAt?: number | undefined;
 }
 
 /** What one task is expected to use, for the estimate before the run and the budget's projections. */
@@ -34,28 +34,28 @@ export interface AgentFleetOptions {
   /** Makes the agent for a task; called once per dispatched task. The fleet disposes it after. */
   readonly createAgent: (task: FleetTask) => HybridAgent<unknown>;
   /** Layer 1: agents started per minute, fleet-wide. @default unlimited */
-  readonly startsPerMinute?: number;
+  readonly startsPerMinute?: number | undefined;
   /** @default 'sliding-window' (never more than `startsPerMinute` in any minute) */
-  readonly startAlgorithm?: RateAlgorithm;
+  readonly startAlgorithm?: RateAlgorithm | undefined;
   /** Agents running at once, fleet-wide. @default unlimited */
-  readonly maxConcurrentAgents?: number;
+  readonly maxConcurrentAgents?: number | undefined;
   /** Each task's time limit; its agent's call in flight is aborted at the end. @default the agent's limits */
-  readonly taskTimeoutMs?: number;
+  readonly taskTimeoutMs?: number | undefined;
   /** Layer 2, the provider governor the agents share: reported on (utilisation, status). */
-  readonly providerGovernor?: Governor;
-  readonly budget?: FleetBudget;
+  readonly providerGovernor?: Governor | undefined;
+  readonly budget?: FleetBudget | undefined;
   /** Per-task use for the estimate; once tasks finish, their average replaces it in projections. */
-  readonly estimate?: TaskEstimate;
+  readonly estimate?: TaskEstimate | undefined;
   /** The model the estimate is priced at. @default the first agent's model */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** Merged over `DEFAULT_PRICING`. */
-  readonly pricing?: PricingTable;
+  readonly pricing?: PricingTable | undefined;
   /** Divides the start-rate window, as `ResourceLimits.timeScale` does. @default 1 */
-  readonly timeScale?: number;
+  readonly timeScale?: number | undefined;
   /** Names the run in events and the report. @default 'fleet' */
-  readonly name?: string;
-  readonly clock?: Clock;
-  readonly logger?: Logger;
+  readonly name?: string | undefined;
+  readonly clock?: Clock | undefined;
+  readonly logger?: Logger | undefined;
 }
 
 /** Where a role's tasks come from in a round-based run. */
@@ -80,7 +80,7 @@ export interface RoundOptions {
   readonly maxRounds: number;
   /** Most tasks per role per round. */
   readonly batchSize: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** Why a run stopped. */

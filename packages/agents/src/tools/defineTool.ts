@@ -23,7 +23,7 @@ export interface ToolSpec<TSchema extends z.ZodType, TResult> {
   /** Runs the tool. A string result goes to the model as is; anything else as JSON. */
   readonly execute: (args: z.output<TSchema>, context: ToolContext) => TResult | Promise<TResult>;
   /** Overrides the agent's `toolTimeoutMs` for this tool. */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
 }
 
 /** A tool an agent can offer the model. Make one with {@link defineTool}. */
@@ -39,10 +39,20 @@ export interface Tool<TArgs = unknown, TResult = unknown> {
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
+/** 4 for a zod 4 schema, 'a zod X.Y.Z schema' or 'a zod 3 schema' for others, else undefined. */
+function zodVersionOf(value: unknown): 4 | string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { _zod: internals, _def: legacy } = value as { _zod?: { version?: unknown }; _def?: unknown };
+  const version = internals?.version as { major?: unknown; minor?: unknown; patch?: unknown } | undefined;
+  if (version?.major === 4) return 4;
+  if (version) return `a zod ${version.major}.${version.minor}.${version.patch} schema`;
+  return legacy !== undefined ? 'a zod 3 schema' : undefined;
+}
+
 /**
  * Defines a tool from a zod schema. The JSON schema for the provider is generated once, here.
  *
- * @throws InvalidArgumentError for a bad name, a schema that is not an object, or a bad timeout.
+ * @throws InvalidArgumentError for a bad name, a schema that is not a zod 4 object schema, or a bad timeout.
  *
  * @example
  * const search = defineTool({
@@ -61,6 +71,13 @@ export function defineTool<TSchema extends z.ZodType, TResult>(
     throw new InvalidArgumentError(`${spec.name}.execute`, 'a function', spec.execute);
   if (spec.timeoutMs !== undefined && !(spec.timeoutMs > 0))
     throw new InvalidArgumentError(`${spec.name}.timeoutMs`, 'a number of ms above 0', spec.timeoutMs);
+  const version = zodVersionOf(spec.parameters);
+  if (version !== 4)
+    throw new InvalidArgumentError(
+      `${spec.name}.parameters`,
+      'a zod 4 schema (@tollgate/agents needs zod@^4 beside it)',
+      version ?? spec.parameters,
+    );
   let schema: Record<string, unknown>;
   try {
     schema = z.toJSONSchema(spec.parameters, { io: 'input', unrepresentable: 'any' }) as Record<

@@ -45,12 +45,12 @@ export interface RunToolOptions {
    */
   readonly admit?: () => Promise<(() => void) | undefined>;
   /** Longest result text sent to the model. @default DEFAULT_MAX_TOOL_RESULT_CHARS */
-  readonly maxResultChars?: number;
+  readonly maxResultChars?: number | undefined;
   /**
    * Told of the tool's execution as it starts. `runTool` settles as soon as the call's signal
    * aborts; the execution may run on, and its owner can wait for it to stop.
    */
-  readonly track?: (execution: Promise<unknown>) => void;
+  readonly track?: ((execution: Promise<unknown>) => void) | undefined;
 }
 
 type Settled = { ok: true; result: unknown } | { ok: false; error: TollgateError };

@@ -3,9 +3,9 @@ const BRAND = Symbol.for('tollgate.error');
 /** Options every Tollgate error accepts. */
 export interface TollgateErrorOptions {
   /** The underlying error, if any. */
-  readonly cause?: unknown;
+  readonly cause?: unknown | undefined;
   /** Whether the same operation may succeed if tried again later. @default false */
-  readonly retryable?: boolean;
+  readonly retryable?: boolean | undefined;
 }
 
 /**

@@ -17,11 +17,11 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 /** Options of {@link ConsoleLogger}. */
 export interface ConsoleLoggerOptions {
   /** Lines below this level are dropped. @default 'info' */
-  readonly level?: LogLevel;
+  readonly level?: LogLevel | undefined;
   /** Prefixed to every line. @default 'tollgate' */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /** Where lines go. @default console */
-  readonly sink?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'>;
+  readonly sink?: Pick<Console, 'debug' | 'info' | 'warn' | 'error'> | undefined;
 }
 
 /** Writes one line per message to the console (or any console-like sink). */

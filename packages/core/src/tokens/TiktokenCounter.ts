@@ -52,7 +52,7 @@ export function encodingForModel(
 /** Options of {@link TiktokenCounter}. */
 export interface TiktokenCounterOptions {
   /** Encoding for models it does not know (Gemini, Llama, the simulator...). @default 'o200k_base' */
-  readonly defaultEncoding?: EncodingName;
+  readonly defaultEncoding?: EncodingName | undefined;
 }
 
 /**

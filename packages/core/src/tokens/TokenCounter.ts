@@ -3,13 +3,13 @@ import type { CountableMessage } from '../types.js';
 /** Options for counting a chat request. */
 export interface CountOptions {
   /** The model the text is for; picks the encoding. */
-  readonly model?: string;
+  readonly model?: string | undefined;
 }
 
 /** Options for counting a whole chat request. */
 export interface CountMessagesOptions extends CountOptions {
   /** Tool (function) definitions sent with the request; they are billed as prompt tokens. */
-  readonly tools?: readonly unknown[];
+  readonly tools?: readonly unknown[] | undefined;
 }
 
 /**

@@ -19,7 +19,7 @@ export type BuiltinRateName =
  */
 export interface RateLimitSpec {
   /** Unique name used in status, events and errors. @default `${resource}Per${windowMs}ms` */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** The cost key this rate charges (`requests`, `tokens`, `toolCalls`, or your own). */
   readonly resource: string;
   /** Units allowed per window. */
@@ -27,9 +27,9 @@ export interface RateLimitSpec {
   /** The window, in milliseconds. */
   readonly windowMs: number;
   /** Token bucket capacity (the most that can be taken at once). @default limit */
-  readonly burst?: number;
+  readonly burst?: number | undefined;
   /** @default the limits' `algorithm` */
-  readonly algorithm?: RateAlgorithm;
+  readonly algorithm?: RateAlgorithm | undefined;
 }
 
 /**
@@ -38,52 +38,52 @@ export interface RateLimitSpec {
  */
 export interface ResourceLimits {
   /** Tasks running at once (`runTask`, or any acquire with a `task` cost). */
-  readonly maxConcurrentTasks?: number;
+  readonly maxConcurrentTasks?: number | undefined;
   /** LLM requests per minute. */
-  readonly maxRequestsPerMinute?: number;
+  readonly maxRequestsPerMinute?: number | undefined;
   /** LLM requests per day. */
-  readonly maxRequestsPerDay?: number;
+  readonly maxRequestsPerDay?: number | undefined;
   /** Tokens (prompt + completion) per minute. */
-  readonly maxTokensPerMinute?: number;
+  readonly maxTokensPerMinute?: number | undefined;
   /** Tokens per hour. */
-  readonly maxTokensPerHour?: number;
+  readonly maxTokensPerHour?: number | undefined;
   /** Capacity of the tokens-per-minute bucket: the most tokens taken in one burst. @default maxTokensPerMinute */
-  readonly tokenBurstSize?: number;
+  readonly tokenBurstSize?: number | undefined;
   /** Capacity of the requests-per-minute bucket. @default maxRequestsPerMinute */
-  readonly requestBurstSize?: number;
+  readonly requestBurstSize?: number | undefined;
   /** Tool calls per minute. */
-  readonly maxToolCallsPerMinute?: number;
+  readonly maxToolCallsPerMinute?: number | undefined;
   /** Tool calls per hour. */
-  readonly maxToolCallsPerHour?: number;
+  readonly maxToolCallsPerHour?: number | undefined;
   /** Capacity of the tool-calls-per-minute bucket. @default maxToolCallsPerMinute */
-  readonly toolCallBurstSize?: number;
+  readonly toolCallBurstSize?: number | undefined;
   /** New tasks wait (or are rejected) while the process uses more memory than this. */
-  readonly maxMemoryMb?: number;
+  readonly maxMemoryMb?: number | undefined;
   /** A task running longer is aborted with `TaskTimeoutError`. @default no timeout */
-  readonly taskTimeoutSeconds?: number;
+  readonly taskTimeoutSeconds?: number | undefined;
   /** A caller waiting longer for resources fails with `ResourceWaitTimeoutError`. @default 300 */
-  readonly resourceWaitTimeoutSeconds?: number;
+  readonly resourceWaitTimeoutSeconds?: number | undefined;
   /** `false` is monitor mode: never block, only report what would have been limited. @default true */
-  readonly enforceLimits?: boolean;
+  readonly enforceLimits?: boolean | undefined;
   /** `true` fails at once with `ResourceLimitExceededError` instead of waiting. @default false */
-  readonly rejectOnLimit?: boolean;
+  readonly rejectOnLimit?: boolean | undefined;
   /** Algorithm of every built-in rate limit. @default 'token-bucket' */
-  readonly algorithm?: RateAlgorithm;
+  readonly algorithm?: RateAlgorithm | undefined;
   /** Per-limit algorithm overrides, e.g. `{ requestsPerMinute: 'sliding-window' }`. */
-  readonly algorithms?: Readonly<Partial<Record<BuiltinRateName, RateAlgorithm>>>;
+  readonly algorithms?: Readonly<Partial<Record<BuiltinRateName, RateAlgorithm>>> | undefined;
   /** Any further rate limits. */
-  readonly rates?: readonly RateLimitSpec[];
+  readonly rates?: readonly RateLimitSpec[] | undefined;
   /**
    * Divides every window (built-in and custom) by this factor, so "per minute" limits can
    * run time-compressed in demos and tests: with 60, a minute lasts one second. @default 1
    */
-  readonly timeScale?: number;
+  readonly timeScale?: number | undefined;
   /**
    * Added to every window after `timeScale`, in ms. A strict provider window measured on
    * the provider's clock sees our requests shifted by network jitter; a little padding
    * absorbs it. @default 0
    */
-  readonly windowPaddingMs?: number;
+  readonly windowPaddingMs?: number | undefined;
 }
 
 /** Defaults applied by `parseResourceLimits`. */

@@ -21,9 +21,9 @@ export interface ResourceLimitsFromEnvOptions {
    * `TOLLGATE_PROVIDER_*` apart from `TOLLGATE_*`); their variables are not checked here.
    * @default []
    */
-  readonly ignorePrefixes?: readonly string[];
+  readonly ignorePrefixes?: readonly string[] | undefined;
   /** Lists, in one warning, the variables under `prefix` that set nothing. @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /**

@@ -13,11 +13,11 @@ import type { MemoryProbe } from '../memory/MemoryProbe.js';
  * { task: true }                   // one concurrency slot
  */
 export interface ResourceCost {
-  readonly requests?: number;
-  readonly tokens?: number;
-  readonly toolCalls?: number;
+  readonly requests?: number | undefined;
+  readonly tokens?: number | undefined;
+  readonly toolCalls?: number | undefined;
   /** Concurrency slots: `true` is 1. */
-  readonly task?: number | boolean;
+  readonly task?: number | boolean | undefined;
   readonly [resource: string]: number | boolean | undefined;
 }
 
@@ -27,42 +27,42 @@ export type ActualUsage = Readonly<Record<string, number | undefined>>;
 /** Options of `acquire`. */
 export interface AcquireOptions {
   /** Aborting removes the waiter and rejects with `AbortError`; nothing stays reserved. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
   /** Higher goes first among waiters for the same limits. @default 0 */
-  readonly priority?: number;
+  readonly priority?: number | undefined;
   /** Longest wait in ms before `ResourceWaitTimeoutError`. @default resourceWaitTimeoutSeconds × 1000 */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Free-form label carried on the events of this acquire (an agent id, say). */
-  readonly label?: string;
+  readonly label?: string | undefined;
   /**
    * Keep this lease's sliding-window reservations counted until it is settled (or
    * released), then count them for a full window from then. For calls to a provider whose
    * strict window starts when it *receives* the request: it did so somewhere between our
    * acquire and its reply, so only this is safe whatever the latency. @default false
    */
-  readonly holdUntilSettled?: boolean;
+  readonly holdUntilSettled?: boolean | undefined;
 }
 
 /** Options of `runTask`. */
 export interface RunTaskOptions extends AcquireOptions {
   /** Task time limit in ms; the task's signal aborts with `TaskTimeoutError`. @default taskTimeoutSeconds × 1000 */
-  readonly taskTimeoutMs?: number;
+  readonly taskTimeoutMs?: number | undefined;
   /** Further resources the task takes with its slot (e.g. `{ agentStarts: 1 }`). */
-  readonly cost?: ResourceCost;
+  readonly cost?: ResourceCost | undefined;
 }
 
 /** Options of `ResourceGovernor`. */
 export interface ResourceGovernorOptions {
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Used when `maxMemoryMb` is set. @default a ProcessMemoryProbe */
-  readonly memoryProbe?: MemoryProbe;
+  readonly memoryProbe?: MemoryProbe | undefined;
   /** Names this governor in events, status and errors. @default 'governor' */
-  readonly name?: string;
+  readonly name?: string | undefined;
   /** `limit-approaching` fires when a limit's usage crosses this share of it. @default 0.8 */
-  readonly approachingRatio?: number;
+  readonly approachingRatio?: number | undefined;
 }
 
 /** One rate limit as seen in a status. */

@@ -1,5 +1,4 @@
 import { type Clock, type Logger, silentLogger, systemClock } from '@tollgate/core';
-import pidusage from 'pidusage';
 
 /** Reports memory in use, in MB. Reads must be cheap and synchronous: they sit on the acquire path. */
 export interface MemoryProbe {
@@ -12,15 +11,15 @@ export interface MemoryProbe {
 /** Options of {@link ProcessMemoryProbe}. */
 export interface ProcessMemoryProbeOptions {
   /** How long a reading is reused, in ms. @default 500 */
-  readonly refreshMs?: number;
+  readonly refreshMs?: number | undefined;
   /** Child process ids (tool processes, workers) whose memory counts too. @default [] */
-  readonly pids?: readonly number[];
+  readonly pids?: readonly number[] | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Reads this process's resident set size in bytes. @default process.memoryUsage.rss */
-  readonly readRss?: () => number;
+  readonly readRss?: (() => number) | undefined;
 }
 
 const MB = 1024 * 1024;
@@ -89,6 +88,8 @@ export class ProcessMemoryProbe implements MemoryProbe {
   }
 
   async #sample(): Promise<void> {
+    // Loaded on the first sample: most processes never track a child pid.
+    const { default: pidusage } = await import('pidusage');
     let total = 0;
     for (const pid of [...this.#pids]) {
       try {

@@ -17,15 +17,15 @@ import { timerMs } from './timerMs.js';
 /** Options of {@link RedisQuotaStore}. */
 export interface RedisQuotaStoreOptions {
   /** Prefix of every key and channel. @default 'tollgate' */
-  readonly prefix?: string;
+  readonly prefix?: string | undefined;
   /**
    * Longest wait for one command before the store counts as unreachable. An acquire given
    * up on is abandoned: undone if Redis ran it after all, and refused if it runs later.
    * Minimum: 1; maximum: 2^31-1. @default 2_000
    */
-  readonly commandTimeoutMs?: number;
+  readonly commandTimeoutMs?: number | undefined;
   /** @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
 }
 
 /** An acquire call given up on, to be undone (or refused) before the next one. */

@@ -7,9 +7,9 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 /** Options of {@link CircuitBreaker}. */
 export interface CircuitBreakerOptions {
   /** Consecutive failures that open the circuit. Minimum: 1. @default 5 */
-  readonly failureThreshold?: number;
+  readonly failureThreshold?: number | undefined;
   /** How long it stays open before one probe is let through, ms. Greater than 0. @default 30_000 */
-  readonly resetMs?: number;
+  readonly resetMs?: number | undefined;
 }
 
 /** Defaults of {@link CircuitBreakerOptions}. */

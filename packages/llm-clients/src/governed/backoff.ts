@@ -1,11 +1,11 @@
 /** Options of retries in the governed client. */
 export interface RetryOptions {
   /** Attempts in all, the first included. @default 4 */
-  readonly maxAttempts?: number;
+  readonly maxAttempts?: number | undefined;
   /** @default 500 */
-  readonly baseDelayMs?: number;
+  readonly baseDelayMs?: number | undefined;
   /** @default 30_000 */
-  readonly maxDelayMs?: number;
+  readonly maxDelayMs?: number | undefined;
 }
 
 export const DEFAULT_RETRY = { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 30_000 } as const;

@@ -17,14 +17,14 @@ export interface GovernedClientOptions {
   /** Governors every call passes, in this order: agent-level first, provider-level last. At least one. */
   readonly governors: readonly Governor[];
   /** The governor of the provider's quota: 429 cooldowns and header feedback go here. @default the last governor */
-  readonly providerGovernor?: Governor;
+  readonly providerGovernor?: Governor | undefined;
   /**
    * How the provider counts tokens against its quota. `admission`: prompt + max output
    * tokens when the request is admitted (OpenAI, Azure and the simulator do this), so the
    * provider governor is settled with that; `usage`: what was really used. Other governors
    * are always settled with real usage. @default 'admission'
    */
-  readonly providerCharging?: 'admission' | 'usage';
+  readonly providerCharging?: 'admission' | 'usage' | undefined;
   /**
    * How `chat` calls the provider. `'whole'`: one request, one reply. `'stream'`: the reply
    * is streamed and assembled (`assembleChunks`), so the provider governor's hold ends at
@@ -32,12 +32,12 @@ export interface GovernedClientOptions {
    * call then costs its time to first token per window cycle instead of its whole latency.
    * Retries, settlement and errors are the same either way. @default 'whole'
    */
-  readonly chatTransport?: 'whole' | 'stream';
+  readonly chatTransport?: 'whole' | 'stream' | undefined;
   /** @default a TiktokenCounter */
-  readonly tokenCounter?: TokenCounter;
+  readonly tokenCounter?: TokenCounter | undefined;
   /** Output tokens reserved (and sent as `max_tokens`) when a request sets none. Minimum: 1. @default 1_024 */
-  readonly defaultMaxTokens?: number;
-  readonly retry?: RetryOptions;
+  readonly defaultMaxTokens?: number | undefined;
+  readonly retry?: RetryOptions | undefined;
   /**
    * The longest wait a provider's 429 can impose, ms. A longer `retry-after` (a bogus
    * header, a date years away) puts the provider governor into a cooldown of this length
@@ -50,15 +50,15 @@ export interface GovernedClientOptions {
    * the same provider (so one outage opens it for all of them), or `false` for none.
    * @default { failureThreshold: 5, resetMs: 30_000 }
    */
-  readonly circuitBreaker?: CircuitBreakerOptions | CircuitBreaker | false;
+  readonly circuitBreaker?: CircuitBreakerOptions | CircuitBreaker | false | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** @default silentLogger */
-  readonly logger?: Logger;
+  readonly logger?: Logger | undefined;
   /** Source of jitter, for tests. @default Math.random */
-  readonly random?: () => number;
+  readonly random?: (() => number) | undefined;
   /** The `label` of this client's acquires, so a shared governor's events say whose calls they are (an agent id). */
-  readonly label?: string;
+  readonly label?: string | undefined;
 }
 
 /** What the governed client does, as it happens. */

@@ -1,4 +1,11 @@
-import { AbortError, checkOptions, optionRules, rule, type Usage } from '@tollgate/core';
+import {
+  AbortError,
+  checkOptions,
+  InvalidArgumentError,
+  optionRules,
+  rule,
+  type Usage,
+} from '@tollgate/core';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { Observable } from 'rxjs';
 import {
@@ -30,17 +37,21 @@ import { readUsage } from '../usage.js';
 export interface OpenAIClientOptions {
   /** The default model (or Azure deployment). */
   readonly model: string;
-  /** @default process.env.OPENAI_API_KEY */
-  readonly apiKey?: string;
+  /**
+   * Required here or in `OPENAI_API_KEY`; endpoints without keys take any non-empty string.
+   * @default process.env.OPENAI_API_KEY
+   * @throws InvalidArgumentError from the constructor when neither is set.
+   */
+  readonly apiKey?: string | undefined;
   /** Any OpenAI-compatible endpoint: Gemini's, vLLM, Ollama, the simulator. @default OpenAI's */
-  readonly baseURL?: string;
+  readonly baseURL?: string | undefined;
   /** A configured client (an `AzureOpenAI`, say). Its own retries are turned off. */
-  readonly client?: OpenAI;
+  readonly client?: OpenAI | undefined;
   /** Per-request HTTP timeout, ms. Greater than 0. @default 600_000 */
-  readonly timeoutMs?: number;
+  readonly timeoutMs?: number | undefined;
   /** Names the provider in errors and metrics. @default 'openai' */
-  readonly provider?: string;
-  readonly defaultHeaders?: Readonly<Record<string, string>>;
+  readonly provider?: string | undefined;
+  readonly defaultHeaders?: Readonly<Record<string, string>> | undefined;
   /**
    * Tells a used-up quota from a rate limit in a 429's body: such a 429 becomes a
    * `QuotaExhaustedError` (never retried) instead of a `ProviderRateLimitError`.
@@ -93,7 +104,7 @@ export class OpenAIClient implements LLMClient {
     this.#client = options.client
       ? options.client.withOptions({ maxRetries: 0 })
       : new OpenAI({
-          apiKey: options.apiKey ?? process.env.OPENAI_API_KEY,
+          apiKey: apiKeyOf(options),
           baseURL: options.baseURL,
           maxRetries: 0,
           timeout: options.timeoutMs,
@@ -269,12 +280,22 @@ export class OpenAIClient implements LLMClient {
   }
 }
 
+function apiKeyOf(options: OpenAIClientOptions): string {
+  const key = options.apiKey ?? process.env.OPENAI_API_KEY;
+  if (key) return key;
+  throw new InvalidArgumentError(
+    'apiKey',
+    'an API key, from the `apiKey` option of openai() or the OPENAI_API_KEY environment variable (any non-empty string for endpoints without keys)',
+    key,
+  );
+}
+
 /** An `OpenAIClient` for an Azure OpenAI deployment. */
 export function azureOpenAI(options: {
   readonly endpoint: string;
   readonly deployment: string;
   readonly apiVersion: string;
-  readonly apiKey?: string;
+  readonly apiKey?: string | undefined;
 }): OpenAIClient {
   const client = new AzureOpenAI({
     endpoint: options.endpoint,

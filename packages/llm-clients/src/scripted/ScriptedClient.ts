@@ -23,19 +23,21 @@ import type {
 /** One scripted reply, or an error to throw. */
 export type ScriptedReply =
   | {
-      readonly content?: string | null;
-      readonly toolCalls?: ReadonlyArray<{
-        readonly name: string;
-        readonly arguments: string | object;
-        readonly id?: string;
-      }>;
-      readonly finishReason?: ChatResponse['finishReason'];
+      readonly content?: string | null | undefined;
+      readonly toolCalls?:
+        | ReadonlyArray<{
+            readonly name: string;
+            readonly arguments: string | object;
+            readonly id?: string | undefined;
+          }>
+        | undefined;
+      readonly finishReason?: ChatResponse['finishReason'] | undefined;
       /** Overrides the counted usage. */
-      readonly usage?: Partial<ChatResponse['usage']>;
+      readonly usage?: Partial<ChatResponse['usage']> | undefined;
       /** Overrides the client's delay for this reply. */
-      readonly delayMs?: number;
+      readonly delayMs?: number | undefined;
       /** Rate-limit headers the "provider" sent with this reply. */
-      readonly rateLimit?: RateLimitInfo;
+      readonly rateLimit?: RateLimitInfo | undefined;
     }
   | Error;
 
@@ -48,15 +50,15 @@ export type Script =
 export interface ScriptedClientOptions {
   readonly script: Script;
   /** @default 'scripted' */
-  readonly model?: string;
+  readonly model?: string | undefined;
   /** Time each reply takes, on `clock`, ms. At least 0. @default 0 */
-  readonly delayMs?: number;
+  readonly delayMs?: number | undefined;
   /** @default systemClock */
-  readonly clock?: Clock;
+  readonly clock?: Clock | undefined;
   /** Counts usage. @default a HeuristicTokenCounter */
-  readonly tokenCounter?: TokenCounter;
+  readonly tokenCounter?: TokenCounter | undefined;
   /** After the last reply of a list, repeat it instead of failing. @default false */
-  readonly repeatLast?: boolean;
+  readonly repeatLast?: boolean | undefined;
 }
 
 /**
