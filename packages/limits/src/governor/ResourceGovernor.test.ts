@@ -55,8 +55,12 @@ describe('ResourceGovernor: reservation and settlement', () => {
     lease.settle({ tokens: 10 }); // idempotent: only the first settle counts
     expect(governor.checkResourceAvailability().remaining.tokensPerMinute).toBe(700);
     const second = await governor.acquire({ tokens: 100 });
-    second.settle({ tokens: 1500 }); // shortfall: into debt
-    expect(governor.checkResourceAvailability().remaining.tokensPerMinute).toBe(-800);
+    second.settle({ tokens: 1500 }); // shortfall: into debt, which a status shows as nothing left
+    expect(governor.checkResourceAvailability().remaining.tokensPerMinute).toBe(0);
+    expect(governor.checkResourceAvailability().limits.tokensPerMinute!.remaining).toBe(0);
+    expect(governor.remaining('tokens')).toBe(-800);
+    const status = governor.checkResourceAvailability({ tokens: 1 });
+    expect(status.reason).toMatch(/^tokensPerMinute: 1 requested, 0 available, fits in \d+ ms$/);
   });
 
   it('lets a debt delay later callers until it is paid back', async () => {
@@ -410,7 +414,7 @@ describe('ResourceGovernor: observability', () => {
       cooldownUntil: null,
       mode: 'enforce',
     });
-    expect(status.reason).toMatch(/concurrentTasks: all 2 in use/);
+    expect(status.reason).toMatch(/concurrentTasks: 2 of 2 slots in use/);
     expect(status.limits.tokensPerMinute).toMatchObject({
       limit: 1000,
       windowMs: 60_000,
