@@ -2,6 +2,7 @@ import {
   AbortError,
   DisposedError,
   InvalidArgumentError,
+  ManualClock,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
 } from '@tollgate/core';
@@ -30,6 +31,33 @@ export interface ContractHarness {
 export interface ContractBackend {
   readonly name: string;
   make(limits: ResourceLimits): Promise<ContractHarness>;
+}
+
+/** A harness on a manual clock: time moves only when the test says. */
+export function onManualClock(
+  make: (clock: ManualClock) => Governor & Inspectable,
+): Promise<ContractHarness> {
+  const clock = new ManualClock();
+  const governor = make(clock);
+  const events: GovernorEvent[] = [];
+  governor.events$.subscribe((e) => events.push(e));
+  const flush = async () => {
+    for (let i = 0; i < 4; i++) {
+      await clock.advanceAsync(0);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  return Promise.resolve({
+    governor,
+    events,
+    now: () => clock.now(),
+    flush,
+    advance: async (ms) => {
+      await clock.advanceAsync(ms);
+      await flush();
+    },
+    close: async () => governor.dispose(),
+  });
 }
 
 /** A minute of `timeScale: 60`: 1 s, so windows pass quickly on real clocks too. */

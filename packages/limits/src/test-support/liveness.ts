@@ -10,14 +10,16 @@ export function livenessProblem(governor: Inspectable, now: number): string | un
   const view = governor[livenessView]();
   if (view.disposed || view.waiting === 0 || view.busy) return undefined;
   const { headWaitMs, wakeAt } = view;
-  if (headWaitMs === 0) return `${view.waiting} waiting and the head fits now, but nobody admitted it`;
+  // Waits are whole milliseconds, rounded up: a wake-up within 1 ms of the moment is on time.
+  const onTime = (moment: number) => wakeAt !== undefined && wakeAt <= moment + 1;
+  if (headWaitMs === 0 && !onTime(now))
+    return `${view.waiting} waiting and the head fits now, but nobody admitted it`;
   if (headWaitMs === Number.POSITIVE_INFINITY) {
     if (view.activeTasks > 0 || wakeAt !== undefined) return undefined;
     return 'the head waits for a slot, and no slot is held and no wake-up armed';
   }
   if (wakeAt === undefined) return `${view.waiting} waiting and no wake-up armed`;
-  // Waits are whole milliseconds, rounded up: a wake-up within 1 ms of the moment is on time.
-  if (headWaitMs !== undefined && wakeAt > now + headWaitMs + 1)
+  if (headWaitMs !== undefined && !onTime(now + headWaitMs))
     return `the wake-up at ${wakeAt} comes after the head fits at ${now + headWaitMs}`;
   return undefined;
 }
