@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import { StaticMemoryProbe } from '../memory/MemoryProbe.js';
 import type { Lease } from './Lease.js';
+import { livenessView } from './liveness.js';
 import { ResourceGovernor } from './ResourceGovernor.js';
 import type { GovernorEvent, ResourceGovernorOptions, ResourceStatus } from './types.js';
 
@@ -248,6 +249,27 @@ describe('ResourceGovernor: waiting', () => {
       expect(admitted).toBe(asked);
       expect(governor.queued).toBe(0);
     }
+  });
+
+  it('frees granted waiters behind a head blocked for a long time (memory follows the live waiters)', async () => {
+    const { clock, governor } = setup({
+      maxConcurrentTasks: 1,
+      maxRequestsPerMinute: 1,
+      algorithm: 'sliding-window',
+      resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+    });
+    const slot = await governor.acquire({ task: 1 });
+    const nextTask = governor.acquire({ task: 1 }); // the head, until the slot frees
+    await governor.acquire({ requests: 1 }); // the window is full: every call below waits
+    for (let i = 0; i < 2_000; i++) {
+      const call = governor.acquire({ requests: 1 }); // the running task's calls, one a minute
+      await clock.advanceAsync(60_000);
+      (await call).release();
+    }
+    expect(governor.queued).toBe(1);
+    expect(governor[livenessView]().footprint).toBeLessThan(64);
+    slot.release();
+    (await nextTask).release();
   });
 
   it('tryAcquire never waits and never jumps the queue', async () => {

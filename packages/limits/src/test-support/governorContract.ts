@@ -9,7 +9,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
-import type { Inspectable } from '../governor/liveness.js';
+import { type Inspectable, livenessView } from '../governor/liveness.js';
 import type { GovernorEvent } from '../governor/types.js';
 import { livenessProblem } from './liveness.js';
 
@@ -234,6 +234,27 @@ export function governorContract(backend: ContractBackend): void {
         expect(ofType(h, 'aborted')).toHaveLength(2_000);
         hold.release();
         (await g.acquire({ task: 1 })).release();
+      }),
+    );
+
+    it(
+      'frees the places of waiters that leave behind a head that stays blocked',
+      withGovernor({ maxConcurrentTasks: 1 }, async (h) => {
+        const g = h.governor;
+        const hold = await g.acquire({ task: 1 });
+        const head = g.acquire({ task: 1 });
+        for (let i = 0; i < 3_000; i++) {
+          const controller = new AbortController();
+          const waiter = g.acquire({ task: 1 }, { signal: controller.signal }).catch((e: unknown) => e);
+          controller.abort();
+          expect(await waiter).toSatisfy(AbortError.is);
+        }
+        await h.flush();
+        expect(g.queued).toBe(1);
+        expect(g[livenessView]().footprint).toBeLessThan(64);
+        expectLive(h);
+        hold.release();
+        (await head).release();
       }),
     );
 
