@@ -85,6 +85,40 @@ describe('WaitQueue', () => {
     );
   });
 
+  it('finds the head in amortised O(1) while waiters leave from the front (each batch no slower)', () => {
+    const queue = new WaitQueue<Item>();
+    let reads = 0;
+    const items = Array.from({ length: 20_000 }, (_, i) => {
+      let done = false;
+      const item = {
+        id: i,
+        seq: i,
+        priority: 0,
+        mask: 1,
+        get done() {
+          reads++;
+          return done;
+        },
+        set done(value: boolean) {
+          done = value;
+        },
+      };
+      queue.push(item);
+      return item;
+    });
+    const readsPerBatch: number[] = [];
+    for (let batch = 0; batch < 4; batch++) {
+      reads = 0;
+      for (const item of items.slice(batch * 4_000, (batch + 1) * 4_000)) {
+        queue.remove(item);
+        expect(queue.head).toBe(items[item.id + 1]);
+      }
+      readsPerBatch.push(reads);
+    }
+    // A few reads per removal, the same in every batch: no rescanning of those that left.
+    for (const n of readsPerBatch) expect(n).toBeLessThan(10 * 4_000);
+  });
+
   it('frees left waiters behind a head that stays: memory follows the live waiters', () => {
     const { queue, add } = makeQueue();
     add(); // the head, blocked for the whole test

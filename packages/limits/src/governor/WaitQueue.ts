@@ -31,6 +31,8 @@ const MIN_COMPACT = 32;
  */
 export class WaitQueue<T extends QueueItem> {
   #items: T[] = [];
+  /** Every waiter before this position has left: scans start here. */
+  #start = 0;
   #size = 0;
   /** Bumped whenever positions shift, so iterators know to find their place again. */
   #layout = 0;
@@ -74,6 +76,7 @@ export class WaitQueue<T extends QueueItem> {
         else hi = mid;
       }
       items.splice(lo, 0, item);
+      if (lo < this.#start) this.#start = lo; // ahead of the waiters that left
       this.#layout++;
     }
     this.#size++;
@@ -86,20 +89,23 @@ export class WaitQueue<T extends QueueItem> {
     item.done = true;
     this.#size--;
     this.#count(item.mask, -1);
-    const left = this.#items.length - this.#size;
+    const items = this.#items;
+    while (this.#start < items.length && items[this.#start]!.done) this.#start++;
+    const left = items.length - this.#size;
     if (this.#size === 0 || (left > MIN_COMPACT && left > this.#size)) this.#compact();
   }
 
   /** Live waiters in order. The queue may change while iterating (see the class). */
   *[Symbol.iterator](): IterableIterator<T> {
     let layout = this.#layout;
-    let next = 0;
+    let next = this.#start;
     let last: T | undefined;
     for (;;) {
       if (layout !== this.#layout) {
         layout = this.#layout;
-        next = last ? this.#indexAfter(last) : 0;
+        next = last ? this.#indexAfter(last) : this.#start;
       }
+      next = Math.max(next, this.#start);
       const item = this.#items[next++];
       if (!item) return;
       if (item.done) continue;
@@ -137,6 +143,7 @@ export class WaitQueue<T extends QueueItem> {
 
   #compact(): void {
     this.#items = this.#size === 0 ? [] : this.#items.filter((item) => !item.done);
+    this.#start = 0;
     this.#layout++;
   }
 }
