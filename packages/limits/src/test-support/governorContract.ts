@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import {
   AbortError,
   DisposedError,
@@ -166,17 +167,23 @@ export function governorContract(backend: ContractBackend): void {
         const g = h.governor;
         await g.acquire({ requests: 1 });
         const steps: string[] = [];
+        // New work from outside any task, started from inside one.
+        const fromOutside = AsyncResource.bind(() => g.acquire({ requests: 1 }));
+        let outsider: unknown;
         const admitted = outcome(
           g.runTask(async () => {
             await g.acquire({ requests: 1 }); // fits: the task has started its work
             steps.push('first');
-            await g.acquire({ requests: 1 }); // does not fit now: waits rather than wasting the work
+            const second = g.acquire({ requests: 1 }); // does not fit now: waits rather than wasting the work
+            outsider = await fromOutside().catch((e: unknown) => e); // new work behind it: refused
+            await second;
             steps.push('second');
             await g.acquire({ requests: 2 }, { timeoutMs: 100 }); // waits, and gives up in time
           }),
         );
         await h.flush();
         expect(steps).toEqual(['first']);
+        expect(outsider).toSatisfy(ResourceLimitExceededError.is);
         expect(g.queued).toBe(1);
         expectLive(h);
         // New work is refused while the window is full, even behind the waiting task.
