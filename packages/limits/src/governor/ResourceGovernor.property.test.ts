@@ -1,6 +1,7 @@
 import { ManualClock, TollgateError } from '@tollgate/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { livenessProblem } from '../test-support/liveness.js';
 import type { Lease } from './Lease.js';
 import { ResourceGovernor } from './ResourceGovernor.js';
 import type { GovernorEvent } from './types.js';
@@ -83,7 +84,7 @@ function maxWindowLoad(log: ReadonlyArray<{ at: number; amount: number }>, spanM
 }
 
 describe('ResourceGovernor properties (random schedules on a manual clock)', () => {
-  it('never exceeds a limit, keeps FIFO per limit set, settles every acquire once and gives all capacity back', async () => {
+  it('never exceeds a limit or stalls, keeps FIFO per limit set, settles every acquire once and gives all capacity back', async () => {
     await fc.assert(
       fc.asyncProperty(config, fc.array(op, { minLength: 1, maxLength: 60 }), async (cfg, ops) => {
         const clock = new ManualClock();
@@ -183,6 +184,7 @@ describe('ResourceGovernor properties (random schedules on a manual clock)', () 
           }
           await clock.advanceAsync(0);
           expect(governor.activeTasks).toBeLessThanOrEqual(cfg.maxConcurrentTasks);
+          expect(livenessProblem(governor, clock.now())).toBeUndefined();
         }
         // Drain: release everything as it is granted, until every acquire has settled.
         for (let round = 0; round < 50 && calls.some((c) => c.settles === 0); round++) {
@@ -193,6 +195,7 @@ describe('ResourceGovernor properties (random schedules on a manual clock)', () 
             }
           }
           await clock.advanceAsync(500);
+          expect(livenessProblem(governor, clock.now())).toBeUndefined();
         }
         for (const c of calls) {
           expect(c.settles).toBe(1);

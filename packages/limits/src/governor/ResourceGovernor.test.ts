@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import { StaticMemoryProbe } from '../memory/MemoryProbe.js';
 import type { Lease } from './Lease.js';
+import { livenessView } from './liveness.js';
 import { ResourceGovernor } from './ResourceGovernor.js';
 import type { GovernorEvent, ResourceGovernorOptions, ResourceStatus } from './types.js';
 
@@ -55,8 +56,12 @@ describe('ResourceGovernor: reservation and settlement', () => {
     lease.settle({ tokens: 10 }); // idempotent: only the first settle counts
     expect(governor.checkResourceAvailability().remaining.tokensPerMinute).toBe(700);
     const second = await governor.acquire({ tokens: 100 });
-    second.settle({ tokens: 1500 }); // shortfall: into debt
-    expect(governor.checkResourceAvailability().remaining.tokensPerMinute).toBe(-800);
+    second.settle({ tokens: 1500 }); // shortfall: into debt, which a status shows as nothing left
+    expect(governor.checkResourceAvailability().remaining.tokensPerMinute).toBe(0);
+    expect(governor.checkResourceAvailability().limits.tokensPerMinute!.remaining).toBe(0);
+    expect(governor.remaining('tokens')).toBe(-800);
+    const status = governor.checkResourceAvailability({ tokens: 1 });
+    expect(status.reason).toMatch(/^tokensPerMinute: 1 requested, 0 available, fits in \d+ ms$/);
   });
 
   it('lets a debt delay later callers until it is paid back', async () => {
@@ -212,6 +217,59 @@ describe('ResourceGovernor: waiting', () => {
     await expect(governor.acquire({ requests: 1 }, { signal: AbortSignal.abort() })).rejects.toSatisfy(
       AbortError.is,
     );
+  });
+
+  it('keeps admitting at the window pace under bursty arrivals, thousands of admissions on (no stall)', async () => {
+    for (const algorithm of ['sliding-window', 'token-bucket'] as const) {
+      const { clock, governor } = setup({
+        maxRequestsPerMinute: 100,
+        algorithm,
+        resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+      });
+      let seed = 7;
+      const rnd = () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed / 0x7fffffff;
+      };
+      let asked = 0;
+      let admitted = 0;
+      for (let t = 0; t < 600_000; t += 500) {
+        const burst = rnd() < 0.1 ? Math.floor(rnd() * 60) : rnd() < 0.5 ? 1 : 0;
+        for (let i = 0; i < burst; i++) {
+          asked++;
+          void governor.acquire({ requests: 1 }).then((lease) => {
+            admitted++;
+            lease.release();
+          });
+        }
+        await clock.advanceAsync(500);
+      }
+      // 100 a minute: the backlog drains within a minute or two of its schedule.
+      await clock.advanceAsync(Math.ceil(asked / 100 + 2) * 60_000 - clock.now());
+      expect(admitted).toBe(asked);
+      expect(governor.queued).toBe(0);
+    }
+  });
+
+  it('frees granted waiters behind a head blocked for a long time (memory follows the live waiters)', async () => {
+    const { clock, governor } = setup({
+      maxConcurrentTasks: 1,
+      maxRequestsPerMinute: 1,
+      algorithm: 'sliding-window',
+      resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+    });
+    const slot = await governor.acquire({ task: 1 });
+    const nextTask = governor.acquire({ task: 1 }); // the head, until the slot frees
+    await governor.acquire({ requests: 1 }); // the window is full: every call below waits
+    for (let i = 0; i < 2_000; i++) {
+      const call = governor.acquire({ requests: 1 }); // the running task's calls, one a minute
+      await clock.advanceAsync(60_000);
+      (await call).release();
+    }
+    expect(governor.queued).toBe(1);
+    expect(governor[livenessView]().footprint).toBeLessThan(64);
+    slot.release();
+    (await nextTask).release();
   });
 
   it('tryAcquire never waits and never jumps the queue', async () => {
@@ -378,7 +436,7 @@ describe('ResourceGovernor: observability', () => {
       cooldownUntil: null,
       mode: 'enforce',
     });
-    expect(status.reason).toMatch(/concurrentTasks: all 2 in use/);
+    expect(status.reason).toMatch(/concurrentTasks: 2 of 2 slots in use/);
     expect(status.limits.tokensPerMinute).toMatchObject({
       limit: 1000,
       windowMs: 60_000,

@@ -4,6 +4,7 @@ import {
   DisposedError,
   InvalidArgumentError,
   type Logger,
+  onAbort,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
   silentLogger,
@@ -16,10 +17,22 @@ import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '..
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { createRateLimiter } from '../rates/createRateLimiter.js';
 import type { RateLimiter } from '../rates/RateLimiter.js';
-import { type Demand as BaseDemand, neverFits, parseDemand, TASK_LIMIT } from './demand.js';
+import { checkAcquireOptions, checkRunTaskOptions } from './callOptions.js';
+import {
+  type Demand as BaseDemand,
+  type Blocker,
+  cooldownReason,
+  neverFits,
+  parseDemand,
+  rateReason,
+  slotsReason,
+  TASK_LIMIT,
+} from './demand.js';
 import type { Governor } from './Governor.js';
 import { Lease, type LeaseOwner } from './Lease.js';
+import { type Inspectable, type LivenessView, livenessView } from './liveness.js';
 import { runLeased } from './runLeased.js';
+import { currentTask, mayRefuse, type TaskContext } from './taskContext.js';
 import type {
   AcquireOptions,
   ActualUsage,
@@ -32,20 +45,9 @@ import type {
 } from './types.js';
 import { MAX_BITS, type QueueItem, WaitQueue } from './WaitQueue.js';
 
-/** A cost resolved against this governor's limits. */
 /** A parsed cost, with the bit mask of the limits it touches (queue ordering). */
 interface Demand extends BaseDemand {
   readonly mask: number;
-}
-
-/** Why a demand cannot be admitted now. */
-interface Blocker {
-  readonly limit: string;
-  readonly requested: number;
-  readonly available: number;
-  /** Until it fits; `undefined` when it waits for an event (a slot freeing). */
-  readonly waitMs: number | undefined;
-  readonly reason: string;
 }
 
 interface Waiter extends QueueItem {
@@ -55,6 +57,8 @@ interface Waiter extends QueueItem {
   readonly held: boolean;
   /** A probe (`waitForResources`) resolves `true` without taking anything. */
   readonly probe: boolean;
+  /** The task the acquire was made in: a grant marks it started. */
+  readonly task: TaskContext | undefined;
   resolve(value: Lease | boolean): void;
   reject(error: unknown): void;
   reason: string;
@@ -77,7 +81,7 @@ export const DEFAULT_PROBE_COST: ResourceCost = Object.freeze({ task: 1, request
  * try { const reply = await call(); lease.settle({ tokens: reply.usage.total_tokens }); }
  * finally { lease.release(); }
  */
-export class ResourceGovernor implements LeaseOwner, Governor {
+export class ResourceGovernor implements LeaseOwner, Governor, Inspectable {
   readonly name: string;
   readonly limits: ParsedResourceLimits;
   /** Every governor event, as it happens. */
@@ -166,23 +170,24 @@ export class ResourceGovernor implements LeaseOwner, Governor {
    * @throws AbortError when `signal` aborts first.
    * @throws DisposedError when the governor is disposed.
    */
-  acquire(cost: ResourceCost, options: AcquireOptions = {}): Promise<Lease> {
+  acquire(cost: ResourceCost, options?: AcquireOptions): Promise<Lease> {
     try {
-      return this.#acquire(cost, options, false) as Promise<Lease>;
+      return this.#acquire(cost, checkAcquireOptions(options), false) as Promise<Lease>;
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /** A lease now, or `undefined` if `cost` does not fit now (or someone is waiting for the same limits). */
-  tryAcquire(cost: ResourceCost, options: Pick<AcquireOptions, 'label'> = {}): Lease | undefined {
+  tryAcquire(cost: ResourceCost, options?: Pick<AcquireOptions, 'label'>): Lease | undefined {
     this.#assertOpen();
+    const { label } = checkAcquireOptions(options, 'tryAcquire');
     const demand = this.#demand(cost);
     const now = this.#clock.now();
-    if (this.mode === 'monitor') return this.#grantMonitored(demand, now, options.label);
+    if (this.mode === 'monitor') return this.#grantMonitored(demand, now, label);
     if ((demand.mask & this.#queue.liveMask()) !== 0) return undefined;
     if (this.#neverFits(demand) || this.#blocker(demand, now)) return undefined;
-    return this.#grant(demand, now, now, options.label);
+    return this.#grant(demand, now, now, label, false, currentTask());
   }
 
   /**
@@ -195,13 +200,14 @@ export class ResourceGovernor implements LeaseOwner, Governor {
    */
   async runTask<T>(
     fn: (signal: AbortSignal, lease: Lease) => Promise<T> | T,
-    options: RunTaskOptions = {},
+    options?: RunTaskOptions,
   ): Promise<T> {
-    const { taskTimeoutMs = secondsToMs(this.limits.taskTimeoutSeconds), cost, ...acquireOptions } = options;
+    const checked = checkRunTaskOptions(options);
+    const { taskTimeoutMs = secondsToMs(this.limits.taskTimeoutSeconds), cost, ...acquireOptions } = checked;
     const lease = await this.acquire({ ...cost, task: 1 }, acquireOptions);
     return runLeased(lease, fn, {
       clock: this.#clock,
-      signal: options.signal,
+      signal: checked.signal,
       taskTimeoutMs,
       onTimeout: (ms) =>
         this.#emit({
@@ -209,7 +215,7 @@ export class ResourceGovernor implements LeaseOwner, Governor {
           kind: 'task',
           afterMs: ms,
           reason: 'task timeout',
-          label: options.label,
+          label: checked.label,
         }),
     });
   }
@@ -245,7 +251,7 @@ export class ResourceGovernor implements LeaseOwner, Governor {
     const limits: Record<string, LimitStatus> = {};
     const remaining: Record<string, number> = {};
     for (const l of this.#limiters) {
-      const left = l.available(now);
+      const left = Math.max(0, l.available(now));
       remaining[l.name] = Math.floor(left);
       limits[l.name] = {
         resource: l.resource,
@@ -280,7 +286,11 @@ export class ResourceGovernor implements LeaseOwner, Governor {
   waitForResources(timeoutMs: number, cost: ResourceCost = DEFAULT_PROBE_COST): Promise<boolean> {
     if (this.#disposed) return Promise.resolve(false);
     try {
-      return this.#acquire(cost, { timeoutMs }, true) as Promise<boolean>;
+      return this.#acquire(
+        cost,
+        checkAcquireOptions({ timeoutMs }, 'waitForResources'),
+        true,
+      ) as Promise<boolean>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -395,40 +405,57 @@ export class ResourceGovernor implements LeaseOwner, Governor {
     if (signal?.aborted) throw abortReason(signal);
     const now = this.#clock.now();
     const held = options.holdUntilSettled === true;
+    const task = currentTask();
     if (this.mode === 'monitor') {
       return Promise.resolve(probe ? true : this.#grantMonitored(demand, now, label, held));
     }
     const blocked = (demand.mask & this.#queue.liveMask()) !== 0 || now < this.#cooldownUntil;
     const blocker = this.#blocker(demand, now);
     if (!blocked && !blocker)
-      return Promise.resolve(probe ? true : this.#grant(demand, now, now, label, held));
+      return Promise.resolve(probe ? true : this.#grant(demand, now, now, label, held, task));
     // What fits now can fit; only the rest is checked against the limits' capacities.
     const never = this.#neverFits(demand);
     if (never) {
       if (probe) return Promise.resolve(false);
-      this.#emitRejected(demand, never, label);
-      throw new ResourceLimitExceededError({ ...never, retryAfterMs: Number.POSITIVE_INFINITY });
+      const b = { ...never, waitMs: Number.POSITIVE_INFINITY };
+      this.#emitRejected(demand, b, label);
+      throw new ResourceLimitExceededError({ ...b, retryAfterMs: b.waitMs });
     }
-    if (this.mode === 'reject' && !probe) {
+    if (this.mode === 'reject' && !probe && mayRefuse(task)) {
       const b = blocker ?? {
         limit: 'queue',
         requested: 1,
         available: 0,
         waitMs: undefined,
-        reason: 'others are waiting',
+        reason: `${this.#queue.size} caller(s) waiting first`,
       };
       this.#emitRejected(demand, b, label);
       throw new ResourceLimitExceededError({ ...b, retryAfterMs: b.waitMs });
     }
-    return this.#enqueue(demand, now, options, probe, blocker?.reason ?? 'waiting behind earlier callers');
+    return this.#enqueue(
+      demand,
+      now,
+      options,
+      probe,
+      task,
+      blocker?.reason ?? 'waiting behind earlier callers',
+    );
   }
 
-  #enqueue(demand: Demand, now: number, options: AcquireOptions, probe: boolean, reason: string) {
+  #enqueue(
+    demand: Demand,
+    now: number,
+    options: AcquireOptions,
+    probe: boolean,
+    task: TaskContext | undefined,
+    reason: string,
+  ) {
     const { signal, label, priority = 0 } = options;
     const timeoutMs = options.timeoutMs ?? this.limits.resourceWaitTimeoutSeconds * 1000;
     return new Promise<Lease | boolean>((resolve, reject) => {
       let timer: TimerHandle | undefined;
-      const onAbort = () => {
+      let unsubscribe: (() => void) | undefined;
+      const aborted = () => {
         if (waiter.done) return;
         this.#queue.remove(waiter);
         waiter.cleanup();
@@ -447,19 +474,20 @@ export class ResourceGovernor implements LeaseOwner, Governor {
         label,
         held: options.holdUntilSettled === true,
         probe,
+        task,
         resolve,
         reject,
         reason,
         cleanup: () => {
           if (timer !== undefined) this.#clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe?.();
         },
       };
       if (Number.isFinite(timeoutMs)) {
         timer = this.#clock.setTimeout(() => {
           if (waiter.done) return;
           this.#queue.remove(waiter);
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe?.();
           this.#emit({ type: 'timeout', kind: 'wait', afterMs: timeoutMs, reason: waiter.reason, label });
           if (probe) resolve(false);
           else reject(new ResourceWaitTimeoutError(timeoutMs, waiter.reason));
@@ -467,7 +495,7 @@ export class ResourceGovernor implements LeaseOwner, Governor {
           this.#pump();
         }, timeoutMs);
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal) unsubscribe = onAbort(signal, aborted);
       this.#queue.push(waiter);
       this.#emit({ type: 'queued', cost: demand.cost, queued: this.#queue.size, reason, label });
       this.#markChanged();
@@ -512,7 +540,10 @@ export class ResourceGovernor implements LeaseOwner, Governor {
           this.#queue.remove(waiter);
           waiter.cleanup();
           if (waiter.probe) waiter.resolve(true);
-          else waiter.resolve(this.#grant(waiter.demand, now, waiter.enqueuedAt, waiter.label, waiter.held));
+          else
+            waiter.resolve(
+              this.#grant(waiter.demand, now, waiter.enqueuedAt, waiter.label, waiter.held, waiter.task),
+            );
           continue;
         }
         waiter.reason = blocker.reason;
@@ -538,7 +569,15 @@ export class ResourceGovernor implements LeaseOwner, Governor {
     }, due - this.#clock.now());
   }
 
-  #grant(demand: Demand, now: number, since: number, label: string | undefined, held = false): Lease {
+  #grant(
+    demand: Demand,
+    now: number,
+    since: number,
+    label: string | undefined,
+    held = false,
+    task?: TaskContext,
+  ): Lease {
+    if (task) task.started = true;
     const before = this.#events.observed ? this.#limiters.map((l) => l.available(now)) : undefined;
     const handles: (object | undefined)[] = new Array(this.#limiters.length);
     for (let i = 0; i < this.#limiters.length; i++) {
@@ -589,7 +628,7 @@ export class ResourceGovernor implements LeaseOwner, Governor {
         requested: 1,
         available: 0,
         waitMs,
-        reason: `cooling down for ${Math.ceil(waitMs)} ms (${this.#cooldownReason})`,
+        reason: cooldownReason(waitMs, this.#cooldownReason),
       };
     }
     if (demand.slots > 0) {
@@ -598,9 +637,9 @@ export class ResourceGovernor implements LeaseOwner, Governor {
         return {
           limit: TASK_LIMIT,
           requested: demand.slots,
-          available: free,
+          available: Math.max(0, free),
           waitMs: undefined,
-          reason: `${TASK_LIMIT}: all ${this.#maxTasks} in use`,
+          reason: slotsReason(this.#activeTasks, this.#maxTasks),
         };
       }
       const maxMb = this.limits.maxMemoryMb;
@@ -610,7 +649,7 @@ export class ResourceGovernor implements LeaseOwner, Governor {
           return {
             limit: 'memory',
             requested: demand.slots,
-            available: maxMb - used,
+            available: Math.max(0, maxMb - used),
             waitMs: this.#memoryProbe.refreshMs,
             reason: `memory: ${used.toFixed(0)} MB in use, cap ${maxMb} MB`,
           };
@@ -628,9 +667,9 @@ export class ResourceGovernor implements LeaseOwner, Governor {
         worst = {
           limit: limiter.name,
           requested: amount,
-          available,
+          available: Math.max(0, available),
           waitMs,
-          reason: `${limiter.name}: ${amount} requested, ${Math.floor(available)} available, fits in ${Math.ceil(waitMs)} ms`,
+          reason: rateReason(limiter.name, amount, available, waitMs),
         };
       }
     }
@@ -667,20 +706,34 @@ export class ResourceGovernor implements LeaseOwner, Governor {
     }
   }
 
-  #emitRejected(
-    demand: Demand,
-    blocker: Omit<Blocker, 'waitMs'> & { waitMs?: number | undefined },
-    label?: string,
-  ): void {
+  /** `retryAfterMs` is the blocker's wait: `Infinity` never fits, `undefined` waits for a release. */
+  #emitRejected(demand: Demand, blocker: Blocker, label?: string): void {
     this.#logger.debug('rejected', { governor: this.name, limit: blocker.limit, reason: blocker.reason });
     this.#emit({
       type: 'rejected',
       cost: demand.cost,
       limit: blocker.limit,
       reason: blocker.reason,
-      retryAfterMs: blocker.waitMs ?? Number.POSITIVE_INFINITY,
+      retryAfterMs: blocker.waitMs,
       label,
     });
+  }
+
+  /** @internal see {@link LivenessView}. */
+  [livenessView](): LivenessView {
+    const head = this.#queue.head;
+    const now = this.#clock.now();
+    const blocker = head && this.#blocker(head.demand, now);
+    const headWaitMs = head && (blocker ? (blocker.waitMs ?? Number.POSITIVE_INFINITY) : 0);
+    return {
+      disposed: this.#disposed,
+      waiting: this.#queue.size,
+      wakeAt: Number.isFinite(this.#timerDue) ? this.#timerDue : undefined,
+      headWaitMs,
+      activeTasks: this.#activeTasks,
+      busy: false,
+      footprint: this.#queue.footprint,
+    };
   }
 
   #emit(event: DistributiveOmit<GovernorEvent, 'governor' | 'at'>): void {

@@ -1,6 +1,8 @@
 /** What the queue needs of a waiter. */
 export interface QueueItem {
+  /** Increases with every push: orders waiters of equal priority by arrival. */
   readonly seq: number;
+  /** A finite number; higher goes first. */
   readonly priority: number;
   /** One bit per limit the waiter needs. */
   readonly mask: number;
@@ -11,20 +13,45 @@ export interface QueueItem {
 /** The most bits a mask may use: limits get bits 0..MAX_BITS-1. */
 export const MAX_BITS = 31;
 
+/** Left waiters kept before a compaction is worth it, so small queues do not copy often. */
+const MIN_COMPACT = 32;
+
 /**
  * Waiters in order of priority (high first), then of arrival. Removal is lazy (a flag),
- * so aborting one of 10,000 waiters is O(1); the queue keeps a count of waiters per mask
- * bit so the governor can tell which limits anyone is waiting for without a scan.
+ * so aborting one of 10,000 waiters is O(1); left waiters are dropped from the array once
+ * they outnumber the live ones, wherever they are, so removals stay amortised O(1) and a
+ * queue never holds more than about twice its live waiters. The queue keeps a count of
+ * waiters per mask bit so the governor can tell which limits anyone is waiting for
+ * without a scan.
+ *
+ * Iterating is safe while the queue changes: an iterator remembers the last waiter it
+ * gave, not an index, and finds its place again whenever positions shift (a compaction or
+ * an insertion ahead of the tail). It never skips a live waiter that was behind its
+ * position and never gives one twice.
  */
 export class WaitQueue<T extends QueueItem> {
   #items: T[] = [];
-  #head = 0;
+  /** Every waiter before this position has left: scans start here. */
+  #start = 0;
   #size = 0;
+  /** Bumped whenever positions shift, so iterators know to find their place again. */
+  #layout = 0;
   readonly #bitCounts = new Array<number>(MAX_BITS).fill(0);
 
   /** Waiters still in the queue. */
   get size(): number {
     return this.#size;
+  }
+
+  /** Array slots in use, left waiters included (never more than about twice `size`). */
+  get footprint(): number {
+    return this.#items.length;
+  }
+
+  /** The first live waiter, if any. */
+  get head(): T | undefined {
+    for (const item of this) return item;
+    return undefined;
   }
 
   /** The union of the masks of every waiter in the queue. */
@@ -40,8 +67,8 @@ export class WaitQueue<T extends QueueItem> {
     if (!last || last.priority >= item.priority) {
       items.push(item);
     } else {
-      // First position (after the head) whose priority is lower than the newcomer's.
-      let lo = this.#head;
+      // First position whose priority is lower than the newcomer's.
+      let lo = 0;
       let hi = items.length;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
@@ -49,6 +76,8 @@ export class WaitQueue<T extends QueueItem> {
         else hi = mid;
       }
       items.splice(lo, 0, item);
+      if (lo < this.#start) this.#start = lo; // ahead of the waiters that left
+      this.#layout++;
     }
     this.#size++;
     this.#count(item.mask, 1);
@@ -60,14 +89,28 @@ export class WaitQueue<T extends QueueItem> {
     item.done = true;
     this.#size--;
     this.#count(item.mask, -1);
-    this.#compact();
+    const items = this.#items;
+    while (this.#start < items.length && items[this.#start]!.done) this.#start++;
+    const left = items.length - this.#size;
+    if (this.#size === 0 || (left > MIN_COMPACT && left > this.#size)) this.#compact();
   }
 
-  /** Live waiters in order. Removing the current waiter while iterating is safe. */
+  /** Live waiters in order. The queue may change while iterating (see the class). */
   *[Symbol.iterator](): IterableIterator<T> {
-    for (let i = this.#head; i < this.#items.length; i++) {
-      const item = this.#items[i]!;
-      if (!item.done) yield item;
+    let layout = this.#layout;
+    let next = this.#start;
+    let last: T | undefined;
+    for (;;) {
+      if (layout !== this.#layout) {
+        layout = this.#layout;
+        next = last ? this.#indexAfter(last) : this.#start;
+      }
+      next = Math.max(next, this.#start);
+      const item = this.#items[next++];
+      if (!item) return;
+      if (item.done) continue;
+      last = item;
+      yield item;
     }
   }
 
@@ -78,19 +121,29 @@ export class WaitQueue<T extends QueueItem> {
     return live;
   }
 
+  /** The first position whose waiter comes after `item` in queue order. */
+  #indexAfter(item: T): number {
+    const items = this.#items;
+    let lo = 0;
+    let hi = items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const other = items[mid]!;
+      const before =
+        other.priority > item.priority || (other.priority === item.priority && other.seq <= item.seq);
+      if (before) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
   #count(mask: number, by: number): void {
     for (let m = mask, bit = 0; m !== 0; m >>>= 1, bit++) if (m & 1) this.#bitCounts[bit]! += by;
   }
 
   #compact(): void {
-    const items = this.#items;
-    while (this.#head < items.length && items[this.#head]!.done) this.#head++;
-    if (this.#head === items.length) {
-      this.#items = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > items.length) {
-      this.#items = items.slice(this.#head);
-      this.#head = 0;
-    }
+    this.#items = this.#size === 0 ? [] : this.#items.filter((item) => !item.done);
+    this.#start = 0;
+    this.#layout++;
   }
 }

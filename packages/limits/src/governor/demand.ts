@@ -11,6 +11,17 @@ export interface Demand {
   readonly slots: number;
 }
 
+/** Why a demand cannot be admitted now. */
+export interface Blocker {
+  readonly limit: string;
+  readonly requested: number;
+  /** Never below 0 (a debt shows as nothing available). */
+  readonly available: number;
+  /** Until it fits: `Infinity` never, `undefined` when it waits for an event (a slot freeing). */
+  readonly waitMs: number | undefined;
+  readonly reason: string;
+}
+
 /** A limit a demand can never pass, however long it waits. */
 export interface NeverFits {
   readonly limit: string;
@@ -80,4 +91,20 @@ export function neverFits(
     }
   }
   return undefined;
+}
+
+/** Why a task waits for a slot, in the same words on every governor. */
+export function slotsReason(used: number, max: number): string {
+  return `${TASK_LIMIT}: ${used} of ${max} slots in use`;
+}
+
+/** Why a rate blocks a demand; `available` shows as at least 0 (a debt is "0 available"). */
+export function rateReason(name: string, requested: number, available: number, waitMs?: number): string {
+  const fits = waitMs === undefined || !Number.isFinite(waitMs) ? '' : `, fits in ${Math.ceil(waitMs)} ms`;
+  return `${name}: ${requested} requested, ${Math.max(0, Math.floor(available))} available${fits}`;
+}
+
+/** Why nobody is admitted during a cooldown. */
+export function cooldownReason(waitMs: number, why: string): string {
+  return `cooling down for ${Math.ceil(waitMs)} ms (${why})`;
 }

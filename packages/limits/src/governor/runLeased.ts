@@ -1,5 +1,13 @@
-import { abortReason, type Clock, linkAbort, TaskTimeoutError, type TimerHandle } from '@tollgate/core';
+import {
+  abortReason,
+  type Clock,
+  linkAbort,
+  onAbort,
+  TaskTimeoutError,
+  type TimerHandle,
+} from '@tollgate/core';
 import type { GovernorLease } from './Governor.js';
+import { runInTask } from './taskContext.js';
 
 export interface RunLeasedOptions {
   readonly clock: Clock;
@@ -12,7 +20,8 @@ export interface RunLeasedOptions {
 /**
  * Runs `fn` under a lease already acquired: its signal aborts on the caller's signal or the
  * task timeout, the returned promise settles at once on abort even if `fn` ignores its
- * signal, and the lease is released however `fn` ends. Shared by every governor's `runTask`.
+ * signal, and the lease is released however `fn` ends. `fn` runs as a task (see
+ * `taskContext`): reject mode lets its later acquires wait. Shared by every governor's `runTask`.
  */
 export async function runLeased<T, L extends GovernorLease>(
   lease: L,
@@ -22,20 +31,18 @@ export async function runLeased<T, L extends GovernorLease>(
   const { clock, taskTimeoutMs } = options;
   const scope = linkAbort(options.signal);
   let timer: TimerHandle | undefined;
-  if (taskTimeoutMs !== undefined)
+  if (taskTimeoutMs !== undefined && Number.isFinite(taskTimeoutMs))
     timer = clock.setTimeout(() => {
       options.onTimeout(taskTimeoutMs);
       scope.abort(new TaskTimeoutError(taskTimeoutMs));
     }, taskTimeoutMs);
   try {
     return await new Promise<T>((resolve, reject) => {
-      const onAbort = () => reject(abortReason(scope.signal));
-      if (scope.signal.aborted) return onAbort();
-      scope.signal.addEventListener('abort', onAbort, { once: true });
-      Promise.resolve()
-        .then(() => fn(scope.signal, lease))
+      const unsubscribe = onAbort(scope.signal, () => reject(abortReason(scope.signal)));
+      if (scope.signal.aborted) return;
+      runInTask(() => Promise.resolve().then(() => fn(scope.signal, lease)))
         .then(resolve, reject)
-        .finally(() => scope.signal.removeEventListener('abort', onAbort));
+        .finally(unsubscribe);
     });
   } finally {
     if (timer !== undefined) clock.clearTimeout(timer);

@@ -72,7 +72,7 @@ export interface LimitStatus {
   readonly windowMs: number;
   readonly capacity: number;
   readonly algorithm: RateAlgorithm;
-  /** What could be taken now (negative while in debt). */
+  /** What could be taken now; 0 while in debt (`Governor.remaining` tells the debt). */
   readonly remaining: number;
 }
 

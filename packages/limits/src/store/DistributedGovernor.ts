@@ -5,6 +5,7 @@ import {
   DisposedError,
   InvalidArgumentError,
   type Logger,
+  onAbort,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
   type TimerHandle,
@@ -12,10 +13,21 @@ import {
 import { Observable, Subject, type Subscription } from 'rxjs';
 import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import { type ParsedResourceLimits, type ResourceLimits, resolveRates } from '../config/ResourceLimits.js';
-import { neverFits, parseDemand, TASK_LIMIT } from '../governor/demand.js';
+import { checkAcquireOptions, checkRunTaskOptions } from '../governor/callOptions.js';
+import {
+  type Blocker,
+  cooldownReason,
+  neverFits,
+  parseDemand,
+  rateReason,
+  slotsReason,
+  TASK_LIMIT,
+} from '../governor/demand.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
+import { type Inspectable, type LivenessView, livenessView } from '../governor/liveness.js';
 import { DEFAULT_PROBE_COST } from '../governor/ResourceGovernor.js';
 import { runLeased } from '../governor/runLeased.js';
+import { currentTask, mayRefuse, type TaskContext } from '../governor/taskContext.js';
 import type {
   AcquireOptions,
   ActualUsage,
@@ -25,6 +37,7 @@ import type {
   ResourceStatus,
   RunTaskOptions,
 } from '../governor/types.js';
+import { type QueueItem, WaitQueue } from '../governor/WaitQueue.js';
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { resolveDistributedOptions } from './distributedOptions.js';
 import { StoreUnavailableError } from './errors.js';
@@ -76,18 +89,17 @@ export interface DistributedGovernorOptions {
   readonly memoryProbe?: MemoryProbe | undefined;
 }
 
-interface Waiter {
-  readonly seq: number;
+interface Waiter extends QueueItem {
   readonly cost: ResourceCost;
   readonly request: StoreRequest;
-  readonly priority: number;
   readonly label: string | undefined;
+  /** The task the acquire was made in: a grant marks it started. */
+  readonly task: TaskContext | undefined;
   readonly enqueuedAt: number;
   readonly resolve: (lease: GovernorLease) => void;
   readonly reject: (error: unknown) => void;
   readonly cleanup: () => void;
   queuedEmitted: boolean;
-  done: boolean;
   lastReason?: string;
   armTimeout?: () => void;
   /** Set while the local fallback serves it; aborted when it leaves that path. */
@@ -106,7 +118,7 @@ interface Waiter {
  * within `slotTtlMs`. A 429's cooldown is stored too: every process backs off together.
  * `checkResourceAvailability` answers from what the last store reply said.
  */
-export class DistributedGovernor implements Governor {
+export class DistributedGovernor implements Governor, Inspectable {
   readonly name: string;
   readonly limits: ParsedResourceLimits;
   readonly config: QuotaConfig;
@@ -126,19 +138,21 @@ export class DistributedGovernor implements Governor {
   readonly #tag = randomUUID().slice(0, 8);
   readonly #events = new Subject<GovernorEvent>();
   readonly #changes = new Subject<void>();
-  readonly #queue: Waiter[] = [];
+  readonly #queue = new WaitQueue<Waiter>();
   readonly #held = new Map<string, DistributedLease>();
   readonly #unsubscribe: () => void;
   readonly #availability: Subscription;
   #remaining: number[];
   #slotsUsed = 0;
   #cooldownUntil = 0;
+  #cooldownReason = 'a cooldown';
   #activeTasks = 0;
   #seq = 0;
   #leaseSeq = 0;
   #pumping = false;
   #kickPending = false;
-  readonly #sleepers = new Set<() => void>();
+  /** Pending sleeps of the pump: each wake-up, with its clock time. */
+  readonly #sleepers = new Map<() => void, number>();
   #renewTimer: TimerHandle | undefined;
   #probeTimer: TimerHandle | undefined;
   #down = false;
@@ -208,7 +222,7 @@ export class DistributedGovernor implements Governor {
   }
 
   get queued(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   get disposed(): boolean {
@@ -225,9 +239,9 @@ export class DistributedGovernor implements Governor {
     return this.limits.rejectOnLimit ? 'reject' : 'enforce';
   }
 
-  acquire(cost: ResourceCost, options: AcquireOptions = {}): Promise<GovernorLease> {
+  acquire(cost: ResourceCost, options?: AcquireOptions): Promise<GovernorLease> {
     try {
-      return this.#acquire(cost, options);
+      return this.#acquire(cost, checkAcquireOptions(options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -235,14 +249,15 @@ export class DistributedGovernor implements Governor {
 
   async runTask<T>(
     fn: (signal: AbortSignal, lease: GovernorLease) => Promise<T> | T,
-    options: RunTaskOptions = {},
+    options?: RunTaskOptions,
   ): Promise<T> {
+    const checked = checkRunTaskOptions(options);
     const seconds = this.limits.taskTimeoutSeconds;
-    const { taskTimeoutMs = seconds === undefined ? undefined : seconds * 1000, cost, ...rest } = options;
+    const { taskTimeoutMs = seconds === undefined ? undefined : seconds * 1000, cost, ...rest } = checked;
     const lease = await this.acquire({ ...cost, task: 1 }, rest);
     return runLeased(lease, fn, {
       clock: this.#clock,
-      signal: options.signal,
+      signal: checked.signal,
       taskTimeoutMs,
       onTimeout: (ms) =>
         this.#emit({
@@ -250,7 +265,7 @@ export class DistributedGovernor implements Governor {
           kind: 'task',
           afterMs: ms,
           reason: 'task timeout',
-          label: options.label,
+          label: checked.label,
         }),
     });
   }
@@ -259,7 +274,10 @@ export class DistributedGovernor implements Governor {
     if (!(ms >= 0) || !Number.isFinite(ms))
       throw new InvalidArgumentError('ms', 'a finite number of at least 0', ms);
     const until = this.#clock.now() + ms;
-    if (until > this.#cooldownUntil) this.#cooldownUntil = until;
+    // As in-process: only a cooldown that extends the current one is news.
+    if (until <= this.#cooldownUntil) return;
+    this.#cooldownUntil = until;
+    this.#cooldownReason = reason;
     this.#emit({ type: 'cooldown', until, ms, reason });
     this.#logger.warn('cooldown', { governor: this.name, ms, reason });
     this.store.cooldown(this.config, ms).catch((error: unknown) => this.#storeError(error, 'cooldown'));
@@ -274,29 +292,28 @@ export class DistributedGovernor implements Governor {
     if (this.#disposed) reason = `${this.name} is disposed`;
     else if (this.#down && this.#policy === 'fail-closed')
       reason = `quota store '${this.store.kind}' is unavailable`;
-    else if (this.#cooldownUntil > now) reason = `cooldown for ${this.#cooldownUntil - now} ms`;
-    else if (this.#queue.length > 0) reason = `${this.#queue.length} caller(s) waiting first`;
+    else if (this.#cooldownUntil > now)
+      reason = cooldownReason(this.#cooldownUntil - now, this.#cooldownReason);
+    else if (this.#queue.size > 0) reason = `${this.#queue.size} caller(s) waiting first`;
     else if (memory) reason = memory;
     else if (this.config.maxSlots !== null && slots > 0 && this.#slotsUsed + slots > this.config.maxSlots)
-      reason = `tasks: ${this.#slotsUsed} of ${this.config.maxSlots} slots in use`;
+      reason = slotsReason(this.#slotsUsed, this.config.maxSlots);
     else {
       const i = this.config.rates.findIndex((_, k) => (amounts[k] ?? 0) > (this.#remaining[k] ?? 0));
-      if (i >= 0) {
-        const r = this.config.rates[i]!;
-        reason = `${r.name}: ${Math.floor(this.#remaining[i]!)} of ${r.limit} left, ${amounts[i]} needed`;
-      }
+      if (i >= 0) reason = rateReason(this.config.rates[i]!.name, amounts[i]!, this.#remaining[i]!);
     }
     const limits: Record<string, LimitStatus> = {};
     const remaining: Record<string, number> = {};
     this.config.rates.forEach((r, i) => {
-      remaining[r.name] = Math.floor(this.#remaining[i]!);
+      const left = Math.max(0, this.#remaining[i]!);
+      remaining[r.name] = Math.floor(left);
       limits[r.name] = {
         resource: r.resource,
         limit: r.limit,
         windowMs: r.windowMs,
         capacity: r.capacity,
         algorithm: r.algorithm,
-        remaining: this.#remaining[i]!,
+        remaining: left,
       };
     });
     return {
@@ -307,7 +324,7 @@ export class DistributedGovernor implements Governor {
       mode: this.mode,
       activeTasks: this.#activeTasks,
       maxTasks: this.config.maxSlots,
-      queued: this.#queue.length,
+      queued: this.#queue.size,
       remaining,
       limits,
       memoryUsageMb: this.#memoryProbe ? this.#memoryProbe.usageMb() : null,
@@ -328,6 +345,7 @@ export class DistributedGovernor implements Governor {
   }
 
   async waitForResources(timeoutMs: number, cost: ResourceCost = DEFAULT_PROBE_COST): Promise<boolean> {
+    checkAcquireOptions({ timeoutMs }, 'waitForResources');
     const deadline = this.#clock.now() + timeoutMs;
     for (;;) {
       if (this.#disposed) return false;
@@ -359,8 +377,7 @@ export class DistributedGovernor implements Governor {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const waiter of this.#queue.splice(0)) {
-      waiter.done = true;
+    for (const waiter of this.#queue.drain()) {
       waiter.cleanup();
       waiter.reject(new DisposedError(`Governor '${this.name}'`));
     }
@@ -425,19 +442,13 @@ export class DistributedGovernor implements Governor {
       this.config.rates,
       this.config.maxSlots ?? Number.POSITIVE_INFINITY,
     );
-    if (never && this.mode !== 'monitor') {
-      this.#emit({
-        type: 'rejected',
-        cost,
-        limit: never.limit,
-        reason: never.reason,
-        retryAfterMs: undefined,
-        label,
-      });
-      throw new ResourceLimitExceededError({
-        ...never,
-        retryAfterMs: Number.POSITIVE_INFINITY,
-      });
+    if (never && this.mode !== 'monitor') throw this.#refuse(cost, { ...never, waitMs: Infinity }, label);
+    const task = currentTask();
+    // Reject mode refuses new work behind waiters, as in-process: they go first.
+    if (this.mode === 'reject' && this.#queue.head?.queuedEmitted && mayRefuse(task)) {
+      const reason = `${this.#queue.size} caller(s) waiting first`;
+      const queued = { limit: 'queue', requested: 1, available: 0, waitMs: undefined, reason };
+      throw this.#refuse(cost, queued, label);
     }
     const held = options.holdUntilSettled === true;
     const request: StoreRequest = { leaseId: `${this.#tag}:${++this.#leaseSeq}`, slots, held, amounts };
@@ -445,19 +456,21 @@ export class DistributedGovernor implements Governor {
     const timeoutMs = options.timeoutMs ?? this.limits.resourceWaitTimeoutSeconds * 1000;
     return new Promise<GovernorLease>((resolve, reject) => {
       let timer: TimerHandle | undefined;
-      const onAbort = () => this.#drop(waiter, abortReason(signal!), 'aborted');
+      let unsubscribe: (() => void) | undefined;
       const waiter: Waiter = {
         seq: ++this.#seq,
+        mask: 1, // one quota: every waiter of this process is served in order
         cost,
         request,
         priority,
         label,
+        task,
         enqueuedAt: this.#clock.now(),
         resolve,
         reject,
         cleanup: () => {
           if (timer !== undefined) this.#clock.clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          unsubscribe?.();
         },
         queuedEmitted: false,
         done: false,
@@ -468,50 +481,41 @@ export class DistributedGovernor implements Governor {
         if (timer !== undefined || waiter.done || !Number.isFinite(timeoutMs)) return;
         const left = Math.max(0, waiter.enqueuedAt + timeoutMs - this.#clock.now());
         timer = this.#clock.setTimeout(() => {
-          this.#emit({
-            type: 'timeout',
-            kind: 'wait',
-            afterMs: timeoutMs,
-            reason: 'resource wait timeout',
-            label,
-          });
-          this.#drop(
-            waiter,
-            new ResourceWaitTimeoutError(timeoutMs, waiter.lastReason ?? 'waiting for the shared quota'),
-            undefined,
-          );
+          const reason = waiter.lastReason ?? 'waiting for the shared quota';
+          this.#emit({ type: 'timeout', kind: 'wait', afterMs: timeoutMs, reason, label });
+          this.#drop(waiter, new ResourceWaitTimeoutError(timeoutMs, reason), undefined);
         }, left);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let at = this.#queue.length;
-      while (at > 0 && this.#queue[at - 1]!.priority < priority) at--;
-      this.#queue.splice(at, 0, waiter);
+      if (signal) unsubscribe = onAbort(signal, () => this.#drop(waiter, abortReason(signal), 'aborted'));
+      this.#queue.push(waiter);
       this.#markChanged();
       this.#kick();
     });
   }
 
+  /** Says why `cost` is refused (a `rejected` event) and returns the error to throw. */
+  #refuse(cost: ResourceCost, blocker: Blocker, label: string | undefined): ResourceLimitExceededError {
+    const { waitMs, ...rest } = blocker;
+    this.#emit({
+      type: 'rejected',
+      cost,
+      limit: rest.limit,
+      reason: rest.reason,
+      retryAfterMs: waitMs,
+      label,
+    });
+    return new ResourceLimitExceededError({ ...rest, retryAfterMs: waitMs });
+  }
+
   #drop(waiter: Waiter, error: unknown, event: 'aborted' | undefined): void {
     if (waiter.done) return;
-    waiter.done = true;
+    this.#queue.remove(waiter);
     waiter.cleanup();
     waiter.forwarded?.abort();
-    const index = this.#queue.indexOf(waiter);
-    if (index >= 0) this.#queue.splice(index, 1);
     if (event === 'aborted') this.#emit({ type: 'aborted', cost: waiter.cost, label: waiter.label });
     waiter.reject(error);
     this.#markChanged();
     this.#wake();
-  }
-
-  /** Drops settled waiters from the queue, keeping its order. */
-  #compact(): void {
-    let j = 0;
-    for (let i = 0; i < this.#queue.length; i++) {
-      const w = this.#queue[i]!;
-      if (!w.done) this.#queue[j++] = w;
-    }
-    this.#queue.length = j;
   }
 
   #kick(): void {
@@ -527,9 +531,9 @@ export class DistributedGovernor implements Governor {
   async #pump(): Promise<void> {
     this.#pumping = true;
     try {
-      while (this.#queue.length > 0 && !this.#disposed) {
+      while (this.#queue.size > 0 && !this.#disposed) {
         if (this.#down && this.#policy === 'fail-open') {
-          this.#admitOpen(this.#queue[0]!);
+          this.#admitOpen(this.#queue.head!);
           continue;
         }
         if (this.#down && this.#policy === 'local-fallback') {
@@ -539,11 +543,14 @@ export class DistributedGovernor implements Governor {
         }
         const localNow = this.#clock.now();
         if (this.#cooldownUntil > localNow) {
-          this.#noteQueued(this.#queue[0]!, 'cooldown');
-          await this.#sleep(this.#cooldownUntil - localNow);
+          const head = this.#queue.head!;
+          const blocker = this.#cooldownBlocker(this.#cooldownUntil - localNow);
+          if (this.mode === 'reject' && this.#refuseNewWork(head, blocker)) continue;
+          this.#noteQueued(head, blocker.reason);
+          await this.#sleep(blocker.waitMs!);
           continue;
         }
-        const batch = this.#queue.slice(0, this.#batchSize);
+        const batch = this.#batch();
         const overMemory = this.#overMemory();
         if (overMemory) {
           // Memory is this process's own: waiters that need a slot wait here, in order.
@@ -564,7 +571,7 @@ export class DistributedGovernor implements Governor {
         } catch (error) {
           this.#storeError(error, 'acquire');
           if (this.#policy !== 'fail-closed') continue;
-          const head = this.#queue[0];
+          const head = this.#queue.head;
           if (head && this.mode === 'reject')
             this.#drop(
               head,
@@ -585,37 +592,12 @@ export class DistributedGovernor implements Governor {
         if (reply.cooldownUntil > reply.now)
           this.#cooldownUntil = Math.max(this.#cooldownUntil, this.#toLocal(reply.cooldownUntil, reply.now));
         for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, receivedAt);
-        if (reply.granted > 0) this.#compact();
         if (reply.granted < batch.length) {
           const head = batch[reply.granted]!;
           if (head.done) continue;
-          // Stores say 'slots'; errors and events name the limit as the in-process governor does.
-          const blockedBy = reply.blockedBy === 'slots' ? TASK_LIMIT : reply.blockedBy;
-          const reason = blockedBy ?? 'the quota';
-          if (this.mode === 'reject') {
-            const limit = blockedBy ?? 'quota';
-            this.#emit({
-              type: 'rejected',
-              cost: head.cost,
-              limit,
-              reason: `${reason} is exhausted`,
-              retryAfterMs: reply.waitMs,
-              label: head.label,
-            });
-            this.#drop(
-              head,
-              new ResourceLimitExceededError({
-                limit,
-                requested: 1,
-                available: 0,
-                reason: `${limit}: not enough left now`,
-                retryAfterMs: reply.waitMs,
-              }),
-              undefined,
-            );
-            continue;
-          }
-          this.#noteQueued(head, reason);
+          const blocker = this.#blockerOf(reply, head);
+          if (this.mode === 'reject' && this.#refuseNewWork(head, blocker)) continue;
+          this.#noteQueued(head, blocker.reason);
           await this.#sleep(this.#waitFor(reply) + this.#random() * this.#jitterMs);
         }
         this.#markChanged();
@@ -635,19 +617,14 @@ export class DistributedGovernor implements Governor {
 
   async #blockOnMemory(head: Waiter, reason: string): Promise<void> {
     const retryAfterMs = this.#memoryProbe!.refreshMs;
-    if (this.mode === 'reject') {
-      this.#emit({
-        type: 'rejected',
-        cost: head.cost,
-        limit: 'memory',
-        reason,
-        retryAfterMs,
-        label: head.label,
-      });
-      const details = { limit: 'memory', requested: head.request.slots, available: 0, reason, retryAfterMs };
-      this.#drop(head, new ResourceLimitExceededError(details), undefined);
-      return;
-    }
+    const blocker = {
+      limit: 'memory',
+      requested: head.request.slots,
+      available: 0,
+      waitMs: retryAfterMs,
+      reason,
+    };
+    if (this.mode === 'reject' && this.#refuseNewWork(head, blocker)) return;
     this.#noteQueued(head, reason);
     await this.#sleep(retryAfterMs);
   }
@@ -662,6 +639,61 @@ export class DistributedGovernor implements Governor {
     const waitMs = Math.max(1, reply.waitMs);
     const exact = reply.blockedBy === 'slots' || reply.blockedBy === 'cooldown';
     return Math.min(exact ? MAX_TIMER_MS : this.#maxSleepMs, waitMs);
+  }
+
+  /** The head and up to `batchSize - 1` waiters behind it, in order. */
+  #batch(): Waiter[] {
+    const batch: Waiter[] = [];
+    for (const waiter of this.#queue) if (batch.push(waiter) >= this.#batchSize) break;
+    return batch;
+  }
+
+  /** Why the store did not grant `head`, in the words the in-process governor uses. */
+  #blockerOf(reply: AcquireReply, head: Waiter): Blocker {
+    const waitMs = reply.waitMs;
+    const max = this.config.maxSlots;
+    if (reply.blockedBy === 'slots' && max !== null) {
+      const available = Math.max(0, max - reply.slotsUsed);
+      const reason = slotsReason(reply.slotsUsed, max);
+      return { limit: TASK_LIMIT, requested: head.request.slots, available, waitMs: undefined, reason };
+    }
+    if (reply.blockedBy === 'cooldown') return this.#cooldownBlocker(waitMs);
+    const i = this.config.rates.findIndex((r) => r.name === reply.blockedBy);
+    if (i < 0) return { limit: 'quota', requested: 1, available: 0, waitMs, reason: 'the shared quota' };
+    const name = this.config.rates[i]!.name;
+    const requested = head.request.amounts[i]!;
+    const left = reply.remaining[i]!;
+    return {
+      limit: name,
+      requested,
+      available: Math.max(0, left),
+      waitMs,
+      reason: rateReason(name, requested, left, waitMs),
+    };
+  }
+
+  #cooldownBlocker(waitMs: number): Blocker {
+    const reason = cooldownReason(waitMs, this.#cooldownReason);
+    return { limit: 'cooldown', requested: 1, available: 0, waitMs, reason };
+  }
+
+  /**
+   * Reject mode: refuses the blocked head if it is new work, and every new work waiting
+   * behind a head that may wait (a started task's). Whether the head was refused.
+   */
+  #refuseNewWork(head: Waiter, blocker: Blocker): boolean {
+    const refuse = (waiter: Waiter, b: Blocker) =>
+      this.#drop(waiter, this.#refuse(waiter.cost, b, waiter.label), undefined);
+    if (mayRefuse(head.task)) {
+      refuse(head, blocker);
+      return true;
+    }
+    for (const waiter of this.#queue) {
+      if (waiter === head || !mayRefuse(waiter.task)) continue;
+      const reason = `${this.#queue.size - 1} caller(s) waiting first`;
+      refuse(waiter, { limit: 'queue', requested: 1, available: 0, waitMs: undefined, reason });
+    }
+    return false;
   }
 
   #grant(waiter: Waiter, storeNow: number, localNow: number): void {
@@ -681,8 +713,9 @@ export class DistributedGovernor implements Governor {
       return;
     }
     const lease = new DistributedLease(this, waiter, localNow, storeNow);
-    waiter.done = true;
+    this.#queue.remove(waiter);
     waiter.cleanup();
+    if (waiter.task) waiter.task.started = true;
     this.#activeTasks += waiter.request.slots;
     if (waiter.request.slots > 0 && this.config.maxSlots !== null) {
       this.#held.set(lease.storeId, lease);
@@ -748,9 +781,8 @@ export class DistributedGovernor implements Governor {
   }
 
   #finishLocal(head: Waiter, lease: DistributedLease): void {
-    head.done = true;
+    this.#queue.remove(head);
     head.cleanup();
-    this.#queue.splice(this.#queue.indexOf(head), 1);
     this.#activeTasks += head.request.slots;
     this.#handOver(head, lease, this.#clock.now());
     this.#markChanged();
@@ -777,26 +809,13 @@ export class DistributedGovernor implements Governor {
           type: 'would-block',
           cost,
           limit: rate.name,
-          reason: `${rate.name}: over the limit`,
+          reason: rateReason(rate.name, amount, this.#remaining[i] ?? 0),
           label,
         });
       this.#remaining[i] = (this.#remaining[i] ?? 0) - amount;
       this.store.take(this.config, i, amount).catch((error: unknown) => this.#storeError(error, 'take'));
     });
-    const waiter = {
-      seq: ++this.#seq,
-      cost,
-      request,
-      priority: 0,
-      label,
-      enqueuedAt: this.#clock.now(),
-      resolve: () => {},
-      reject: () => {},
-      cleanup: () => {},
-      queuedEmitted: false,
-      done: true,
-    } satisfies Waiter;
-    const lease = new DistributedLease(this, waiter, this.#clock.now(), undefined, undefined);
+    const lease = new DistributedLease(this, { cost, request }, this.#clock.now(), undefined, undefined);
     this.#activeTasks += request.slots;
     this.#emit({ type: 'acquired', leaseId: lease.id, cost, waitedMs: 0, label });
     return lease;
@@ -879,15 +898,30 @@ export class DistributedGovernor implements Governor {
         resolve();
       };
       // Longer waits wake early and are computed again.
-      const timer = this.#clock.setTimeout(wake, Math.min(MAX_TIMER_MS, Math.max(0, ms)));
-      this.#sleepers.add(wake);
+      const delay = Math.min(MAX_TIMER_MS, Math.max(0, ms));
+      const timer = this.#clock.setTimeout(wake, delay);
+      this.#sleepers.set(wake, this.#clock.now() + delay);
     });
   }
 
   /** Capacity may have changed: sleepers retry now. */
   #wake(): void {
-    for (const wake of [...this.#sleepers]) wake();
-    if (!this.#pumping && this.#queue.length > 0 && !this.#disposed) this.#kick();
+    for (const wake of [...this.#sleepers.keys()]) wake();
+    if (!this.#pumping && this.#queue.size > 0 && !this.#disposed) this.#kick();
+  }
+
+  /** @internal see {@link LivenessView}. */
+  [livenessView](): LivenessView {
+    const wakeAt = this.#sleepers.size > 0 ? Math.min(...this.#sleepers.values()) : undefined;
+    return {
+      disposed: this.#disposed,
+      waiting: this.#queue.size,
+      wakeAt,
+      headWaitMs: undefined,
+      activeTasks: this.#activeTasks,
+      busy: this.#kickPending || (this.#pumping && this.#sleepers.size === 0),
+      footprint: this.#queue.footprint,
+    };
   }
 
   #noteQueued(waiter: Waiter, reason: string): void {
@@ -898,7 +932,7 @@ export class DistributedGovernor implements Governor {
     this.#emit({
       type: 'queued',
       cost: waiter.cost,
-      queued: this.#queue.length,
+      queued: this.#queue.size,
       reason,
       label: waiter.label,
     });
