@@ -92,7 +92,7 @@ export interface LimitExceededDetails {
   readonly limit: string;
   /** What the caller asked for, in the limit's unit. */
   readonly requested: number;
-  /** What the limit had available at that moment (negative while in debt). */
+  /** What the limit had available at that moment (0 while in debt: status and errors never show less). */
   readonly available: number;
   /**
    * How long until the request would fit, in ms; `undefined` when it is not known (a

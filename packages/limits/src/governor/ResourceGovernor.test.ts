@@ -353,7 +353,7 @@ describe('ResourceGovernor: tasks', () => {
     expect(governor.activeTasks).toBe(0);
   });
 
-  it('aborts a task after taskTimeoutSeconds with TaskTimeoutError, even if it ignores the signal', async () => {
+  it('aborts a task after taskTimeoutSeconds with TaskTimeoutError, even if it ignores the signal; its slot comes back after the stop grace', async () => {
     const { governor, clock, events } = setup({ maxConcurrentTasks: 1, taskTimeoutSeconds: 3 });
     let reason: unknown;
     const task = track(
@@ -369,8 +369,13 @@ describe('ResourceGovernor: tasks', () => {
     await clock.advanceAsync(3_000);
     expect(TaskTimeoutError.is(task.error)).toBe(true);
     expect(TaskTimeoutError.is(reason)).toBe(true);
-    expect(governor.activeTasks).toBe(0);
     expect(events.some((e) => e.type === 'timeout' && e.kind === 'task')).toBe(true);
+    // The work still runs: it keeps its slot until it stops, at most the 5 s stop grace.
+    expect(governor.activeTasks).toBe(1);
+    await clock.advanceAsync(4_999);
+    expect(governor.activeTasks).toBe(1);
+    await clock.advanceAsync(1);
+    expect(governor.activeTasks).toBe(0);
   });
 
   it('passes an outer abort to the task and releases its slot', async () => {

@@ -203,18 +203,30 @@ export class ResourceGovernor implements LeaseOwner, Governor, Inspectable {
     options?: RunTaskOptions,
   ): Promise<T> {
     const checked = checkRunTaskOptions(options);
-    const { taskTimeoutMs = secondsToMs(this.limits.taskTimeoutSeconds), cost, ...acquireOptions } = checked;
+    const {
+      taskTimeoutMs = secondsToMs(this.limits.taskTimeoutSeconds),
+      cost,
+      stopGraceMs,
+      ...acquireOptions
+    } = checked;
     const lease = await this.acquire({ ...cost, task: 1 }, acquireOptions);
     return runLeased(lease, fn, {
       clock: this.#clock,
       signal: checked.signal,
       taskTimeoutMs,
+      stopGraceMs,
       onTimeout: (ms) =>
         this.#emit({
           type: 'timeout',
           kind: 'task',
           afterMs: ms,
           reason: 'task timeout',
+          label: checked.label,
+        }),
+      onStopOverdue: (graceMs) =>
+        this.#logger.warn('an aborted task did not stop within its grace period; its slot is released', {
+          governor: this.name,
+          graceMs,
           label: checked.label,
         }),
     });

@@ -15,6 +15,10 @@ const runTaskRules: { readonly [K in keyof RunTaskOptions]: OptionRule } = {
   ...acquireRules,
   taskTimeoutMs: rule('a number greater than 0 (Infinity for no limit)', (v) => isNumber(v) && v > 0),
   cost: rule('a cost object', (v) => typeof v === 'object' && v !== null),
+  stopGraceMs: rule(
+    'a number of at least 0 (Infinity waits for the task to stop)',
+    (v) => isNumber(v) && v >= 0,
+  ),
 };
 
 /**

@@ -15,12 +15,21 @@ export interface RunLeasedOptions {
   readonly taskTimeoutMs: number | undefined;
   /** Called when the task timeout fires, before the task's signal aborts. */
   readonly onTimeout: (ms: number) => void;
+  /** How long an aborted `fn` may take to stop before its lease is released anyway. @default DEFAULT_STOP_GRACE_MS */
+  readonly stopGraceMs?: number | undefined;
+  /** Called when an aborted `fn` has not stopped within `stopGraceMs` (its lease is released now). */
+  readonly onStopOverdue?: ((graceMs: number) => void) | undefined;
 }
+
+/** How long an aborted task may take to stop before its slot is given back anyway, ms. */
+export const DEFAULT_STOP_GRACE_MS = 5_000;
 
 /**
  * Runs `fn` under a lease already acquired: its signal aborts on the caller's signal or the
- * task timeout, the returned promise settles at once on abort even if `fn` ignores its
- * signal, and the lease is released however `fn` ends. `fn` runs as a task (see
+ * task timeout, and the returned promise settles at once on abort even if `fn` ignores its
+ * signal. The lease is released when `fn` has ended, so work an aborted task still runs
+ * keeps its slot until it stops, but for no longer than `stopGraceMs` after the abort: a
+ * task that ignores its signal cannot hold a slot forever. `fn` runs as a task (see
  * `taskContext`): reject mode lets its later acquires wait. Shared by every governor's `runTask`.
  */
 export async function runLeased<T, L extends GovernorLease>(
@@ -28,7 +37,7 @@ export async function runLeased<T, L extends GovernorLease>(
   fn: (signal: AbortSignal, lease: L) => Promise<T> | T,
   options: RunLeasedOptions,
 ): Promise<T> {
-  const { clock, taskTimeoutMs } = options;
+  const { clock, taskTimeoutMs, stopGraceMs = DEFAULT_STOP_GRACE_MS } = options;
   const scope = linkAbort(options.signal);
   let timer: TimerHandle | undefined;
   if (taskTimeoutMs !== undefined && Number.isFinite(taskTimeoutMs))
@@ -36,17 +45,32 @@ export async function runLeased<T, L extends GovernorLease>(
       options.onTimeout(taskTimeoutMs);
       scope.abort(new TaskTimeoutError(taskTimeoutMs));
     }, taskTimeoutMs);
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const unsubscribe = onAbort(scope.signal, () => reject(abortReason(scope.signal)));
-      if (scope.signal.aborted) return;
-      runInTask(() => Promise.resolve().then(() => fn(scope.signal, lease)))
-        .then(resolve, reject)
-        .finally(unsubscribe);
-    });
-  } finally {
+  let grace: TimerHandle | undefined;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
     if (timer !== undefined) clock.clearTimeout(timer);
+    if (grace !== undefined) clock.clearTimeout(grace);
     scope.unlink();
     lease.release();
-  }
+  };
+  const ran = scope.signal.aborted
+    ? Promise.resolve()
+    : runInTask(() => Promise.resolve().then(() => fn(scope.signal, lease)));
+  // However `fn` ends, its lease goes back once it has (before its caller hears of it).
+  ran.then(release, release);
+  return new Promise<T>((resolve, reject) => {
+    const unsubscribe = onAbort(scope.signal, () => {
+      reject(abortReason(scope.signal));
+      if (released) return;
+      grace = clock.setTimeout(() => {
+        if (released) return;
+        options.onStopOverdue?.(stopGraceMs);
+        release();
+      }, stopGraceMs);
+    });
+    if (scope.signal.aborted) return;
+    (ran as Promise<T>).then(resolve, reject).finally(unsubscribe);
+  });
 }

@@ -49,6 +49,12 @@ export interface RunTaskOptions extends AcquireOptions {
   readonly taskTimeoutMs?: number | undefined;
   /** Further resources the task takes with its slot (e.g. `{ agentStarts: 1 }`). */
   readonly cost?: ResourceCost | undefined;
+  /**
+   * After a timeout or abort, how long the task may take to stop before its slot is given
+   * back anyway (with a warning), ms. `runTask` rejects at once either way; the slot stays
+   * taken while the aborted work still runs. @default 5_000
+   */
+  readonly stopGraceMs?: number | undefined;
 }
 
 /** Options of `ResourceGovernor`. */

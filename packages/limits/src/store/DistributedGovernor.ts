@@ -253,18 +253,30 @@ export class DistributedGovernor implements Governor, Inspectable {
   ): Promise<T> {
     const checked = checkRunTaskOptions(options);
     const seconds = this.limits.taskTimeoutSeconds;
-    const { taskTimeoutMs = seconds === undefined ? undefined : seconds * 1000, cost, ...rest } = checked;
+    const {
+      taskTimeoutMs = seconds === undefined ? undefined : seconds * 1000,
+      cost,
+      stopGraceMs,
+      ...rest
+    } = checked;
     const lease = await this.acquire({ ...cost, task: 1 }, rest);
     return runLeased(lease, fn, {
       clock: this.#clock,
       signal: checked.signal,
       taskTimeoutMs,
+      stopGraceMs,
       onTimeout: (ms) =>
         this.#emit({
           type: 'timeout',
           kind: 'task',
           afterMs: ms,
           reason: 'task timeout',
+          label: checked.label,
+        }),
+      onStopOverdue: (graceMs) =>
+        this.#logger.warn('an aborted task did not stop within its grace period; its slot is released', {
+          governor: this.name,
+          graceMs,
           label: checked.label,
         }),
     });

@@ -118,6 +118,40 @@ export function governorContract(backend: ContractBackend): void {
     );
 
     it(
+      'an aborted task keeps its slot while its work runs: until it stops, or stopGraceMs if it ignores its signal',
+      withGovernor({ maxConcurrentTasks: 1 }, async (h) => {
+        const g = h.governor;
+        const controller = new AbortController();
+        let stop: () => void = () => {};
+        const polite = outcome(
+          g.runTask((signal) => new Promise<void>((resolve) => (stop = resolve)), {
+            signal: controller.signal,
+          }),
+        );
+        await h.flush();
+        controller.abort();
+        await h.flush();
+        expect(AbortError.is(polite.error)).toBe(true); // the caller hears at once
+        expect(g.activeTasks).toBe(1); // the work has not stopped yet
+        stop();
+        await h.flush();
+        expect(g.activeTasks).toBe(0);
+
+        const deaf = new AbortController();
+        const ignoring = outcome(
+          g.runTask(() => new Promise<never>(() => {}), { signal: deaf.signal, stopGraceMs: 200 }),
+        );
+        await h.flush();
+        deaf.abort();
+        await h.flush();
+        expect(AbortError.is(ignoring.error)).toBe(true);
+        expect(g.activeTasks).toBe(1);
+        await h.advance(200);
+        expect(g.activeTasks).toBe(0);
+      }),
+    );
+
+    it(
       'reject mode refuses new work at once, with the same limit, reason and retryAfterMs in error and event',
       withGovernor(
         {
