@@ -124,7 +124,7 @@ export function governorContract(backend: ContractBackend): void {
         const controller = new AbortController();
         let stop: () => void = () => {};
         const polite = outcome(
-          g.runTask((signal) => new Promise<void>((resolve) => (stop = resolve)), {
+          g.runTask(() => new Promise<void>((resolve) => (stop = resolve)), {
             signal: controller.signal,
           }),
         );
