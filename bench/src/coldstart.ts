@@ -31,7 +31,13 @@ function once(baseURL: string, compiled: boolean): Promise<Run> {
   const started = performance.now();
   const child = spawn(process.execPath, args, {
     cwd: root,
-    env: { ...process.env, SIMULATOR_BASE_URL: baseURL, NODE_OPTIONS: '' },
+    env: {
+      ...process.env,
+      SIMULATOR_BASE_URL: baseURL,
+      NODE_OPTIONS: '',
+      // The sources need the repository's compiler settings (decorators), wherever tsx starts.
+      ...(compiled ? {} : { TSX_TSCONFIG_PATH: join(root, 'tsconfig.tests.json') }),
+    },
   });
   let out = '';
   let err = '';
