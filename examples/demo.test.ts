@@ -23,6 +23,9 @@ describe('the demo command line', () => {
       /--preset: expected light, medium, heavy, got huge/,
     );
     expect(() => demoOptionsFrom(['--agents', '0'], {})).toThrow(/--agents: expected a number above 0/);
+    expect(() => demoOptionsFrom(['--window-ms', 'abc'], {})).toThrow(
+      /--window-ms: expected a number above 0/,
+    );
   });
 
   it('keeps the defaults without flags', () => {

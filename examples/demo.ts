@@ -225,9 +225,16 @@ export function demoOptionsFrom(
     concurrency: num(values.concurrency, env.TOLLGATE_DEMO_CONCURRENCY),
     windowMs: num(values['window-ms'], env.TOLLGATE_DEMO_WINDOW_MS),
   };
-  for (const [name, value] of Object.entries(picked))
+  const flags: Record<keyof typeof picked, string> = {
+    agents: 'agents',
+    rpm: 'rpm',
+    startsPerMinute: 'starts',
+    concurrency: 'concurrency',
+    windowMs: 'window-ms',
+  };
+  for (const [name, value] of Object.entries(picked) as Array<[keyof typeof picked, number | undefined]>)
     if (value !== undefined && !(Number.isFinite(value) && value > 0))
-      throw new Error(`--${name}: expected a number above 0, got ${value}`);
+      throw new Error(`--${flags[name]}: expected a number above 0, got ${value}`);
   const defined = Object.fromEntries(Object.entries(picked).filter(([, v]) => v !== undefined));
   return {
     ...preset,

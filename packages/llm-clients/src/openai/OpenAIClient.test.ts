@@ -21,6 +21,13 @@ describe('openai() without an API key', () => {
     expect((error as Error).message).toMatch(/`apiKey` option of openai\(\).*OPENAI_API_KEY/);
   });
 
+  it('names OPENAI_API_KEY too when an apiKey read from it is empty', () => {
+    vi.stubEnv('OPENAI_API_KEY', '');
+    expect(() => openai({ model: 'gpt-4o-mini', apiKey: process.env.OPENAI_API_KEY })).toThrow(
+      /`OpenAIClient.apiKey` to be a non-empty API key \(or leave it out and set OPENAI_API_KEY/,
+    );
+  });
+
   it('takes the key from OPENAI_API_KEY when no apiKey is given', () => {
     vi.stubEnv('OPENAI_API_KEY', 'sk-test');
     expect(openai({ model: 'gpt-4o-mini' }).model).toBe('gpt-4o-mini');

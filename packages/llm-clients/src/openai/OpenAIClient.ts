@@ -88,7 +88,10 @@ export class OpenAIClient implements LLMClient {
       { ...options, model: options?.model ?? null },
       {
         model: optionRules.string,
-        apiKey: optionRules.string,
+        apiKey: rule(
+          'a non-empty API key (or leave it out and set OPENAI_API_KEY; any non-empty string for endpoints without keys)',
+          (v) => typeof v === 'string' && v.length > 0,
+        ),
         baseURL: rule('an http(s) URL', (v) => typeof v === 'string' && /^https?:\/\/./.test(v)),
         client: rule('an OpenAI client', (v) => v instanceof OpenAI),
         timeoutMs: optionRules.positive,
