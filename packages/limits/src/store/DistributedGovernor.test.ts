@@ -602,3 +602,63 @@ describe('DistributedGovernor on a shared store', () => {
     );
   });
 });
+
+describe('DistributedGovernor when store calls fail or hang', () => {
+  /** A memory store whose acquires fail as a failing Redis script does, or never answer. */
+  class TroubledStore extends MemoryQuotaStore {
+    mode: 'ok' | 'script-error' | 'hang' = 'ok';
+    acquires = 0;
+    override async acquire(...args: Parameters<MemoryQuotaStore['acquire']>) {
+      this.acquires++;
+      if (this.mode === 'script-error')
+        throw Object.assign(new Error('OOM command not allowed'), { name: 'ReplyError' });
+      if (this.mode === 'hang') return new Promise<never>(() => {});
+      return super.acquire(...args);
+    }
+  }
+
+  it.each(['fail-open', 'local-fallback', 'fail-closed'] as const)(
+    'a store answering with a script error is retried every retryMs under %s, and the waiter times out on time',
+    async (onStoreDown) => {
+      const clock = new ManualClock();
+      const store = new TroubledStore(clock);
+      store.mode = 'script-error';
+      const governor = new DistributedGovernor(
+        { maxRequestsPerMinute: 10, resourceWaitTimeoutSeconds: 3 },
+        { store, quota: 'q', clock, jitterMs: 0, retryMs: 200, onStoreDown },
+      );
+      let outcome: unknown;
+      governor.acquire({ requests: 1 }).then(
+        () => (outcome = 'granted'),
+        (e: unknown) => (outcome = e),
+      );
+      for (let t = 0; t < 3_000; t += 100) await clock.advanceAsync(100);
+      await settle();
+      expect(ResourceWaitTimeoutError.is(outcome), String(outcome)).toBe(true);
+      expect(store.acquires).toBeGreaterThanOrEqual(10);
+      expect(store.acquires).toBeLessThanOrEqual(17); // one try per 200 ms, not a busy loop
+      governor.dispose();
+    },
+  );
+
+  it('a waiter whose timeout ends while a store call hangs hears at its deadline', async () => {
+    const clock = new ManualClock();
+    const store = new TroubledStore(clock);
+    store.mode = 'hang';
+    const governor = new DistributedGovernor(
+      { maxRequestsPerMinute: 10 },
+      { store, quota: 'q', clock, jitterMs: 0 },
+    );
+    let outcome: unknown;
+    governor.acquire({ requests: 1 }, { timeoutMs: 500 }).then(
+      () => (outcome = 'granted'),
+      (e: unknown) => (outcome = e),
+    );
+    await clock.advanceAsync(499);
+    expect(outcome).toBeUndefined();
+    await clock.advanceAsync(1);
+    await settle();
+    expect(ResourceWaitTimeoutError.is(outcome), String(outcome)).toBe(true);
+    governor.dispose();
+  });
+});

@@ -96,6 +96,8 @@ interface Waiter extends QueueItem {
   /** The task the acquire was made in: a grant marks it started. */
   readonly task: TaskContext | undefined;
   readonly enqueuedAt: number;
+  /** When its wait timeout ends, clock time (`Infinity` for none). */
+  readonly deadline: number;
   readonly resolve: (lease: GovernorLease) => void;
   readonly reject: (error: unknown) => void;
   readonly cleanup: () => void;
@@ -478,6 +480,7 @@ export class DistributedGovernor implements Governor, Inspectable {
         label,
         task,
         enqueuedAt: this.#clock.now(),
+        deadline: this.#clock.now() + timeoutMs,
         resolve,
         reject,
         cleanup: () => {
@@ -574,6 +577,9 @@ export class DistributedGovernor implements Governor, Inspectable {
           if (first > 0) batch.length = first;
         }
         let reply: AcquireReply;
+        // A store call can take up to its command timeout: a waiter whose own wait ends
+        // first hears at its deadline, not when the store answers.
+        const watchdog = this.#watch(batch);
         try {
           reply = await this.store.acquire(
             this.config,
@@ -582,7 +588,9 @@ export class DistributedGovernor implements Governor, Inspectable {
           this.#markUp();
         } catch (error) {
           this.#storeError(error, 'acquire');
-          if (this.#policy !== 'fail-closed') continue;
+          // A store marked down is the policy's to serve; a store that answers with an
+          // error (a failing script) is retried after retryMs, waiters' timeouts running.
+          if (this.#policy !== 'fail-closed' && this.#down) continue;
           const head = this.#queue.head;
           if (head && this.mode === 'reject')
             this.#drop(
@@ -597,6 +605,8 @@ export class DistributedGovernor implements Governor, Inspectable {
             await this.#sleep(this.#retryMs);
           }
           continue;
+        } finally {
+          if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
         }
         const receivedAt = this.#clock.now();
         this.#remaining = [...reply.remaining];
@@ -934,6 +944,19 @@ export class DistributedGovernor implements Governor, Inspectable {
       busy: this.#kickPending || (this.#pumping && this.#sleepers.size === 0),
       footprint: this.#queue.footprint,
     };
+  }
+
+  /** A timer at the earliest wait deadline in `batch`, arming the timeouts of those due. */
+  #watch(batch: readonly Waiter[]): TimerHandle | undefined {
+    let first = Number.POSITIVE_INFINITY;
+    for (const w of batch) first = Math.min(first, w.deadline);
+    if (!Number.isFinite(first)) return undefined;
+    return this.#clock.setTimeout(
+      () => {
+        for (const w of batch) if (w.deadline <= this.#clock.now()) w.armTimeout?.();
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, first - this.#clock.now())),
+    );
   }
 
   #noteQueued(waiter: Waiter, reason: string): void {
