@@ -152,6 +152,45 @@ describe.skipIf(!withRedis)('RedisQuotaStore (real redis-server)', () => {
     }
   });
 
+  it('limits of any size work: a bucket that takes ages to refill gets a TTL Redis accepts', async () => {
+    const c = config({
+      rates: [
+        {
+          name: 'requestsPerMinute',
+          resource: 'requests',
+          algorithm: 'sliding-window',
+          limit: 1e308,
+          windowMs: 60_000,
+          capacity: 1e308,
+        },
+        {
+          name: 'tokensPerMinute',
+          resource: 'tokens',
+          algorithm: 'token-bucket',
+          limit: 1,
+          windowMs: 60_000,
+          capacity: 1e15,
+        },
+      ],
+    });
+    const reply = await store.acquire(c, [req('big', 1, 10)]);
+    expect(reply.granted).toBe(1);
+    const keys = await redis.keys(`tollgate:{${c.quota}}*`);
+    expect(keys.length).toBeGreaterThan(1);
+    for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it('a settle that rewrites the only entry of a sliding window keeps its TTL', async () => {
+    const c = config();
+    const reply = await store.acquire(c, [req('only', 1, 10)]);
+    expect(reply.granted).toBe(1);
+    await store.settle(c, 'only', [1, 10], [1, 3]);
+    await store.settle(c, 'only', [1, 10], [2, 3]); // requests 1 -> 2: the window's only entry rewritten
+    const keys = await redis.keys(`tollgate:{${c.quota}}*`);
+    expect(keys.some((k) => k.includes('requestsPerMinute'))).toBe(true);
+    for (const key of keys) expect(await redis.pttl(key), key).toBeGreaterThan(0);
+  });
+
   it('never revives a slot whose TTL has passed: a renewal after expiry keeps nothing', async () => {
     const c = config({ slotTtlMs: 100 });
     const first = await store.acquire(c, [req('late', 0, 0, 1)]);

@@ -22,7 +22,12 @@
 
 const COMMON = `
 local function ttl(ms)
-  return math.max(1, math.ceil(ms))
+  -- whole ms, at least 1 and at most 1e13 (317 years): Lua prints larger numbers with an
+  -- exponent, which PEXPIRE refuses, and limits of any size must not break a script
+  return math.min(1e13, math.max(1, math.ceil(ms)))
+end
+local function keep_ttl(key, ms)
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ttl(ms)) end
 end
 local function num(i)
   local v = tonumber(ARGV[i])
@@ -325,6 +330,9 @@ for i, r in ipairs(rates) do
       redis.call('ZREM', r.key, member)
       if amount > 0 then redis.call('ZADD', r.key, score, id .. '|' .. amount .. '|' .. i) end
       redis.call('INCRBYFLOAT', r.tkey, amount - reserved)
+      -- removing the only entry deletes the key, and the new entry would have no TTL
+      if amount > 0 then keep_ttl(r.key, r.window + 1000) end
+      keep_ttl(r.tkey, r.window + 1000)
     elseif reserved == 0 and amount > 0 then
       redis.call('ZADD', r.key, now, id .. '|' .. amount .. '|' .. i)
       redis.call('INCRBYFLOAT', r.tkey, amount)
