@@ -32,7 +32,7 @@ import type { Governor } from './Governor.js';
 import { Lease, type LeaseOwner } from './Lease.js';
 import { type Inspectable, type LivenessView, livenessView } from './liveness.js';
 import { runLeased } from './runLeased.js';
-import { currentTask, mayRefuse, type TaskContext } from './taskContext.js';
+import { assertTaskRunning, currentTask, mayRefuse, type TaskContext } from './taskContext.js';
 import type {
   AcquireOptions,
   ActualUsage,
@@ -187,7 +187,9 @@ export class ResourceGovernor implements LeaseOwner, Governor, Inspectable {
     if (this.mode === 'monitor') return this.#grantMonitored(demand, now, label);
     if ((demand.mask & this.#queue.liveMask()) !== 0) return undefined;
     if (this.#neverFits(demand) || this.#blocker(demand, now)) return undefined;
-    return this.#grant(demand, now, now, label, false, currentTask());
+    const task = currentTask();
+    assertTaskRunning(task);
+    return this.#grant(demand, now, now, label, false, task);
   }
 
   /**
@@ -418,6 +420,7 @@ export class ResourceGovernor implements LeaseOwner, Governor, Inspectable {
     const now = this.#clock.now();
     const held = options.holdUntilSettled === true;
     const task = currentTask();
+    assertTaskRunning(task);
     if (this.mode === 'monitor') {
       return Promise.resolve(probe ? true : this.#grantMonitored(demand, now, label, held));
     }

@@ -7,7 +7,7 @@ import {
   type TimerHandle,
 } from '@tollgate/core';
 import type { GovernorLease } from './Governor.js';
-import { runInTask } from './taskContext.js';
+import { runInTask, type TaskContext } from './taskContext.js';
 
 export interface RunLeasedOptions {
   readonly clock: Clock;
@@ -55,14 +55,16 @@ export async function runLeased<T, L extends GovernorLease>(
     scope.unlink();
     lease.release();
   };
+  const task: TaskContext = { started: false };
   const ran = scope.signal.aborted
     ? Promise.resolve()
-    : runInTask(() => Promise.resolve().then(() => fn(scope.signal, lease)));
+    : runInTask(() => Promise.resolve().then(() => fn(scope.signal, lease)), task);
   // However `fn` ends, its lease goes back once it has (before its caller hears of it).
   ran.then(release, release);
   return new Promise<T>((resolve, reject) => {
     const unsubscribe = onAbort(scope.signal, () => {
-      reject(abortReason(scope.signal));
+      task.ended = abortReason(scope.signal);
+      reject(task.ended);
       if (released) return;
       grace = clock.setTimeout(() => {
         if (released) return;

@@ -4,18 +4,28 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface TaskContext {
   /** Something was granted inside the task: it has work in progress. */
   started: boolean;
+  /** Why the task ended early (its timeout or abort); its later acquires are refused with it. */
+  ended?: unknown;
 }
 
 const tasks = new AsyncLocalStorage<TaskContext>();
 
-/** Runs `fn` as a task: acquires made inside it (on any governor) see its context. */
-export function runInTask<T>(fn: () => T): T {
-  return tasks.run({ started: false }, fn);
+/** Runs `fn` as the task `context`: acquires made inside it (on any governor) see it. */
+export function runInTask<T>(fn: () => T, context: TaskContext = { started: false }): T {
+  return tasks.run(context, fn);
 }
 
 /** The task the caller runs in, if any. */
 export function currentTask(): TaskContext | undefined {
   return tasks.getStore();
+}
+
+/**
+ * Throws why the caller's task ended, if it has: work a timed-out or aborted task goes on
+ * running (it ignored its signal) gets nothing more from any governor.
+ */
+export function assertTaskRunning(task: TaskContext | undefined): void {
+  if (task?.ended !== undefined) throw task.ended;
 }
 
 /**

@@ -27,7 +27,7 @@ import type { Governor, GovernorLease } from '../governor/Governor.js';
 import { type Inspectable, type LivenessView, livenessView } from '../governor/liveness.js';
 import { DEFAULT_PROBE_COST } from '../governor/ResourceGovernor.js';
 import { runLeased } from '../governor/runLeased.js';
-import { currentTask, mayRefuse, type TaskContext } from '../governor/taskContext.js';
+import { assertTaskRunning, currentTask, mayRefuse, type TaskContext } from '../governor/taskContext.js';
 import type {
   AcquireOptions,
   ActualUsage,
@@ -458,6 +458,7 @@ export class DistributedGovernor implements Governor, Inspectable {
     );
     if (never && this.mode !== 'monitor') throw this.#refuse(cost, { ...never, waitMs: Infinity }, label);
     const task = currentTask();
+    assertTaskRunning(task);
     // Reject mode refuses new work behind waiters, as in-process: they go first.
     if (this.mode === 'reject' && this.#queue.head?.queuedEmitted && mayRefuse(task)) {
       const reason = `${this.#queue.size} caller(s) waiting first`;

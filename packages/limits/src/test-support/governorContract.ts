@@ -6,6 +6,7 @@ import {
   ManualClock,
   ResourceLimitExceededError,
   ResourceWaitTimeoutError,
+  TaskTimeoutError,
 } from '@tollgate/core';
 import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
@@ -147,6 +148,37 @@ export function governorContract(backend: ContractBackend): void {
         expect(AbortError.is(ignoring.error)).toBe(true);
         expect(g.activeTasks).toBe(1);
         await h.advance(200);
+        expect(g.activeTasks).toBe(0);
+      }),
+    );
+
+    it(
+      'work a timed-out task goes on running gets nothing more: its acquires reject with the timeout',
+      withGovernor({ maxConcurrentTasks: 1, maxRequestsPerMinute: 100 }, async (h) => {
+        const g = h.governor;
+        let later: Promise<unknown> | undefined;
+        let resume: () => void = () => {};
+        const task = outcome(
+          g.runTask(
+            async () => {
+              await new Promise<void>((resolve) => (resume = resolve)); // ignores its signal
+              later = g.acquire({ requests: 1 }).then(
+                (lease) => lease,
+                (error: unknown) => error,
+              );
+              await later;
+            },
+            { taskTimeoutMs: 100, stopGraceMs: 1_000 },
+          ),
+        );
+        await h.flush();
+        await h.advance(100);
+        expect(TaskTimeoutError.is(task.error)).toBe(true);
+        resume();
+        await h.flush();
+        expect(TaskTimeoutError.is(await later)).toBe(true);
+        expect(g.checkResourceAvailability().remaining.requestsPerMinute).toBe(100);
+        await h.flush();
         expect(g.activeTasks).toBe(0);
       }),
     );
