@@ -95,6 +95,35 @@ describe('a governed OpenAIClient against a hostile provider over HTTP', () => {
   });
 
   it.each([
+    [
+      '1e7 completion tokens for max_tokens 50',
+      { prompt_tokens: 3, completion_tokens: 1e7, total_tokens: 1e7 + 3 },
+    ],
+    ['1e308 completion tokens', { prompt_tokens: 3, completion_tokens: 1e308, total_tokens: 1e308 }],
+    ['1.5 completion tokens', { prompt_tokens: 3, completion_tokens: 1.5, total_tokens: 4.5 }],
+  ])('usage with %s: MalformedResponseError, and the reservation stands', async (_, usage) => {
+    const p = await fakeProvider(200, reply(usage));
+    const { agent, provider, client } = governed(p.baseURL);
+    const estimate = client.estimateTokens(ask);
+    const error = await client.chat(ask).catch((e: unknown) => e);
+    expect(MalformedResponseError.is(error)).toBe(true);
+    expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(1e6 - estimate);
+    expect(provider.checkResourceAvailability().remaining.tokensPerMinute).toBe(1e6 - estimate);
+  });
+
+  it('total_tokens 400000 with prompt 3 and completion 1 is charged 4, logged', async () => {
+    const p = await fakeProvider(
+      200,
+      reply({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 400_000 }),
+    );
+    const { agent, client, warnings } = governed(p.baseURL);
+    const response = await client.chat(ask);
+    expect(response.usage.totalTokens).toBe(4);
+    expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(1e6 - 4);
+    expect(warnings.some((w) => w.fields?.totalTokens === 400_000)).toBe(true);
+  });
+
+  it.each([
     ['retry-after-ms: 1e12', { 'retry-after-ms': '1000000000000' }],
     ['retry-after in 2099', { 'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT' }],
   ])('%s: the error goes to the caller, the cooldown is capped at 15 minutes, logged', async (_, headers) => {

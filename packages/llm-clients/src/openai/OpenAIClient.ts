@@ -117,7 +117,12 @@ export class OpenAIClient implements LLMClient {
       const { data, response, request_id } = await this.#client.chat.completions
         .create(this.#body(request), { signal: options.signal })
         .withResponse();
-      return this.#response(data, request_id ?? undefined, parseRateLimitHeaders(response.headers));
+      return this.#response(
+        data,
+        request_id ?? undefined,
+        parseRateLimitHeaders(response.headers),
+        request.maxTokens,
+      );
     } catch (error) {
       throw this.#error(error);
     }
@@ -159,7 +164,9 @@ export class OpenAIClient implements LLMClient {
                 }
               : {}),
             ...(choice?.finish_reason ? { finishReason: finishReason(choice.finish_reason) } : {}),
-            ...(chunk.usage ? { usage: this.#usage(chunk.usage, requestId ?? undefined) } : {}),
+            ...(chunk.usage
+              ? { usage: this.#usage(chunk.usage, requestId ?? undefined, request.maxTokens) }
+              : {}),
             ...(first && rateLimit ? { rateLimit } : {}),
           };
           first = false;
@@ -207,6 +214,7 @@ export class OpenAIClient implements LLMClient {
     data: OpenAI.ChatCompletion,
     requestId: string | undefined,
     rateLimit: ChatResponse['rateLimit'],
+    maxTokens: number | undefined,
   ): ChatResponse {
     const choice = data?.choices?.[0];
     if (!choice?.message)
@@ -222,14 +230,18 @@ export class OpenAIClient implements LLMClient {
       content: choice.message.content ?? null,
       toolCalls,
       finishReason: finishReason(choice.finish_reason),
-      usage: this.#usage(data.usage, requestId),
+      usage: this.#usage(data.usage, requestId, maxTokens),
       ...(requestId ? { requestId } : {}),
       ...(rateLimit ? { rateLimit } : {}),
     };
   }
 
   /** The reply's usage in our shape; throws `MalformedResponseError` when it is missing or bad. */
-  #usage(u: OpenAI.CompletionUsage | undefined, requestId: string | undefined): Usage {
+  #usage(
+    u: OpenAI.CompletionUsage | undefined,
+    requestId: string | undefined,
+    maxTokens: number | undefined,
+  ): Usage {
     const usage = readUsage(
       u && {
         promptTokens: u.prompt_tokens,
@@ -237,6 +249,7 @@ export class OpenAIClient implements LLMClient {
         totalTokens: u.total_tokens,
       },
       { provider: this.provider, requestId },
+      maxTokens,
     );
     if (MalformedResponseError.is(usage)) throw usage;
     return usage;
