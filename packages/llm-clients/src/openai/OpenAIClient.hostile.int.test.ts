@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { HeuristicTokenCounter, InvalidArgumentError, type LogFields, ManualClock } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
 import { startSimulator } from '@tollgate/simulator';
+import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MalformedResponseError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { GovernedClient } from '../governed/GovernedClient.js';
@@ -145,6 +146,80 @@ describe('a governed OpenAIClient against a hostile provider over HTTP', () => {
     expect(provider.remaining('tokens')).toBeGreaterThan(0);
     expect(provider.checkResourceAvailability({ requests: 1, tokens: 10 }).available).toBe(true);
     expect(warnings.some((w) => w.fields?.remaining === -1e15)).toBe(true);
+  });
+});
+
+/** A provider on 127.0.0.1 streaming `chunks` as server-sent events. */
+async function sseProvider(chunks: readonly unknown[]) {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      for (const chunk of chunks) res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+
+describe('malformed tool calls in a 2xx reply', () => {
+  const calls = {
+    'a null name and numeric arguments': {
+      id: 'c1',
+      type: 'function',
+      function: { name: null, arguments: 7 },
+    },
+    'object arguments': { id: 'c1', type: 'function', function: { name: 'look', arguments: { q: 'x' } } },
+    'a numeric id': { id: 1, type: 'function', function: { name: 'look', arguments: '{}' } },
+    'no function': { id: 'c1', type: 'function' },
+  };
+
+  it.each(Object.entries(calls))(
+    'whole: a tool call with %s is a MalformedResponseError',
+    async (_, call) => {
+      const p = await fakeProvider(200, {
+        ...reply({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }),
+        choices: [
+          {
+            index: 0,
+            message: { role: 'assistant', content: null, tool_calls: [call] },
+            finish_reason: 'tool_calls',
+          },
+        ],
+      });
+      const client = new OpenAIClient({ model: 'm', apiKey: KEY, baseURL: p.baseURL });
+      const error = await client.chat(ask).catch((e: unknown) => e);
+      expect(MalformedResponseError.is(error)).toBe(true);
+    },
+  );
+
+  it.each([
+    ['a numeric name', { index: 0, id: 'c1', type: 'function', function: { name: 7, arguments: '{}' } }],
+    ['numeric arguments', { index: 0, id: 'c1', type: 'function', function: { name: 'look', arguments: 7 } }],
+    ['object arguments', { index: 0, id: 'c1', function: { name: 'look', arguments: { q: 'x' } } }],
+    ['a numeric id', { index: 0, id: 1, type: 'function', function: { name: 'look', arguments: '{}' } }],
+  ])('streamed: a tool-call delta with %s is a MalformedResponseError', async (_, delta) => {
+    const baseURL = await sseProvider([
+      {
+        id: 'x',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, delta: { role: 'assistant', tool_calls: [delta] } }],
+      },
+      {
+        id: 'x',
+        object: 'chat.completion.chunk',
+        created: 0,
+        model: 'm',
+        choices: [{ index: 0, delta: {}, finish_reason: 'tool_calls' }],
+      },
+    ]);
+    const client = new OpenAIClient({ model: 'm', apiKey: KEY, baseURL });
+    const error = await lastValueFrom(client.stream(ask).pipe(toArray())).catch((e: unknown) => e);
+    expect(MalformedResponseError.is(error)).toBe(true);
   });
 });
 

@@ -156,6 +156,7 @@ export class OpenAIClient implements LLMClient {
             ...(choice?.delta.tool_calls
               ? {
                   toolCallDeltas: choice.delta.tool_calls.map((d) => ({
+                    ...this.#checkedDelta(d, requestId ?? undefined),
                     index: d.index,
                     ...(d.id ? { id: d.id } : {}),
                     ...(d.function?.name ? { name: d.function.name } : {}),
@@ -221,8 +222,20 @@ export class OpenAIClient implements LLMClient {
       throw new MalformedResponseError('the reply has no choices', { provider: this.provider, requestId });
     const toolCalls: ToolCall[] = [];
     for (const call of choice.message.tool_calls ?? []) {
-      if (call.type === 'function')
-        toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+      if (call.type !== 'function') continue;
+      const { id, function: fn } = call as {
+        id: unknown;
+        function?: { name?: unknown; arguments?: unknown };
+      };
+      if (
+        typeof id !== 'string' ||
+        typeof fn?.name !== 'string' ||
+        !fn.name ||
+        typeof fn.arguments !== 'string'
+      ) {
+        throw this.#badToolCall(call, requestId);
+      }
+      toolCalls.push({ id, name: fn.name, arguments: fn.arguments });
     }
     return {
       id: data.id,
@@ -234,6 +247,31 @@ export class OpenAIClient implements LLMClient {
       ...(requestId ? { requestId } : {}),
       ...(rateLimit ? { rateLimit } : {}),
     };
+  }
+
+  /**
+   * Nothing for a streamed tool-call fragment whose id, name and arguments are strings where
+   * present (a `null` is taken as absent); throws `MalformedResponseError` otherwise.
+   */
+  #checkedDelta(
+    delta: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall,
+    requestId: string | undefined,
+  ): Record<string, never> {
+    const { id, function: fn } = delta as {
+      id?: unknown;
+      function?: { name?: unknown; arguments?: unknown };
+    };
+    const ok = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+    if (ok(id) && (fn === undefined || fn === null || (isObject(fn) && ok(fn.name) && ok(fn.arguments))))
+      return {};
+    throw this.#badToolCall(delta, requestId);
+  }
+
+  #badToolCall(call: unknown, requestId: string | undefined): MalformedResponseError {
+    return new MalformedResponseError(
+      `the reply has a tool call that is not an id, a name and arguments as strings: ${JSON.stringify(call)?.slice(0, 200)}`,
+      { provider: this.provider, ...(requestId ? { requestId } : {}) },
+    );
   }
 
   /** The reply's usage in our shape; throws `MalformedResponseError` when it is missing or bad. */
