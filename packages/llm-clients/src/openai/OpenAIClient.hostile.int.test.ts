@@ -127,6 +127,7 @@ describe('a governed OpenAIClient against a hostile provider over HTTP', () => {
   it.each([
     ['retry-after-ms: 1e12', { 'retry-after-ms': '1000000000000' }],
     ['retry-after in 2099', { 'retry-after': 'Wed, 21 Oct 2099 07:28:00 GMT' }],
+    ['retry-after: 1e308', { 'retry-after': '1e308' }],
   ])('%s: the error goes to the caller, the cooldown is capped at 15 minutes, logged', async (_, headers) => {
     const p = await fakeProvider(429, { error: { message: 'slow down', type: 'requests' } }, headers);
     const { clock, provider, client, warnings } = governed(p.baseURL);
@@ -135,6 +136,26 @@ describe('a governed OpenAIClient against a hostile provider over HTTP', () => {
     expect(p.requests()).toBe(1);
     expect(provider.checkResourceAvailability().cooldownUntil).toBe(clock.now() + 900_000);
     expect(warnings.some((w) => w.message.includes('maxRetryAfterMs'))).toBe(true);
+  });
+
+  it('retry-after: -5 is ignored (logged) and the call is retried with backoff', async () => {
+    const p = await fakeProvider(
+      429,
+      { error: { message: 'slow down', type: 'requests' } },
+      { 'retry-after': '-5' },
+    );
+    const { clock, client, warnings } = governed(p.baseURL);
+    const pending = client.chat(ask).catch((e: unknown) => e);
+    for (let i = 0; i < 200 && p.requests() < 2; i++) {
+      await clock.advanceAsync(100);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const error = await pending;
+    expect(ProviderRateLimitError.is(error)).toBe(true);
+    expect(p.requests()).toBe(2);
+    expect(warnings.some((w) => w.message.includes('retry-after') && w.fields?.retryAfterMs === -5000)).toBe(
+      true,
+    );
   });
 
   it('x-ratelimit-remaining-tokens: -1e15 is ignored (logged): the next caller is admitted at once', async () => {
