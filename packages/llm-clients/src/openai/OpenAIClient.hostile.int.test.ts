@@ -1,11 +1,22 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HeuristicTokenCounter, InvalidArgumentError, type LogFields, ManualClock } from '@tollgate/core';
+import {
+  AbortError,
+  HeuristicTokenCounter,
+  InvalidArgumentError,
+  type LogFields,
+  ManualClock,
+} from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
 import { startSimulator } from '@tollgate/simulator';
 import { lastValueFrom, toArray } from 'rxjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MalformedResponseError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
+import {
+  MalformedResponseError,
+  ProviderConnectionError,
+  ProviderRateLimitError,
+  QuotaExhaustedError,
+} from '../errors.js';
 import { GovernedClient } from '../governed/GovernedClient.js';
 import { OpenAIClient } from './OpenAIClient.js';
 
@@ -241,6 +252,62 @@ describe('malformed tool calls in a 2xx reply', () => {
     const client = new OpenAIClient({ model: 'm', apiKey: KEY, baseURL });
     const error = await lastValueFrom(client.stream(ask).pipe(toArray())).catch((e: unknown) => e);
     expect(MalformedResponseError.is(error)).toBe(true);
+  });
+});
+
+/** A provider on 127.0.0.1 that sends headers and `first`, then `rest` after `pauseMs`. */
+async function slowProvider(contentType: string, first: string, rest: string, pauseMs: number) {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': contentType });
+      res.write(first);
+      const timer = setTimeout(() => res.end(rest), pauseMs);
+      res.on('close', () => clearTimeout(timer));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+}
+
+describe('timeoutMs covers the whole reply, not only its headers', () => {
+  it('a reply body that stalls past timeoutMs is a retryable ProviderConnectionError, in time', async () => {
+    const body = JSON.stringify(reply({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }));
+    const baseURL = await slowProvider('application/json', body.slice(0, 20), body.slice(20), 900);
+    const client = new OpenAIClient({ model: 'm', apiKey: KEY, baseURL, timeoutMs: 200 });
+    const started = performance.now();
+    const error = await client.chat(ask).catch((e: unknown) => e);
+    expect(ProviderConnectionError.is(error)).toBe(true);
+    expect((error as ProviderConnectionError).isRetryable).toBe(true);
+    expect((error as Error).message).toMatch(/timed out/i);
+    expect(performance.now() - started).toBeLessThan(800);
+  });
+
+  it('a stream idle past timeoutMs between chunks is a retryable ProviderConnectionError', async () => {
+    const chunk = (content: string) =>
+      `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta: { content } }] })}\n\n`;
+    const baseURL = await slowProvider('text/event-stream', chunk('a'), `${chunk('b')}data: [DONE]\n\n`, 900);
+    const client = new OpenAIClient({ model: 'm', apiKey: KEY, baseURL, timeoutMs: 200 });
+    const started = performance.now();
+    const error = await lastValueFrom(client.stream(ask).pipe(toArray())).catch((e: unknown) => e);
+    expect(ProviderConnectionError.is(error)).toBe(true);
+    expect((error as ProviderConnectionError).isRetryable).toBe(true);
+    expect(performance.now() - started).toBeLessThan(800);
+  });
+
+  it('a caller abort during a slow body is still an AbortError', async () => {
+    const body = JSON.stringify(reply({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }));
+    const baseURL = await slowProvider('application/json', body.slice(0, 20), body.slice(20), 900);
+    const client = new OpenAIClient({ model: 'm', apiKey: KEY, baseURL, timeoutMs: 5_000 });
+    const error = await client.chat(ask, { signal: AbortSignal.timeout(100) }).catch((e: unknown) => e);
+    expect(AbortError.is(error)).toBe(true);
   });
 });
 

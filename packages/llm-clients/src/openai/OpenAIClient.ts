@@ -79,6 +79,7 @@ export class OpenAIClient implements LLMClient {
   readonly model: string;
   readonly #client: OpenAI;
   readonly #quotaExhaustion: QuotaExhaustionDetector;
+  readonly #timeoutMs: number;
 
   /** @throws InvalidArgumentError naming every option out of range. */
   constructor(options: OpenAIClientOptions) {
@@ -110,12 +111,15 @@ export class OpenAIClient implements LLMClient {
           timeout: options.timeoutMs,
           defaultHeaders: options.defaultHeaders,
         });
+    this.#timeoutMs = options.timeoutMs ?? this.#client.timeout;
   }
 
   async chat(request: ChatRequest, options: CallOptions = {}): Promise<ChatResponse> {
+    // The SDK's timeout ends at the response headers: this one covers the body too.
+    const deadline = new Deadline(options.signal, this.#timeoutMs);
     try {
       const { data, response, request_id } = await this.#client.chat.completions
-        .create(this.#body(request), { signal: options.signal })
+        .create(this.#body(request), { signal: deadline.signal })
         .withResponse();
       return this.#response(
         data,
@@ -124,17 +128,16 @@ export class OpenAIClient implements LLMClient {
         request.maxTokens,
       );
     } catch (error) {
-      throw this.#error(error);
+      throw this.#error(deadline.explain(error));
+    } finally {
+      deadline.clear();
     }
   }
 
   stream(request: ChatRequest, options: CallOptions = {}): Observable<ChatChunk> {
     return new Observable<ChatChunk>((subscriber) => {
-      const controller = new AbortController();
-      const outer = options.signal;
-      const forward = () => controller.abort(outer?.reason);
-      if (outer?.aborted) forward();
-      else outer?.addEventListener('abort', forward, { once: true });
+      // Restarted at every chunk: `timeoutMs` is how long the stream may stay silent.
+      const deadline = new Deadline(options.signal, this.#timeoutMs);
       (async () => {
         const {
           data: stream,
@@ -143,12 +146,14 @@ export class OpenAIClient implements LLMClient {
         } = await this.#client.chat.completions
           .create(
             { ...this.#body(request), stream: true, stream_options: { include_usage: true } },
-            { signal: controller.signal },
+            { signal: deadline.signal },
           )
           .withResponse();
         const rateLimit = parseRateLimitHeaders(response.headers);
         let first = true;
+        deadline.restart();
         for await (const chunk of stream) {
+          deadline.restart();
           const choice = chunk.choices[0];
           const out: ChatChunk = {
             ...(first ? { id: chunk.id, model: chunk.model, ...(requestId ? { requestId } : {}) } : {}),
@@ -173,11 +178,17 @@ export class OpenAIClient implements LLMClient {
           first = false;
           subscriber.next(out);
         }
+        // The SDK ends an aborted stream quietly: a timeout or an abort is still a failure.
+        if (deadline.signal.aborted) throw deadline.signal.reason;
+        deadline.clear();
         subscriber.complete();
-      })().catch((error: unknown) => subscriber.error(this.#error(error)));
+      })().catch((error: unknown) => {
+        deadline.clear();
+        subscriber.error(this.#error(deadline.explain(error)));
+      });
       return () => {
-        outer?.removeEventListener('abort', forward);
-        controller.abort(new AbortError('stream unsubscribed'));
+        deadline.clear();
+        deadline.abort(new AbortError('stream unsubscribed'));
       };
     });
   }
@@ -328,6 +339,58 @@ export class OpenAIClient implements LLMClient {
       return new MalformedResponseError(`unreadable reply: ${error.message}`, { provider, cause: error });
     }
     return error instanceof Error ? error : new ProviderError(String(error), { provider });
+  }
+}
+
+/**
+ * An abort signal that follows the caller's and fires `timeoutMs` after it was made (or
+ * last restarted); `explain` turns what a call threw into the SDK's own timeout error when
+ * this deadline, not the caller, ended it.
+ */
+class Deadline {
+  readonly #controller = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #timeoutMs: number;
+  readonly #forward = () => this.#controller.abort(this.#outer?.reason);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timedOut = false;
+
+  constructor(outer: AbortSignal | undefined, timeoutMs: number) {
+    this.#outer = outer;
+    this.#timeoutMs = timeoutMs;
+    if (outer?.aborted) this.#forward();
+    else outer?.addEventListener('abort', this.#forward, { once: true });
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.#timer);
+    if (this.#controller.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort(new OpenAI.APIConnectionTimeoutError());
+    }, this.#timeoutMs);
+  }
+
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#outer?.removeEventListener('abort', this.#forward);
+  }
+
+  explain(error: unknown): unknown {
+    if (this.#timedOut) return new OpenAI.APIConnectionTimeoutError();
+    if (this.#outer?.aborted && !AbortError.is(error) && !(error instanceof OpenAI.APIUserAbortError)) {
+      return new AbortError('the provider call was aborted', error);
+    }
+    return error;
   }
 }
 
