@@ -44,6 +44,20 @@ describe('provider headers', () => {
     expect(retryAfterMs(new Headers())).toBeUndefined();
   });
 
+  it('reads only decimal seconds (or ms) and HTTP dates: a negative stays negative, hex is unreadable, huge is huge', () => {
+    expect(retryAfterMs({ 'retry-after': '-5' })).toBe(-5000);
+    expect(retryAfterMs({ 'retry-after': '0x10' })).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after': '' })).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after': '1.5' })).toBe(1500);
+    expect(retryAfterMs({ 'retry-after': '1e308' })).toBeGreaterThan(1e12);
+    expect(Number.isFinite(retryAfterMs({ 'retry-after': '1e308' }))).toBe(true);
+    expect(Number.isFinite(retryAfterMs({ 'retry-after': '9'.repeat(400) }))).toBe(true);
+    expect(retryAfterMs({ 'retry-after-ms': '0x10' })).toBeUndefined();
+    expect(retryAfterMs({ 'retry-after-ms': '0x10', 'retry-after': '2' })).toBe(2000);
+    expect(retryAfterMs({ 'retry-after-ms': '-5' })).toBe(-5);
+    expect(retryAfterMs({ 'retry-after-ms': ' ' })).toBeUndefined();
+  });
+
   it('reads x-ratelimit headers from fetch Headers', () => {
     const headers = new Headers({
       'x-ratelimit-limit-requests': '60',

@@ -54,7 +54,8 @@ function readDuration(text: string | undefined): { ms: number; resolution: numbe
 
 /**
  * How long a provider asked us to wait, in ms: `retry-after-ms`, then `retry-after`
- * (seconds or an HTTP date), then Gemini's `retryDelay` in the error body, then the
+ * (decimal seconds or an HTTP date; a negative comes back negative, for the caller to
+ * ignore), then Gemini's `retryDelay` in the error body, then the
  * reset headers of whichever limit is exhausted.
  */
 export function retryAfterMs(
@@ -62,15 +63,14 @@ export function retryAfterMs(
   body?: unknown,
   now = Date.now(),
 ): number | undefined {
-  const ms = Number(header(headers, 'retry-after-ms'));
-  if (header(headers, 'retry-after-ms') !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  const ms = decimal(header(headers, 'retry-after-ms'));
+  if (ms !== undefined) return ms;
   const after = header(headers, 'retry-after');
-  if (after !== undefined) {
-    const seconds = Number(after);
-    if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
-    const date = Date.parse(after);
-    if (!Number.isNaN(date)) return Math.max(0, date - now);
-  }
+  const seconds = decimal(after);
+  if (seconds !== undefined) return finite(seconds * 1000);
+  // An HTTP date names a day and a month: anything without a letter is not one.
+  const date = after !== undefined && /[a-z]/i.test(after) ? Date.parse(after) : Number.NaN;
+  if (!Number.isNaN(date)) return Math.max(0, date - now);
   const delay = geminiRetryDelay(body);
   if (delay !== undefined) return delay;
   const info = parseRateLimitHeaders(headers);
@@ -78,6 +78,19 @@ export function retryAfterMs(
   if (info?.remainingTokens === 0 && info.resetTokensMs !== undefined) return info.resetTokensMs;
   return undefined;
 }
+
+/**
+ * A plain decimal number (`12`, `-5`, `1.5`, `1e3`), or `undefined` for anything else
+ * (`0x10`, blanks, `Infinity`). A negative is returned as such, for the caller to refuse
+ * (and log); one too large for a double is the largest finite number, not `Infinity`.
+ */
+function decimal(text: string | undefined): number | undefined {
+  const value = text?.trim();
+  if (!value || !/^[-+]?\d+(?:\.\d+)?(?:e[-+]?\d+)?$/i.test(value)) return undefined;
+  return finite(Number(value));
+}
+
+const finite = (n: number) => Math.max(-Number.MAX_VALUE, Math.min(Number.MAX_VALUE, n));
 
 function geminiRetryDelay(body: unknown): number | undefined {
   for (const { details } of errorObjects(body)) {

@@ -58,4 +58,4 @@ export type {
   ToolCall,
   ToolDefinition,
 } from './types.js';
-export { readUsage } from './usage.js';
+export { MAX_USAGE_TOKENS, readUsage } from './usage.js';

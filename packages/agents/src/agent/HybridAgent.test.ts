@@ -125,9 +125,9 @@ describe('HybridAgent', () => {
 
   it('prices usage by model, with table overrides and dated model names', async () => {
     const { agent } = setup(
-      [{ content: 'ok', usage: { promptTokens: 1_000_000, completionTokens: 500_000 } }],
+      [{ content: 'ok', usage: { promptTokens: 1_000_000, completionTokens: 1_000 } }],
       {},
-      { pricing: { scripted: { inputPerMillion: 1, outputPerMillion: 4 } } },
+      { pricing: { scripted: { inputPerMillion: 1, outputPerMillion: 2_000 } } },
     );
     const result = await agent.executeTask('price me');
     expect(result.cost).toBeCloseTo(1 + 2, 10);

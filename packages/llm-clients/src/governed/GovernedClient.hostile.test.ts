@@ -109,6 +109,45 @@ describe('GovernedClient against hostile provider replies', () => {
     expect(provider.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - estimate);
   });
 
+  it.each([
+    [
+      'a completion count above the max_tokens sent',
+      { completionTokens: 10_000_000, totalTokens: 10_000_003 },
+    ],
+    ['1e308 tokens', { completionTokens: 1e308, totalTokens: 1e308 }],
+    ['a fraction of a token', { completionTokens: 1.5, totalTokens: 4.5 }],
+    ['a prompt count above the sanity cap', { promptTokens: 20_000_000, totalTokens: 20_000_001 }],
+  ])('usage with %s is a MalformedResponseError and the reservation stands', async (_, usage) => {
+    const { clock, agent, provider, client } = setup([
+      { content: 'hi', usage: { promptTokens: 3, ...usage } },
+    ]);
+    const estimate = client.estimateTokens(request);
+    const { error } = await settle(clock, client.chat(request));
+    expect(MalformedResponseError.is(error)).toBe(true);
+    expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - estimate);
+    expect(provider.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - estimate);
+  });
+
+  it('a streamed completion count above max_tokens is a MalformedResponseError, and the reservation stands', async () => {
+    const { clock, agent, client } = setup([
+      { content: 'hi', usage: { promptTokens: 3, completionTokens: 101, totalTokens: 104 } },
+    ]);
+    const estimate = client.estimateTokens(request);
+    const { error } = await settle(clock, lastValueFrom(client.stream(request).pipe(toArray())));
+    expect(MalformedResponseError.is(error)).toBe(true);
+    expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - estimate);
+  });
+
+  it('a total that disagrees with prompt + completion is charged prompt + completion, logged', async () => {
+    const { clock, agent, client, warnings } = setup([
+      { content: 'hi', usage: { promptTokens: 3, completionTokens: 1, totalTokens: 400_000 } },
+    ]);
+    const { value } = await settle(clock, client.chat(request));
+    expect(value?.usage).toEqual({ promptTokens: 3, completionTokens: 1, totalTokens: 4 });
+    expect(agent.checkResourceAvailability().remaining.tokensPerMinute).toBe(100_000 - 4);
+    expect(warnings.some((w) => w.message.includes('total') && w.fields?.totalTokens === 400_000)).toBe(true);
+  });
+
   it('bad usage in a streamed reply is a MalformedResponseError too, and the reservation stands', async () => {
     const { clock, agent, client } = setup([{ content: 'hi there', usage: { promptTokens: -1 } }]);
     const estimate = client.estimateTokens(request);

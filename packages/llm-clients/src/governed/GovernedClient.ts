@@ -136,19 +136,20 @@ export class GovernedClient implements LLMClient {
         permit = this.#breaker?.check();
         leases = await this.#acquireAll(estimate, options.signal);
         const remainingAtSend = this.#snapshot();
-        const response = await this.#call(req, options, leases, estimate);
-        const malformed = this.#usageError(response.usage);
-        if (malformed) throw malformed;
-        this.#settle(leases, response.usage, req.maxTokens!);
+        const reply = await this.#call(req, options, leases, estimate);
+        const usage = this.#checkedUsage(reply.usage, req.maxTokens!);
+        if (MalformedResponseError.is(usage)) throw usage;
+        const response = usage === reply.usage ? reply : { ...reply, usage };
+        this.#settle(leases, usage, req.maxTokens!);
         this.#feedback(response.rateLimit, remainingAtSend);
         permit?.success();
         this.stats.succeeded++;
-        this.stats.usage = addUsage(this.stats.usage, response.usage);
+        this.stats.usage = addUsage(this.stats.usage, usage);
         this.#emit({
           type: 'call',
           attempt,
           estimateTokens: estimate,
-          usage: response.usage,
+          usage,
           durationMs: this.#clock.now() - started,
         });
         return response;
@@ -203,10 +204,15 @@ export class GovernedClient implements LLMClient {
           const settleOnce = (): MalformedResponseError | undefined => {
             if (settled) return undefined;
             settled = true;
-            const used = usage ?? this.#countedUsage(text, promptTokens, model);
-            const malformed = this.#usageError(used);
-            if (malformed) this.#keepReservations(leases, estimate);
-            else {
+            const used = this.#checkedUsage(
+              usage ?? this.#countedUsage(text, promptTokens, model, req.maxTokens!),
+              req.maxTokens!,
+            );
+            let malformed: MalformedResponseError | undefined;
+            if (MalformedResponseError.is(used)) {
+              malformed = used;
+              this.#keepReservations(leases, estimate);
+            } else {
               this.#settle(leases, used, req.maxTokens!);
               this.stats.usage = addUsage(this.stats.usage, used);
             }
@@ -294,12 +300,18 @@ export class GovernedClient implements LLMClient {
     }
     const model = req.model ?? this.model;
     const promptTokens = estimate - req.maxTokens!;
-    return assembleChunks(chunks, { model, usage: (text) => this.#countedUsage(text, promptTokens, model) });
+    return assembleChunks(chunks, {
+      model,
+      usage: (text) => this.#countedUsage(text, promptTokens, model, req.maxTokens!),
+    });
   }
 
-  /** Usage of a streamed reply that reported none: the prompt as estimated, the text as counted. */
-  #countedUsage(text: string, promptTokens: number, model: string): Usage {
-    const completionTokens = this.#counter.countText(text, { model });
+  /**
+   * Usage of a streamed reply that reported none: the prompt as estimated, the text as
+   * counted, at most `maxTokens` (the provider stopped there, whatever a counter says).
+   */
+  #countedUsage(text: string, promptTokens: number, model: string, maxTokens: number): Usage {
+    const completionTokens = Math.min(maxTokens, this.#counter.countText(text, { model }));
     return { promptTokens, completionTokens, totalTokens: promptTokens + completionTokens };
   }
 
@@ -365,10 +377,23 @@ export class GovernedClient implements LLMClient {
     for (const lease of leases) lease.settle({ tokens: estimate });
   }
 
-  /** A `MalformedResponseError` when a reply's usage is not three counts of at least 0. */
-  #usageError(usage: Usage | undefined): MalformedResponseError | undefined {
-    const read = readUsage(usage, { provider: this.provider });
-    return MalformedResponseError.is(read) ? read : undefined;
+  /**
+   * A reply's usage as charged, or a `MalformedResponseError` when it is not three whole
+   * counts within `MAX_USAGE_TOKENS` or its completion count is above `maxTokens`. A total
+   * that disagrees with prompt + completion is replaced by prompt + completion (logged).
+   */
+  #checkedUsage(usage: Usage | undefined, maxTokens: number): Usage | MalformedResponseError {
+    const read = readUsage(usage, { provider: this.provider }, maxTokens);
+    if (MalformedResponseError.is(read)) return read;
+    const totalTokens = read.promptTokens + read.completionTokens;
+    if (read.totalTokens === totalTokens) return usage!;
+    this.#logger.warn('usage total disagrees with prompt + completion: charged prompt + completion', {
+      provider: this.provider,
+      promptTokens: read.promptTokens,
+      completionTokens: read.completionTokens,
+      totalTokens: read.totalTokens,
+    });
+    return { ...read, totalTokens };
   }
 
   /** Reports how a call ended to the circuit breaker: only retryable provider failures count. */

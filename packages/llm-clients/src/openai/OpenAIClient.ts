@@ -79,6 +79,7 @@ export class OpenAIClient implements LLMClient {
   readonly model: string;
   readonly #client: OpenAI;
   readonly #quotaExhaustion: QuotaExhaustionDetector;
+  readonly #timeoutMs: number;
 
   /** @throws InvalidArgumentError naming every option out of range. */
   constructor(options: OpenAIClientOptions) {
@@ -113,26 +114,33 @@ export class OpenAIClient implements LLMClient {
           timeout: options.timeoutMs,
           defaultHeaders: options.defaultHeaders,
         });
+    this.#timeoutMs = options.timeoutMs ?? this.#client.timeout;
   }
 
   async chat(request: ChatRequest, options: CallOptions = {}): Promise<ChatResponse> {
+    // The SDK's timeout ends at the response headers: this one covers the body too.
+    const deadline = new Deadline(options.signal, this.#timeoutMs);
     try {
       const { data, response, request_id } = await this.#client.chat.completions
-        .create(this.#body(request), { signal: options.signal })
+        .create(this.#body(request), { signal: deadline.signal })
         .withResponse();
-      return this.#response(data, request_id ?? undefined, parseRateLimitHeaders(response.headers));
+      return this.#response(
+        data,
+        request_id ?? undefined,
+        parseRateLimitHeaders(response.headers),
+        request.maxTokens,
+      );
     } catch (error) {
-      throw this.#error(error);
+      throw this.#error(deadline.explain(error));
+    } finally {
+      deadline.clear();
     }
   }
 
   stream(request: ChatRequest, options: CallOptions = {}): Observable<ChatChunk> {
     return new Observable<ChatChunk>((subscriber) => {
-      const controller = new AbortController();
-      const outer = options.signal;
-      const forward = () => controller.abort(outer?.reason);
-      if (outer?.aborted) forward();
-      else outer?.addEventListener('abort', forward, { once: true });
+      // Restarted at every chunk: `timeoutMs` is how long the stream may stay silent.
+      const deadline = new Deadline(options.signal, this.#timeoutMs);
       (async () => {
         const {
           data: stream,
@@ -141,12 +149,14 @@ export class OpenAIClient implements LLMClient {
         } = await this.#client.chat.completions
           .create(
             { ...this.#body(request), stream: true, stream_options: { include_usage: true } },
-            { signal: controller.signal },
+            { signal: deadline.signal },
           )
           .withResponse();
         const rateLimit = parseRateLimitHeaders(response.headers);
         let first = true;
+        deadline.restart();
         for await (const chunk of stream) {
+          deadline.restart();
           const choice = chunk.choices[0];
           const out: ChatChunk = {
             ...(first ? { id: chunk.id, model: chunk.model, ...(requestId ? { requestId } : {}) } : {}),
@@ -154,6 +164,7 @@ export class OpenAIClient implements LLMClient {
             ...(choice?.delta.tool_calls
               ? {
                   toolCallDeltas: choice.delta.tool_calls.map((d) => ({
+                    ...this.#checkedDelta(d, requestId ?? undefined),
                     index: d.index,
                     ...(d.id ? { id: d.id } : {}),
                     ...(d.function?.name ? { name: d.function.name } : {}),
@@ -162,17 +173,25 @@ export class OpenAIClient implements LLMClient {
                 }
               : {}),
             ...(choice?.finish_reason ? { finishReason: finishReason(choice.finish_reason) } : {}),
-            ...(chunk.usage ? { usage: this.#usage(chunk.usage, requestId ?? undefined) } : {}),
+            ...(chunk.usage
+              ? { usage: this.#usage(chunk.usage, requestId ?? undefined, request.maxTokens) }
+              : {}),
             ...(first && rateLimit ? { rateLimit } : {}),
           };
           first = false;
           subscriber.next(out);
         }
+        // The SDK ends an aborted stream quietly: a timeout or an abort is still a failure.
+        if (deadline.signal.aborted) throw deadline.signal.reason;
+        deadline.clear();
         subscriber.complete();
-      })().catch((error: unknown) => subscriber.error(this.#error(error)));
+      })().catch((error: unknown) => {
+        deadline.clear();
+        subscriber.error(this.#error(deadline.explain(error)));
+      });
       return () => {
-        outer?.removeEventListener('abort', forward);
-        controller.abort(new AbortError('stream unsubscribed'));
+        deadline.clear();
+        deadline.abort(new AbortError('stream unsubscribed'));
       };
     });
   }
@@ -210,14 +229,27 @@ export class OpenAIClient implements LLMClient {
     data: OpenAI.ChatCompletion,
     requestId: string | undefined,
     rateLimit: ChatResponse['rateLimit'],
+    maxTokens: number | undefined,
   ): ChatResponse {
     const choice = data?.choices?.[0];
     if (!choice?.message)
       throw new MalformedResponseError('the reply has no choices', { provider: this.provider, requestId });
     const toolCalls: ToolCall[] = [];
     for (const call of choice.message.tool_calls ?? []) {
-      if (call.type === 'function')
-        toolCalls.push({ id: call.id, name: call.function.name, arguments: call.function.arguments });
+      if (call.type !== 'function') continue;
+      const { id, function: fn } = call as {
+        id: unknown;
+        function?: { name?: unknown; arguments?: unknown };
+      };
+      if (
+        typeof id !== 'string' ||
+        typeof fn?.name !== 'string' ||
+        !fn.name ||
+        typeof fn.arguments !== 'string'
+      ) {
+        throw this.#badToolCall(call, requestId);
+      }
+      toolCalls.push({ id, name: fn.name, arguments: fn.arguments });
     }
     return {
       id: data.id,
@@ -225,14 +257,43 @@ export class OpenAIClient implements LLMClient {
       content: choice.message.content ?? null,
       toolCalls,
       finishReason: finishReason(choice.finish_reason),
-      usage: this.#usage(data.usage, requestId),
+      usage: this.#usage(data.usage, requestId, maxTokens),
       ...(requestId ? { requestId } : {}),
       ...(rateLimit ? { rateLimit } : {}),
     };
   }
 
+  /**
+   * Nothing for a streamed tool-call fragment whose id, name and arguments are strings where
+   * present (a `null` is taken as absent); throws `MalformedResponseError` otherwise.
+   */
+  #checkedDelta(
+    delta: OpenAI.ChatCompletionChunk.Choice.Delta.ToolCall,
+    requestId: string | undefined,
+  ): Record<string, never> {
+    const { id, function: fn } = delta as {
+      id?: unknown;
+      function?: { name?: unknown; arguments?: unknown };
+    };
+    const ok = (v: unknown) => v === undefined || v === null || typeof v === 'string';
+    if (ok(id) && (fn === undefined || fn === null || (isObject(fn) && ok(fn.name) && ok(fn.arguments))))
+      return {};
+    throw this.#badToolCall(delta, requestId);
+  }
+
+  #badToolCall(call: unknown, requestId: string | undefined): MalformedResponseError {
+    return new MalformedResponseError(
+      `the reply has a tool call that is not an id, a name and arguments as strings: ${JSON.stringify(call)?.slice(0, 200)}`,
+      { provider: this.provider, ...(requestId ? { requestId } : {}) },
+    );
+  }
+
   /** The reply's usage in our shape; throws `MalformedResponseError` when it is missing or bad. */
-  #usage(u: OpenAI.CompletionUsage | undefined, requestId: string | undefined): Usage {
+  #usage(
+    u: OpenAI.CompletionUsage | undefined,
+    requestId: string | undefined,
+    maxTokens: number | undefined,
+  ): Usage {
     const usage = readUsage(
       u && {
         promptTokens: u.prompt_tokens,
@@ -240,6 +301,7 @@ export class OpenAIClient implements LLMClient {
         totalTokens: u.total_tokens,
       },
       { provider: this.provider, requestId },
+      maxTokens,
     );
     if (MalformedResponseError.is(usage)) throw usage;
     return usage;
@@ -280,6 +342,58 @@ export class OpenAIClient implements LLMClient {
       return new MalformedResponseError(`unreadable reply: ${error.message}`, { provider, cause: error });
     }
     return error instanceof Error ? error : new ProviderError(String(error), { provider });
+  }
+}
+
+/**
+ * An abort signal that follows the caller's and fires `timeoutMs` after it was made (or
+ * last restarted); `explain` turns what a call threw into the SDK's own timeout error when
+ * this deadline, not the caller, ended it.
+ */
+class Deadline {
+  readonly #controller = new AbortController();
+  readonly #outer: AbortSignal | undefined;
+  readonly #timeoutMs: number;
+  readonly #forward = () => this.#controller.abort(this.#outer?.reason);
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timedOut = false;
+
+  constructor(outer: AbortSignal | undefined, timeoutMs: number) {
+    this.#outer = outer;
+    this.#timeoutMs = timeoutMs;
+    if (outer?.aborted) this.#forward();
+    else outer?.addEventListener('abort', this.#forward, { once: true });
+    this.restart();
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  restart(): void {
+    clearTimeout(this.#timer);
+    if (this.#controller.signal.aborted) return;
+    this.#timer = setTimeout(() => {
+      this.#timedOut = true;
+      this.#controller.abort(new OpenAI.APIConnectionTimeoutError());
+    }, this.#timeoutMs);
+  }
+
+  abort(reason: unknown): void {
+    this.#controller.abort(reason);
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+    this.#outer?.removeEventListener('abort', this.#forward);
+  }
+
+  explain(error: unknown): unknown {
+    if (this.#timedOut) return new OpenAI.APIConnectionTimeoutError();
+    if (this.#outer?.aborted && !AbortError.is(error) && !(error instanceof OpenAI.APIUserAbortError)) {
+      return new AbortError('the provider call was aborted', error);
+    }
+    return error;
   }
 }
 
