@@ -37,7 +37,7 @@ import type {
   ResourceStatus,
   RunTaskOptions,
 } from '../governor/types.js';
-import { type QueueItem, WaitQueue } from '../governor/WaitQueue.js';
+import { MAX_BITS, type QueueItem, WaitQueue } from '../governor/WaitQueue.js';
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { resolveDistributedOptions } from './distributedOptions.js';
 import { StoreUnavailableError } from './errors.js';
@@ -185,6 +185,9 @@ export class DistributedGovernor implements Governor, Inspectable {
       windowMs: r.windowMs,
       capacity: r.algorithm === 'sliding-window' ? r.limit : r.burst,
     }));
+    // The same bound as the in-process governor, so one set of limits works on both.
+    if (rates.length > MAX_BITS - 2)
+      throw new InvalidArgumentError('rates', `at most ${MAX_BITS - 2} rate limits`, rates.length);
     this.config = {
       quota: o.quota,
       rates,

@@ -279,6 +279,22 @@ describe.skipIf(!withRedis)('RedisQuotaStore (real redis-server)', () => {
     await impatient.close();
   });
 
+  it('an acquire that timed out on a busy server is undone when its late reply comes, with no further call', async () => {
+    const c = config({ maxSlots: 1, slotTtlMs: 20_000 });
+    const [client, blocker] = await ready(server.client(), server.client());
+    const impatient = new RedisQuotaStore(client!, { commandTimeoutMs: 100 });
+    const busy = blocker!.eval(BUSY_SCRIPT, 0, '400');
+    await sleep(50);
+    await expect(impatient.acquire(c, [req('late', 1, 10, 1)])).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+    await busy; // Redis ran the timed-out acquire after the busy script; the store goes idle
+    const slots = `tollgate:{${c.quota}}:slots`;
+    for (let i = 0; i < 50 && (await redis.zcard(slots)) > 0; i++) await sleep(10);
+    expect(await redis.zrange(slots, '0', '-1')).toEqual([]);
+    await impatient.close();
+  });
+
   it('keys every quota under one hash tag (Redis Cluster slot)', () => {
     const keys = store.keys(config({ quota: 'openai:gpt-4o-mini' }));
     expect(keys.every((k) => k.startsWith('tollgate:{openai:gpt-4o-mini}:'))).toBe(true);

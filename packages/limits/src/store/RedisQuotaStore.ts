@@ -73,7 +73,11 @@ export class RedisQuotaStore implements QuotaStore {
   readonly #listeners = new Map<string, Set<() => void>>();
   readonly #abandoned: Abandoned[] = [];
   #subscriber: Redis | undefined;
-  readonly #onReady = () => this.#available.next(true);
+  #undoing: Promise<void> | undefined;
+  readonly #onReady = () => {
+    this.#available.next(true);
+    this.#undoSoon();
+  };
   readonly #onDown = () => this.#available.next(false);
 
   constructor(redis: Redis, options?: RedisQuotaStoreOptions) {
@@ -265,13 +269,33 @@ export class RedisQuotaStore implements QuotaStore {
     return this.#subscriber;
   }
 
-  /** Runs the scripts of acquires given up on, oldest first; they stay pending until one succeeds. */
-  async #undoAbandoned(): Promise<void> {
-    while (this.#abandoned.length > 0) {
-      const { keys, args } = this.#abandoned[0]!;
-      await this.#run(SCRIPTS.abandon, keys, args);
-      this.#abandoned.shift();
-    }
+  /**
+   * Runs the scripts of acquires given up on, oldest first; they stay pending until one
+   * succeeds. One run at a time: callers share the run in progress.
+   */
+  #undoAbandoned(): Promise<void> {
+    if (this.#abandoned.length === 0) return Promise.resolve();
+    this.#undoing ??= (async () => {
+      try {
+        while (this.#abandoned.length > 0) {
+          const { keys, args } = this.#abandoned[0]!;
+          await this.#run(SCRIPTS.abandon, keys, args);
+          this.#abandoned.shift();
+        }
+      } finally {
+        this.#undoing = undefined;
+      }
+    })();
+    return this.#undoing;
+  }
+
+  /**
+   * Undoes abandoned acquires as soon as Redis can be reached (a late reply arrived, or the
+   * connection is back), not only before this store's next acquire: a process that goes
+   * idle after a timeout must not leave a phantom slot for others until its TTL.
+   */
+  #undoSoon(): void {
+    this.#undoAbandoned().catch(() => {}); // still pending: tried again at the next chance
   }
 
   #attemptKey(config: QuotaConfig): string {
@@ -307,9 +331,10 @@ export class RedisQuotaStore implements QuotaStore {
       }
     };
     let timer: NodeJS.Timeout | undefined;
+    const pending = call();
     try {
       const result = await Promise.race([
-        call(),
+        pending,
         new Promise<never>((_, reject) => {
           timer = setTimeout(
             () => reject(new StoreUnavailableError('redis', `no reply within ${this.#timeoutMs} ms`)),
@@ -321,7 +346,15 @@ export class RedisQuotaStore implements QuotaStore {
       return result;
     } catch (error) {
       const replied = error instanceof Error && error.name === 'ReplyError';
-      if (sent && !replied) onUnanswered?.();
+      if (sent && !replied && onUnanswered) {
+        onUnanswered();
+        // When the late reply (or failure) comes, Redis is reachable again or the command is
+        // gone: undo it then.
+        pending.then(
+          () => this.#undoSoon(),
+          () => this.#undoSoon(),
+        );
+      }
       if (StoreUnavailableError.is(error)) {
         this.#available.next(false);
         throw error;

@@ -398,6 +398,16 @@ export function governorContract(backend: ContractBackend): void {
       }),
     );
 
+    it('takes at most 29 rate limits, the same bound everywhere', async () => {
+      const rates = (n: number) =>
+        Array.from({ length: n }, (_, i) => ({ resource: `r${i}`, limit: 10, windowMs: 1_000 }));
+      const ok = await backend.make({ rates: rates(29) });
+      await ok.close();
+      await expect((async () => backend.make({ rates: rates(30) }))()).rejects.toThrow(
+        /`rates` to be at most 29 rate limits, got 30/,
+      );
+    });
+
     it(
       'rejects bad costs and per-call options with InvalidArgumentError naming them',
       withGovernor({ maxConcurrentTasks: 2, maxRequestsPerMinute: 10 }, async (h) => {
