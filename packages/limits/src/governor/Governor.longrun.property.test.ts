@@ -2,12 +2,14 @@ import { ResourceWaitTimeoutError } from '@tollgate/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { RateAlgorithm, ResourceLimits } from '../config/ResourceLimits.js';
-import { DistributedGovernor } from '../store/DistributedGovernor.js';
-import { MemoryQuotaStore } from '../store/MemoryQuotaStore.js';
-import { type ContractHarness, onManualClock } from '../test-support/governorContract.js';
+import type { DistributedGovernor } from '../store/DistributedGovernor.js';
+import {
+  type ContractHarness,
+  inProcessBackend,
+  memoryStoreBackend,
+} from '../test-support/governorContract.js';
 import { livenessProblem } from '../test-support/liveness.js';
 import type { GovernorLease } from './Governor.js';
-import { ResourceGovernor } from './ResourceGovernor.js';
 
 /** A minute of `timeScale: 6` is 10 s: 20 simulated minutes are 120 windows. */
 const WINDOW_MS = 10_000;
@@ -23,22 +25,11 @@ interface Backend {
 
 const backends: Backend[] = [
   {
-    name: 'ResourceGovernor',
-    make: (limits) => onManualClock((clock) => new ResourceGovernor(limits, { clock })),
+    ...inProcessBackend,
     remaining: async (h) => h.governor.checkResourceAvailability().remaining.requestsPerMinute!,
   },
   {
-    name: 'DistributedGovernor on MemoryQuotaStore',
-    make: (limits) =>
-      onManualClock(
-        (clock) =>
-          new DistributedGovernor(limits, {
-            store: new MemoryQuotaStore(clock),
-            quota: 'q',
-            clock,
-            jitterMs: 0,
-          }),
-      ),
+    ...memoryStoreBackend,
     remaining: async (h) =>
       (await (h.governor as DistributedGovernor).refresh()).remaining.requestsPerMinute!,
   },

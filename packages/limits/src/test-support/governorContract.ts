@@ -12,7 +12,10 @@ import { describe, expect, it } from 'vitest';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import type { Governor, GovernorLease } from '../governor/Governor.js';
 import { type Inspectable, livenessView } from '../governor/liveness.js';
+import { ResourceGovernor } from '../governor/ResourceGovernor.js';
 import type { GovernorEvent } from '../governor/types.js';
+import { DistributedGovernor } from '../store/DistributedGovernor.js';
+import { MemoryQuotaStore } from '../store/MemoryQuotaStore.js';
 import { livenessProblem } from './liveness.js';
 
 /** One governor under test, with a way to let time pass. */
@@ -61,6 +64,27 @@ export function onManualClock(
     close: async () => governor.dispose(),
   });
 }
+
+/** `ResourceGovernor` on a manual clock. */
+export const inProcessBackend: ContractBackend = {
+  name: 'ResourceGovernor',
+  make: (limits) => onManualClock((clock) => new ResourceGovernor(limits, { clock })),
+};
+
+/** `DistributedGovernor` on a `MemoryQuotaStore`, both on one manual clock. */
+export const memoryStoreBackend: ContractBackend = {
+  name: 'DistributedGovernor on MemoryQuotaStore',
+  make: (limits) =>
+    onManualClock(
+      (clock) =>
+        new DistributedGovernor(limits, {
+          store: new MemoryQuotaStore(clock),
+          quota: 'q',
+          clock,
+          jitterMs: 0,
+        }),
+    ),
+};
 
 /** A minute of `timeScale: 60`: 1 s, so windows pass quickly on real clocks too. */
 const FAST = { timeScale: 60 } as const;
