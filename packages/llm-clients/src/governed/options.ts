@@ -61,6 +61,9 @@ export interface GovernedClientOptions {
   readonly label?: string | undefined;
 }
 
+/** A governor resource that rate-limit headers can lower (see the `feedback` event). */
+export type FeedbackResource = 'requests' | 'tokens';
+
 /** What the governed client does, as it happens. */
 export type ClientEvent =
   | {
@@ -88,7 +91,7 @@ export type ClientEvent =
       readonly waitMs: number;
       readonly reason: string;
     }
-  | { readonly type: 'feedback'; readonly resource: 'requests' | 'tokens'; readonly lowered: number }
+  | { readonly type: 'feedback'; readonly resource: FeedbackResource; readonly lowered: number }
   | { readonly type: 'failed'; readonly attempts: number; readonly error: string; readonly code: string }
   | { readonly type: 'circuit'; readonly state: CircuitState };
 
