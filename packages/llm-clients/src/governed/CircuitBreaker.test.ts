@@ -32,7 +32,13 @@ function failingTwice(after: (call: number) => ScriptedReply) {
       (r) => `ok: ${r.content}`,
       (e: Error) => e.name,
     );
-  return { clock, breaker, attempt, client, calls: () => calls };
+  /** The two failures open the circuit; then `resetMs` passes, so the next call probes. */
+  const openThenWaitReset = async () => {
+    await attempt();
+    await attempt();
+    await clock.advanceAsync(1_000);
+  };
+  return { clock, breaker, attempt, openThenWaitReset, client, calls: () => calls };
 }
 
 describe('CircuitBreaker', () => {
@@ -64,12 +70,10 @@ describe('CircuitBreaker', () => {
   });
 
   it('gives the probe back when it is aborted, so the next caller probes and can close the circuit', async () => {
-    const { clock, breaker, attempt, calls } = failingTwice((call) =>
+    const { clock, breaker, attempt, openThenWaitReset, calls } = failingTwice((call) =>
       call === 3 ? { content: 'slow probe', delayMs: 10_000 } : { content: 'healthy again' },
     );
-    await attempt();
-    await attempt();
-    await clock.advanceAsync(1_000);
+    await openThenWaitReset();
     const controller = new AbortController();
     const probe = attempt(controller.signal);
     await clock.advanceAsync(100);
@@ -85,12 +89,10 @@ describe('CircuitBreaker', () => {
     ['throws a plain error', () => new TypeError('bug in a client')],
     ['hits a 429', () => new ProviderRateLimitError('slow down', { provider: 'scripted', retryAfterMs: 10 })],
   ])('gives the probe back when it %s', async (_, error) => {
-    const { clock, breaker, attempt, calls } = failingTwice((call) =>
+    const { clock, breaker, attempt, openThenWaitReset, calls } = failingTwice((call) =>
       call === 3 ? error() : { content: 'fine' },
     );
-    await attempt();
-    await attempt();
-    await clock.advanceAsync(1_000);
+    await openThenWaitReset();
     expect(await attempt()).not.toBe('CircuitOpenError');
     expect(breaker.state).toBe('half-open');
     await clock.advanceAsync(10);
@@ -100,12 +102,10 @@ describe('CircuitBreaker', () => {
   });
 
   it('gives the probe back when a streamed probe is unsubscribed', async () => {
-    const { clock, breaker, attempt, client } = failingTwice((call) =>
+    const { clock, breaker, attempt, openThenWaitReset, client } = failingTwice((call) =>
       call === 3 ? { content: 'slow stream', delayMs: 10_000 } : { content: 'fine' },
     );
-    await attempt();
-    await attempt();
-    await clock.advanceAsync(1_000);
+    await openThenWaitReset();
     const subscription = client.stream(request).subscribe({ error: () => {} });
     await clock.advanceAsync(100);
     subscription.unsubscribe();
@@ -114,10 +114,8 @@ describe('CircuitBreaker', () => {
   });
 
   it('a probe that fails opens the circuit again for resetMs', async () => {
-    const { clock, breaker, attempt } = failingTwice(() => down());
-    await attempt();
-    await attempt();
-    await clock.advanceAsync(1_000);
+    const { breaker, attempt, openThenWaitReset } = failingTwice(() => down());
+    await openThenWaitReset();
     expect(await attempt()).toBe('ProviderError');
     expect(breaker.state).toBe('open');
     expect(await attempt()).toBe('CircuitOpenError');

@@ -4,11 +4,12 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { MalformedResponseError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { type Script, ScriptedClient } from '../scripted/ScriptedClient.js';
+import { scriptedGoverned } from '../test-support/scriptedGoverned.js';
 import type { ChatRequest } from '../types.js';
 import { GovernedClient } from './GovernedClient.js';
-import type { ClientEvent, GovernedClientOptions } from './options.js';
+import type { GovernedClientOptions } from './options.js';
 
-const counter = new HeuristicTokenCounter();
+const _counter = new HeuristicTokenCounter();
 const request: ChatRequest = { messages: [{ role: 'user', content: 'hello there' }], maxTokens: 100 };
 
 function setup(script: Script, provider: ResourceLimits = {}, options: Partial<GovernedClientOptions> = {}) {
@@ -27,7 +28,6 @@ function setup(script: Script, provider: ResourceLimits = {}, options: Partial<G
     },
     { clock, name: 'provider' },
   );
-  const inner = new ScriptedClient({ script, clock, tokenCounter: counter, delayMs: 10 });
   const warnings: Array<{ message: string; fields?: LogFields }> = [];
   const logger = {
     debug() {},
@@ -35,16 +35,10 @@ function setup(script: Script, provider: ResourceLimits = {}, options: Partial<G
     warn: (message: string, fields?: LogFields) => warnings.push({ message, fields }),
     error() {},
   };
-  const client = new GovernedClient(inner, {
-    governors: [agentGovernor, providerGovernor],
-    tokenCounter: counter,
-    clock,
+  const { inner, client, events } = scriptedGoverned(script, clock, [agentGovernor, providerGovernor], {
     logger,
-    random: () => 0.5,
     ...options,
   });
-  const events: ClientEvent[] = [];
-  client.events$.subscribe((e) => events.push(e));
   /** When each call reached the provider. */
   const sent: number[] = [];
   const original = inner.chat.bind(inner);

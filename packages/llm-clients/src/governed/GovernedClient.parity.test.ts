@@ -1,18 +1,16 @@
-import { HeuristicTokenCounter, ManualClock } from '@tollgate/core';
+import { ManualClock } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
 import { lastValueFrom, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
-import { type Script, ScriptedClient } from '../scripted/ScriptedClient.js';
+import type { Script } from '../scripted/ScriptedClient.js';
+import { scriptedGoverned } from '../test-support/scriptedGoverned.js';
 import type { ChatRequest } from '../types.js';
-import { GovernedClient } from './GovernedClient.js';
-import type { ClientEvent } from './options.js';
 
-const counter = new HeuristicTokenCounter();
 const request: ChatRequest = { messages: [{ role: 'user', content: 'hello there' }], maxTokens: 100 };
 
 /** Runs one call of `how` against a fresh client and governors; reports what everyone saw. */
-async function observe(script: Script, how: 'chat' | 'stream') {
+async function observe(script: Script, how: 'chat' | 'stream', abortAtMs?: number) {
   const clock = new ManualClock();
   const governor = (name: string) =>
     new ResourceGovernor(
@@ -21,16 +19,14 @@ async function observe(script: Script, how: 'chat' | 'stream') {
     );
   const agent = governor('agent');
   const provider = governor('provider');
-  const inner = new ScriptedClient({ script, clock, tokenCounter: counter, delayMs: 10 });
-  const client = new GovernedClient(inner, {
-    governors: [agent, provider],
-    tokenCounter: counter,
-    clock,
-    random: () => 0.5,
-  });
-  const events: ClientEvent[] = [];
-  client.events$.subscribe((e) => events.push(e));
-  const call = how === 'chat' ? client.chat(request) : lastValueFrom(client.stream(request).pipe(toArray()));
+  const { inner, client, events } = scriptedGoverned(script, clock, [agent, provider]);
+  const controller = new AbortController();
+  if (abortAtMs !== undefined) clock.setTimeout(() => controller.abort(), abortAtMs);
+  const options = { signal: controller.signal };
+  const call =
+    how === 'chat'
+      ? client.chat(request, options)
+      : lastValueFrom(client.stream(request, options).pipe(toArray()));
   let outcome: string | undefined;
   call.then(
     () => {
@@ -80,6 +76,17 @@ describe('GovernedClient: chat and stream run the same attempt loop', () => {
     const ends = chat.events.filter((e) => e.type === 'call' || e.type === 'failed');
     expect(ends).toHaveLength(1);
     expect(chat.stats.calls).toBe(chat.stats.succeeded + chat.stats.failed);
+  });
+
+  it('end the same way when the caller aborts before the reply: AbortError, agent refunded', async () => {
+    const slow: Script = [{ content: 'slow', delayMs: 60_000 }];
+    const chat = await observe(slow, 'chat', 100);
+    const stream = await observe(slow, 'stream', 100);
+    expect(stream).toEqual(chat);
+    expect(chat.outcome).toBe('error ABORTED');
+    expect(chat.events.map((e) => e.type)).toEqual(['failed']);
+    expect(chat.agent.tokensPerMinute).toBe(100_000);
+    expect(chat.provider.requestsPerMinute).toBe(99); // it may have been admitted
   });
 
   it('the events are the ones each script calls for', async () => {

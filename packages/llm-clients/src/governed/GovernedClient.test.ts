@@ -3,10 +3,11 @@ import { type GovernorEvent, ResourceGovernor, type ResourceLimits } from '@toll
 import { lastValueFrom, Observable, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { CircuitOpenError, ProviderError, ProviderRateLimitError } from '../errors.js';
-import { type Script, ScriptedClient } from '../scripted/ScriptedClient.js';
+import type { Script } from '../scripted/ScriptedClient.js';
+import { scriptedGoverned } from '../test-support/scriptedGoverned.js';
 import type { ChatChunk, ChatRequest, LLMClient } from '../types.js';
 import { GovernedClient } from './GovernedClient.js';
-import type { ClientEvent, GovernedClientOptions } from './options.js';
+import type { GovernedClientOptions } from './options.js';
 
 const counter = new HeuristicTokenCounter();
 const request: ChatRequest = { messages: [{ role: 'user', content: 'hello there' }], maxTokens: 100 };
@@ -30,16 +31,7 @@ function setup(
       name: 'provider',
     },
   );
-  const inner = new ScriptedClient({ script, clock, tokenCounter: counter, delayMs: 10 });
-  const client = new GovernedClient(inner, {
-    governors: [agent, provider],
-    tokenCounter: counter,
-    clock,
-    random: () => 0.5,
-    ...options,
-  });
-  const events: ClientEvent[] = [];
-  client.events$.subscribe((e) => events.push(e));
+  const { inner, client, events } = scriptedGoverned(script, clock, [agent, provider], options);
   const providerEvents: GovernorEvent[] = [];
   provider.events$.subscribe((e) => providerEvents.push(e));
   return { clock, agent, provider, inner, client, events, providerEvents };
