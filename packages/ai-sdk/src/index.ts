@@ -1,0 +1,8 @@
+export { type GovernToolsOptions, governTools } from './governTools.js';
+export {
+  checkTollgateMiddlewareOptions,
+  type PromptEstimate,
+  TOLLGATE_MIDDLEWARE_DEFAULTS,
+  type TollgateMiddlewareOptions,
+} from './options.js';
+export { type TollgateMiddleware, tollgateMiddleware } from './tollgateMiddleware.js';

@@ -1,0 +1,56 @@
+import type { Simulator } from '@tollgate/simulator';
+import { generateText, streamText, wrapLanguageModel } from 'ai';
+import { afterEach, describe, expect, it } from 'vitest';
+import { providerGovernor, simulatedModel, simulator, tokenCounter } from './test-support/simulated.js';
+import { tollgateMiddleware } from './tollgateMiddleware.js';
+
+const sims: Simulator[] = [];
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+/** 50 calls on 7 per window: 8 windows' worth, so the last admission is at least 7 windows after the first. */
+const CALLS = 50;
+const RPM = 7;
+const WINDOW_MS = 800;
+const MINIMUM_MS = (Math.ceil(CALLS / RPM) - 1) * WINDOW_MS;
+
+describe('tollgateMiddleware with the real AI SDK against the simulator over HTTP', () => {
+  it.each([
+    ['generateText', false],
+    ['streamText', true],
+  ])(
+    '50 concurrent %s calls on a 7-per-window quota: all succeed, zero 429s, within 10% of the minimum',
+    async (_, stream) => {
+      const sim = await simulator({ quota: { requestsPerWindow: RPM, windowMs: WINDOW_MS } });
+      sims.push(sim);
+      const provider = providerGovernor(RPM, WINDOW_MS);
+      const middleware = tollgateMiddleware({ governors: [provider], tokenCounter });
+      const model = wrapLanguageModel({ model: simulatedModel(sim), middleware });
+      const call = async (i: number) => {
+        const prompt = `Summarise item ${i} in a line.`;
+        if (!stream) return (await generateText({ model, prompt, maxOutputTokens: 40, maxRetries: 0 })).text;
+        const result = streamText({ model, prompt, maxOutputTokens: 40, maxRetries: 0 });
+        return (await result.text) + ((await result.finishReason) === 'error' ? ' (error)' : '');
+      };
+      const started = performance.now();
+      const texts = await Promise.all(Array.from({ length: CALLS }, (_, i) => call(i)));
+      const makespanMs = performance.now() - started;
+      const stats = sim.stats();
+      const spanMs = stats.lastAdmissionMs! - stats.firstAdmissionMs!;
+      provider.dispose();
+
+      expect(texts.every((t) => /\w/.test(t) && !t.endsWith('(error)'))).toBe(true);
+      expect(stats).toMatchObject({ admitted: CALLS, rateLimited: 0, maxRequestsInWindow: RPM });
+      expect(middleware.stats).toMatchObject({ calls: CALLS, succeeded: CALLS, failed: 0, rateLimited: 0 });
+      expect(middleware.stats.usage.completionTokens).toBeGreaterThan(0);
+      // The provider's first to last admission: what the quota allows, plus at most 10%.
+      expect(spanMs).toBeGreaterThanOrEqual(MINIMUM_MS);
+      expect(spanMs).toBeLessThanOrEqual(MINIMUM_MS * 1.1);
+      console.log(
+        `${stream ? 'streamText' : 'generateText'}: ${CALLS} calls, admissions over ${spanMs.toFixed(0)} ms (minimum ${MINIMUM_MS} ms), makespan ${makespanMs.toFixed(0)} ms, ${stats.rateLimited} x 429`,
+      );
+    },
+    30_000,
+  );
+});
