@@ -71,6 +71,9 @@ export function tollgateMiddleware(options: TollgateMiddlewareOptions): Tollgate
       const signal = params.abortSignal;
       return gate.run(reservation, signal, model.provider, async (toll, context) => {
         const result = await doStream();
+        // The reply has started (its headers are in): the provider has counted the call, so
+        // its window counts from now, not from when the SDK reads the first part.
+        toll.endHold();
         gate.feedback(result.response?.headers, context.atSend, model.provider);
         const call = { gate, toll, reservation, context, signal, modelId: model.modelId };
         return { ...result, stream: governStream(result.stream, call) };

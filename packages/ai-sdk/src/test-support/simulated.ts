@@ -9,11 +9,13 @@ export const tokenCounter = new TiktokenCounter();
 tokenCounter.countText('warm up');
 
 export const API_KEY = 'sk-ai-sdk-test';
+/** A second key: its quota is apart from `API_KEY`'s (the simulator keeps one per key). */
+export const OTHER_KEY = 'sk-ai-sdk-other';
 
 /** A simulator with fast, jittered replies; close it with `sim.close()`. */
 export function simulator(options: SimulatorOptions = {}): Promise<Simulator> {
   return startSimulator({
-    apiKeys: [API_KEY],
+    apiKeys: [API_KEY, OTHER_KEY],
     tokenCounter,
     latency: { ttftMs: 5, perTokenMs: 0.05, jitter: 0.5 },
     ...options,
@@ -40,7 +42,9 @@ export function providerGovernor(rpm: number, windowMs: number, extra: ResourceL
 }
 
 /** Every event of `governor` from now on, and a way to stop listening. */
-export function record(governor: { events$: { subscribe(fn: (e: GovernorEvent) => void): { unsubscribe(): void } } }) {
+export function record(governor: {
+  events$: { subscribe(fn: (e: GovernorEvent) => void): { unsubscribe(): void } };
+}) {
   const events: GovernorEvent[] = [];
   const sub = governor.events$.subscribe((e) => events.push(e));
   return { events, stop: () => sub.unsubscribe() };
