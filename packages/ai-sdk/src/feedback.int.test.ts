@@ -36,7 +36,11 @@ describe('provider feedback through the AI SDK', () => {
     await useQuota(s, 4); // another tenant of the key used the whole window: we do not know it
     const first = ask(model, 0); // answered 429 with retry-after-ms, then retried by the middleware
     await new Promise<void>((resolve) => {
-      const sub = provider.events$.subscribe((e) => e.type === 'cooldown' && (sub.unsubscribe(), resolve()));
+      const sub = provider.events$.subscribe((e) => {
+        if (e.type !== 'cooldown') return;
+        sub.unsubscribe();
+        resolve();
+      });
     });
     const cooldown = events.find((e) => e.type === 'cooldown')!;
     const others = Array.from({ length: 3 }, (_, i) => ask(model, i + 1));

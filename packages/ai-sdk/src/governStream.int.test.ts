@@ -126,10 +126,10 @@ describe('streams through the tollgate never leak a lease', () => {
       prompt: 'hi',
       maxRetries: 0,
     });
-    const error = await result
-      .consumeStream()
-      .then(() => result.text)
-      .catch((e: unknown) => e);
+    const error = await (async () => {
+      await result.consumeStream();
+      return result.text;
+    })().catch((e: unknown) => e);
     expect(String(error)).toMatch(/connection reset/);
     await until(events, 'released');
     expect(settledOf(events)).toEqual([
