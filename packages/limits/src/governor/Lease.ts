@@ -1,10 +1,27 @@
+// The one lease class every governor grants: its reservation, its slots, and the calls that end them.
+import type { GovernorLease } from './Governor.js';
 import type { ActualUsage, ResourceCost } from './types.js';
 
-/** The governor side of a lease: what settle and release do. */
+/** The governor side of a lease: what settle, release and the end of a hold do. */
 export interface LeaseOwner {
   settleLease(lease: Lease, actual: ActualUsage): void;
   releaseLease(lease: Lease): void;
   endHoldLease(lease: Lease): void;
+}
+
+/** What a governor's admission records of one grant: a lease's reservation handles, amounts and slots. */
+export interface LeaseGrant<T = unknown> {
+  /** Unique within its governor. */
+  readonly id: number;
+  readonly cost: ResourceCost;
+  /** Clock time of the grant, ms. */
+  readonly acquiredAt: number;
+  /** Amount reserved per rate, in the governor's rate order. */
+  readonly amounts: number[];
+  readonly slots: number;
+  readonly held: boolean;
+  /** What the admission keeps to undo or correct the reservation. */
+  readonly ticket: T;
 }
 
 /**
@@ -12,44 +29,35 @@ export interface LeaseOwner {
  * slots. `settle` corrects the reservation with what was really used; `release` frees
  * the slots. Both are idempotent, and neither throws once the governor is disposed.
  */
-export class Lease {
+export class Lease<T = unknown> implements GovernorLease {
   /** Unique within its governor. */
   readonly id: number;
   /** What was reserved. */
   readonly cost: ResourceCost;
   /** Clock time of the grant, ms. */
   readonly acquiredAt: number;
-  /** @internal per-limiter reservation handles and amounts, aligned with the governor's limiters. */
-  readonly handles: (object | undefined)[];
-  /** @internal */
+  /** @internal amount reserved per rate, in the governor's rate order; settle updates it. */
   readonly amounts: number[];
   /** @internal concurrency slots held. */
   readonly slots: number;
-  /** @internal sliding-window reservations are held until settled (or released). */
+  /** @internal what the governor's admission keeps of the reservation. */
+  readonly ticket: T;
+  /** @internal sliding-window reservations are held until settled, released or the hold ends. */
   held: boolean;
   #owner: LeaseOwner;
   #settled = false;
   #released = false;
 
   /** @internal leases are made by governors. */
-  constructor(
-    owner: LeaseOwner,
-    id: number,
-    cost: ResourceCost,
-    acquiredAt: number,
-    handles: (object | undefined)[],
-    amounts: number[],
-    slots: number,
-    held: boolean,
-  ) {
+  constructor(owner: LeaseOwner, grant: LeaseGrant<T>) {
     this.#owner = owner;
-    this.id = id;
-    this.cost = cost;
-    this.acquiredAt = acquiredAt;
-    this.handles = handles;
-    this.amounts = amounts;
-    this.slots = slots;
-    this.held = held;
+    this.id = grant.id;
+    this.cost = grant.cost;
+    this.acquiredAt = grant.acquiredAt;
+    this.amounts = grant.amounts;
+    this.slots = grant.slots;
+    this.held = grant.held;
+    this.ticket = grant.ticket;
   }
 
   get settled(): boolean {
@@ -86,7 +94,7 @@ export class Lease {
    * started), so held sliding-window reservations count from now. Idempotent.
    */
   endHold(): void {
-    if (this.held) this.#owner.endHoldLease(this);
+    if (this.held && !this.#released) this.#owner.endHoldLease(this);
   }
 
   /** Frees the lease's concurrency slots. Only the first call counts. */

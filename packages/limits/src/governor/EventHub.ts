@@ -1,0 +1,67 @@
+// One governor's event stream and its status stream, coalesced per microtask.
+import { Observable, Subject } from 'rxjs';
+import type { GovernorEvent, ResourceStatus } from './types.js';
+
+/** A governor event before the hub stamps it with the governor's name and the time. */
+export type EventBody = DistributiveOmit<GovernorEvent, 'governor' | 'at'>;
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * Where a governor says what happens: `events$` carries every event as it happens (only
+ * built when someone listens), `status$` the status on subscribe and again after every
+ * change, at most once per microtask however many changes the tick made. Both complete
+ * when the hub closes.
+ */
+export class EventHub {
+  readonly events$: Observable<GovernorEvent>;
+  readonly status$: Observable<ResourceStatus>;
+  readonly #events = new Subject<GovernorEvent>();
+  readonly #changes = new Subject<void>();
+  readonly #name: string;
+  readonly #now: () => number;
+  #changePending = false;
+  #closed = false;
+
+  /** @param status reads the governor's status now. */
+  constructor(name: string, now: () => number, status: () => ResourceStatus) {
+    this.#name = name;
+    this.#now = now;
+    this.events$ = this.#events.asObservable();
+    this.status$ = new Observable<ResourceStatus>((subscriber) => {
+      subscriber.next(status());
+      const changes = this.#changes.subscribe({
+        next: () => subscriber.next(status()),
+        complete: () => subscriber.complete(),
+      });
+      return () => changes.unsubscribe();
+    });
+  }
+
+  /** Whether anyone listens to events (so callers can skip work only events need). */
+  get observed(): boolean {
+    return this.#events.observed;
+  }
+
+  emit(event: EventBody): void {
+    if (!this.#events.observed) return;
+    this.#events.next({ ...event, governor: this.#name, at: this.#now() } as GovernorEvent);
+  }
+
+  /** Something the status shows changed: `status$` emits once this tick's work is done. */
+  changed(): void {
+    if (this.#changePending || !this.#changes.observed) return;
+    this.#changePending = true;
+    queueMicrotask(() => {
+      this.#changePending = false;
+      if (!this.#closed) this.#changes.next();
+    });
+  }
+
+  /** Completes both streams. */
+  close(): void {
+    this.#closed = true;
+    this.#events.complete();
+    this.#changes.complete();
+  }
+}

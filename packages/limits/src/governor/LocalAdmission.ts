@@ -1,0 +1,224 @@
+// Admission in this process: exact rate maths, the slot count and one timer for the next moment a waiter fits.
+import { InvalidArgumentError, type TimerHandle } from '@tollgate/core';
+import { type ParsedResourceLimits, resolveRates } from '../config/ResourceLimits.js';
+import { createRateLimiter } from '../rates/createRateLimiter.js';
+import type { RateLimiter, RateReservation } from '../rates/RateLimiter.js';
+import type { Admission, AdmissionHost, Demand } from './Admission.js';
+import { type Blocker, parseDemand, rateReason } from './demand.js';
+import { Lease, type LeaseGrant, type LeaseOwner } from './Lease.js';
+import type { LivenessView } from './liveness.js';
+import type { ResourceCost } from './types.js';
+import type { Waiter } from './Waiters.js';
+import { MAX_BITS, type WaitQueue } from './WaitQueue.js';
+
+/** What a local lease keeps: its reservation handle per rate (none where it took nothing). */
+export type LocalTicket = (RateReservation | undefined)[];
+
+/**
+ * Admits against rate limiters in this process. Each limit has a bit; a waiter never
+ * overtakes an earlier one it shares a bit with, so a large request is not starved, while
+ * waiters for other limits pass. One timer is armed for the earliest moment anyone can
+ * proceed.
+ */
+export class LocalAdmission implements Admission<LocalTicket, undefined> {
+  readonly rates: readonly RateLimiter[];
+  readonly maxSlots: number;
+  readonly synchronous = true;
+  readonly #host: AdmissionHost<LocalTicket, undefined>;
+  readonly #taskBit: number;
+  /** Slots are gated (a slot limit or a memory cap): slot takers queue in order. */
+  readonly #slotsGated: boolean;
+  #timer: TimerHandle | undefined;
+  #timerDue = Number.POSITIVE_INFINITY;
+  #pumping = false;
+  #pumpAgain = false;
+
+  constructor(
+    host: AdmissionHost<LocalTicket, undefined>,
+    limits: ParsedResourceLimits,
+    memoryGated: boolean,
+  ) {
+    this.#host = host;
+    const now = host.clock.now();
+    this.rates = resolveRates(limits).map((rate) => createRateLimiter(rate, now));
+    if (this.rates.length > MAX_BITS - 2)
+      throw new InvalidArgumentError('rates', `at most ${MAX_BITS - 2} rate limits`, this.rates.length);
+    this.#taskBit = 1 << this.rates.length;
+    this.maxSlots = limits.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
+    this.#slotsGated = Number.isFinite(this.maxSlots) || memoryGated;
+  }
+
+  demand(cost: ResourceCost): Demand {
+    const { amounts, slots } = parseDemand(cost, this.rates);
+    let mask = slots > 0 && this.#slotsGated ? this.#taskBit : 0;
+    for (let i = 0; i < amounts.length; i++) if (amounts[i]! > 0) mask |= 1 << i;
+    // A cost no limit cares about still queues in order behind other such costs (in a cooldown).
+    if (mask === 0) mask = this.#taskBit << 1;
+    return { cost, amounts, slots, mask };
+  }
+
+  prepare(): undefined {
+    return undefined;
+  }
+
+  ahead(demand: Demand, queue: WaitQueue<Waiter<undefined>>): boolean {
+    return (demand.mask & queue.liveMask()) !== 0;
+  }
+
+  rateBlocker(demand: Demand, now: number): Blocker | undefined {
+    let worst: Blocker | undefined;
+    for (let i = 0; i < this.rates.length; i++) {
+      const amount = demand.amounts[i]!;
+      if (amount === 0) continue;
+      const limiter = this.rates[i]!;
+      const waitMs = limiter.waitTime(amount, now);
+      if (waitMs > 0 && (!worst || waitMs > worst.waitMs!)) {
+        const available = limiter.available(now);
+        const reason = rateReason(limiter.name, amount, available, waitMs);
+        worst = { limit: limiter.name, requested: amount, available: Math.max(0, available), waitMs, reason };
+      }
+    }
+    return worst;
+  }
+
+  slotsInUse(): number {
+    return this.#host.activeTasks;
+  }
+
+  available(index: number, now: number): number {
+    return this.rates[index]!.available(now);
+  }
+
+  reserve(demand: Demand, now: number, held: boolean): LocalTicket {
+    const handles: LocalTicket = new Array(this.rates.length);
+    for (let i = 0; i < this.rates.length; i++) {
+      const amount = demand.amounts[i]!;
+      if (amount > 0) handles[i] = this.rates[i]!.take(amount, now, held);
+    }
+    return handles;
+  }
+
+  settle(lease: Lease<LocalTicket>, values: readonly (number | undefined)[], now: number): boolean {
+    let refunded = false;
+    for (let i = 0; i < this.rates.length; i++) {
+      const value = values[i];
+      if (value === undefined) continue;
+      const delta = value - lease.amounts[i]!;
+      if (delta === 0) continue;
+      const handle = lease.ticket[i];
+      if (handle) this.rates[i]!.adjust(handle, delta, now);
+      else if (delta > 0) lease.ticket[i] = this.rates[i]!.take(delta, now);
+      lease.amounts[i] = value;
+      if (delta < 0) refunded = true;
+    }
+    return this.endHold(lease, now) || refunded;
+  }
+
+  /** Re-anchors a held lease's reservations at `now`; whether it was held. */
+  endHold(lease: Lease<LocalTicket>, now: number): boolean {
+    if (!lease.held) return false;
+    for (let i = 0; i < this.rates.length; i++) {
+      const handle = lease.ticket[i];
+      if (handle) this.rates[i]!.reanchor(handle, now);
+    }
+    return true;
+  }
+
+  release(lease: Lease<LocalTicket>): boolean {
+    // The clock is read only when a hold ends (most releases end none).
+    return lease.held && this.endHold(lease, this.#host.clock.now());
+  }
+
+  lower(index: number, amount: number, now: number): void {
+    this.rates[index]!.take(amount, now);
+  }
+
+  cooldown(): void {
+    // The engine serves the queue next; the scan arms the timer for the cooldown's end.
+  }
+
+  closed(): undefined {
+    return undefined;
+  }
+
+  lease(owner: LeaseOwner, grant: LeaseGrant<LocalTicket>): Lease<LocalTicket> {
+    return new Lease(owner, grant);
+  }
+
+  /** Admits every waiter that can go, in order, then sets the one timer for the next. */
+  serve(): void {
+    if (this.#pumping) {
+      this.#pumpAgain = true;
+      return;
+    }
+    this.#pumping = true;
+    try {
+      do {
+        this.#pumpAgain = false;
+        this.#scan();
+      } while (this.#pumpAgain);
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  dispose(): void {
+    this.#setTimer(Number.POSITIVE_INFINITY);
+  }
+
+  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> {
+    const head = this.#host.queue.head;
+    const blocker = head && this.#host.blocker(head.demand, this.#host.clock.now());
+    return {
+      wakeAt: Number.isFinite(this.#timerDue) ? this.#timerDue : undefined,
+      headWaitMs: head && (blocker ? (blocker.waitMs ?? Number.POSITIVE_INFINITY) : 0),
+      busy: false,
+    };
+  }
+
+  #scan(): void {
+    const host = this.#host;
+    const queue = host.queue;
+    if (host.disposed || queue.size === 0) {
+      this.#setTimer(Number.POSITIVE_INFINITY);
+      return;
+    }
+    const now = host.clock.now();
+    if (now < host.cooldownUntil) {
+      this.#setTimer(host.cooldownUntil);
+      return;
+    }
+    const live = queue.liveMask();
+    let claimed = 0;
+    let wake = Number.POSITIVE_INFINITY;
+    for (const waiter of queue) {
+      if ((waiter.mask & claimed) === 0) {
+        const blocker = host.blocker(waiter.demand, now);
+        if (!blocker) {
+          host.admit(waiter, now);
+          continue;
+        }
+        waiter.reason = blocker.reason;
+        if (blocker.waitMs !== undefined) wake = Math.min(wake, now + blocker.waitMs);
+      }
+      // Whoever comes later and shares a limit with this waiter must wait behind it.
+      claimed |= waiter.mask;
+      if ((claimed & live) === live) break;
+    }
+    this.#setTimer(wake);
+  }
+
+  #setTimer(due: number): void {
+    if (due === this.#timerDue) return;
+    const clock = this.#host.clock;
+    if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerDue = due;
+    if (due === Number.POSITIVE_INFINITY) return;
+    this.#timer = clock.setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerDue = Number.POSITIVE_INFINITY;
+      this.serve();
+    }, due - clock.now());
+  }
+}

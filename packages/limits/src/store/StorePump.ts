@@ -1,0 +1,288 @@
+// The loop that serves a store-backed governor's queue: one batched store call at a time, then sleep until it can fit.
+import type { Clock, TimerHandle } from '@tollgate/core';
+import type { AdmissionHost } from '../governor/Admission.js';
+import { type Blocker, cooldownReason, rateReason, slotsReason, TASK_LIMIT } from '../governor/demand.js';
+import type { LivenessView } from '../governor/liveness.js';
+import { queueBlocker } from '../governor/rules.js';
+import { mayRefuse } from '../governor/taskContext.js';
+import type { Waiter } from '../governor/Waiters.js';
+import type { ResolvedDistributedOptions } from './distributedOptions.js';
+import { StoreUnavailableError } from './errors.js';
+import type { AcquireReply, QuotaConfig, QuotaStore } from './QuotaStore.js';
+import type { StoreTicket } from './StoreTicket.js';
+import type { StoreOutage, StoreWait } from './storeOutage.js';
+import { MAX_TIMER_MS } from './timerMs.js';
+
+/** What the pump needs of its admission. */
+export interface PumpTarget {
+  readonly store: QuotaStore;
+  readonly config: QuotaConfig;
+  readonly outage: StoreOutage;
+  /** Takes in what a store reply says of the quota. */
+  learn(reply: AcquireReply, localNow: number): void;
+}
+
+type W = Waiter<StoreWait>;
+
+/**
+ * Serves the queue through the store. The head, with up to `batchSize` waiters behind it,
+ * goes to the store in one atomic call that grants them in order until one does not fit,
+ * and tells how long until it would. The pump then sleeps exactly that long (plus a
+ * little jitter), or less when a settle or release anywhere publishes a wake-up: no
+ * polling. Callers that enqueue in the same tick go in one batch.
+ */
+export class StorePump {
+  readonly #host: AdmissionHost<StoreTicket, StoreWait>;
+  readonly #target: PumpTarget;
+  readonly #o: ResolvedDistributedOptions;
+  readonly #clock: Clock;
+  readonly #maxSleepMs: number;
+  /** Pending sleeps: each wake-up, with its clock time. */
+  readonly #sleepers = new Map<() => void, number>();
+  #pumping = false;
+  #kickPending = false;
+
+  constructor(
+    host: AdmissionHost<StoreTicket, StoreWait>,
+    target: PumpTarget,
+    o: ResolvedDistributedOptions,
+  ) {
+    this.#host = host;
+    this.#target = target;
+    this.#o = o;
+    this.#clock = host.clock;
+    const windows = target.config.rates.map((r) => r.windowMs);
+    this.#maxSleepMs = Math.max(50, Math.min(60_000, ...windows));
+  }
+
+  /** Capacity may have changed: sleepers retry now, and an idle pump starts. */
+  wake(): void {
+    this.wakeSleepers();
+    const host = this.#host;
+    if (this.#pumping || this.#kickPending || host.queue.size === 0 || host.disposed) return;
+    // Start on the next microtask: callers that enqueue in the same tick go in one batch.
+    this.#kickPending = true;
+    queueMicrotask(() => {
+      this.#kickPending = false;
+      if (!this.#pumping) void this.#run();
+    });
+  }
+
+  wakeSleepers(): void {
+    for (const wake of [...this.#sleepers.keys()]) wake();
+  }
+
+  /** Resolves after `ms` (at most a timer's longest), or at the next wake-up. */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const wake = () => {
+        this.#sleepers.delete(wake);
+        this.#clock.clearTimeout(timer);
+        resolve();
+      };
+      // Longer waits wake early and are computed again.
+      const delay = Math.min(MAX_TIMER_MS, Math.max(0, ms));
+      const timer = this.#clock.setTimeout(wake, delay);
+      this.#sleepers.set(wake, this.#clock.now() + delay);
+    });
+  }
+
+  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> {
+    const wakeAt = this.#sleepers.size > 0 ? Math.min(...this.#sleepers.values()) : undefined;
+    return {
+      wakeAt,
+      headWaitMs: undefined,
+      busy: this.#kickPending || (this.#pumping && this.#sleepers.size === 0),
+    };
+  }
+
+  async #run(): Promise<void> {
+    this.#pumping = true;
+    try {
+      while (this.#host.queue.size > 0 && !this.#host.disposed && (await this.#step()));
+    } finally {
+      this.#pumping = false;
+    }
+  }
+
+  /** One round: whether to go on. */
+  async #step(): Promise<boolean> {
+    const host = this.#host;
+    // The store is down and the policy serves the queue: the pump resumes when it is back.
+    if (this.#target.outage.serve()) return false;
+    const localNow = this.#clock.now();
+    if (host.cooldownUntil > localNow) {
+      await this.#wait(host.queue.head!, this.#cooldownBlocker(host.cooldownUntil - localNow));
+      return true;
+    }
+    const batch = this.#batch();
+    if (batch.length === 0) {
+      const head = host.queue.head!;
+      const memory = host.memoryBlocker(head.demand.slots);
+      if (memory) await this.#wait(head, memory);
+      return true;
+    }
+    const reply = await this.#call(batch);
+    if (reply) await this.#apply(batch, reply);
+    return true;
+  }
+
+  /**
+   * The head and up to `batchSize - 1` waiters behind it, in order. Over the memory cap
+   * (this process's own), the batch stops before the first waiter that needs a slot.
+   */
+  #batch(): W[] {
+    const batch: W[] = [];
+    for (const waiter of this.#host.queue) if (batch.push(waiter) >= this.#o.batchSize) break;
+    if (this.#host.memoryBlocker(1)) {
+      const first = batch.findIndex((w) => w.demand.slots > 0);
+      if (first >= 0) batch.length = first;
+    }
+    return batch;
+  }
+
+  /** The store's reply to `batch`, or `undefined` when it failed (handled here). */
+  async #call(batch: readonly W[]): Promise<AcquireReply | undefined> {
+    const { store, config, outage } = this.#target;
+    // A store call can take up to its command timeout: a waiter whose own wait ends
+    // first hears at its deadline, not when the store answers.
+    const watchdog = this.#watch(batch);
+    try {
+      const reply = await store.acquire(
+        config,
+        batch.map((w) => w.extra.request),
+      );
+      outage.markUp();
+      return reply;
+    } catch (error) {
+      outage.error(error, 'acquire');
+      await this.#failed(error);
+      return undefined;
+    } finally {
+      if (watchdog !== undefined) this.#clock.clearTimeout(watchdog);
+    }
+  }
+
+  /**
+   * A store call failed. A store marked down is the policy's to serve; a store that
+   * answers with an error (a failing script) is retried after `retryMs`, waiters' timeouts
+   * running. Reject mode fails the head instead.
+   */
+  async #failed(error: unknown): Promise<void> {
+    const host = this.#host;
+    if (this.#o.onStoreDown !== 'fail-closed' && this.#target.outage.down) return;
+    const head = host.queue.head;
+    if (head && host.mode === 'reject') {
+      const kind = this.#target.store.kind;
+      host.drop(
+        head,
+        StoreUnavailableError.is(error) ? error : new StoreUnavailableError(kind, String(error)),
+      );
+      return;
+    }
+    for (const w of host.queue) host.arm(w);
+    await this.sleep(this.#o.retryMs);
+  }
+
+  async #apply(batch: readonly W[], reply: AcquireReply): Promise<void> {
+    const localNow = this.#clock.now();
+    this.#target.learn(reply, localNow);
+    for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, localNow);
+    if (reply.granted < batch.length) {
+      const head = batch[reply.granted]!;
+      if (head.done) return;
+      const blocker = this.#blockerOf(reply, head);
+      if (this.#refused(head, blocker)) return;
+      this.#host.blocked(head, blocker.reason);
+      await this.sleep(this.#waitFor(reply) + this.#o.random() * this.#o.jitterMs);
+    }
+    this.#host.changed();
+  }
+
+  /** The head waits for `blocker` (refused in reject mode if it is new work). */
+  async #wait(head: W, blocker: Blocker): Promise<void> {
+    if (this.#refused(head, blocker)) return;
+    this.#host.blocked(head, blocker.reason);
+    await this.sleep(blocker.waitMs!);
+  }
+
+  #grant(waiter: W, storeNow: number, localNow: number): void {
+    const { leaseId, amounts, slots } = waiter.extra.request;
+    if (waiter.done) {
+      // Aborted or timed out while the store granted it: give it straight back.
+      const { store, config, outage } = this.#target;
+      const zero = amounts.map(() => 0);
+      store
+        .settle(config, leaseId, amounts, zero)
+        .then(() => (slots > 0 ? store.release(config, leaseId, slots, false, amounts) : undefined))
+        .then(() => this.wake())
+        .catch((error: unknown) => outage.error(error, 'release'));
+      return;
+    }
+    this.#host.admit(waiter, localNow, { storeId: leaseId, admittedAt: storeNow, local: undefined });
+  }
+
+  /**
+   * How long to sleep on a reply that did not grant the head. A slot's expiry (its dead
+   * holder's TTL; a release publishes sooner) and a cooldown's end are exact. A wait behind
+   * held reservations is only an upper bound: their settles publish a wake-up; still retry
+   * at least once per shortest window, should one be lost.
+   */
+  #waitFor(reply: AcquireReply): number {
+    const waitMs = Math.max(1, reply.waitMs);
+    const exact = reply.blockedBy === 'slots' || reply.blockedBy === 'cooldown';
+    return Math.min(exact ? MAX_TIMER_MS : this.#maxSleepMs, waitMs);
+  }
+
+  /** Why the store did not grant `head`, in the words the in-process governor uses. */
+  #blockerOf(reply: AcquireReply, head: W): Blocker {
+    const { waitMs } = reply;
+    const { rates, maxSlots } = this.#target.config;
+    if (reply.blockedBy === 'slots' && maxSlots !== null) {
+      const available = Math.max(0, maxSlots - reply.slotsUsed);
+      const reason = slotsReason(reply.slotsUsed, maxSlots);
+      return { limit: TASK_LIMIT, requested: head.demand.slots, available, waitMs: undefined, reason };
+    }
+    if (reply.blockedBy === 'cooldown') return this.#cooldownBlocker(waitMs);
+    const i = rates.findIndex((r) => r.name === reply.blockedBy);
+    if (i < 0) return { limit: 'quota', requested: 1, available: 0, waitMs, reason: 'the shared quota' };
+    const name = rates[i]!.name;
+    const requested = head.demand.amounts[i]!;
+    const left = reply.remaining[i]!;
+    const reason = rateReason(name, requested, left, waitMs);
+    return { limit: name, requested, available: Math.max(0, left), waitMs, reason };
+  }
+
+  #cooldownBlocker(waitMs: number): Blocker {
+    const reason = cooldownReason(waitMs, this.#host.cooldownReason);
+    return { limit: 'cooldown', requested: 1, available: 0, waitMs, reason };
+  }
+
+  /**
+   * Reject mode: refuses the blocked head if it is new work, and every new work waiting
+   * behind a head that may wait (a started task's). Whether the head was refused.
+   */
+  #refused(head: W, blocker: Blocker): boolean {
+    const host = this.#host;
+    if (host.mode !== 'reject') return false;
+    if (mayRefuse(head.task)) {
+      host.refuse(head, blocker);
+      return true;
+    }
+    for (const waiter of host.queue) {
+      if (waiter !== head && mayRefuse(waiter.task)) host.refuse(waiter, queueBlocker(host.queue.size - 1));
+    }
+    return false;
+  }
+
+  /** A timer at the earliest wait deadline in `batch`, arming the timeouts of those due. */
+  #watch(batch: readonly W[]): TimerHandle | undefined {
+    let first = Number.POSITIVE_INFINITY;
+    for (const w of batch) first = Math.min(first, w.deadline);
+    if (!Number.isFinite(first)) return undefined;
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, first - this.#clock.now()));
+    return this.#clock.setTimeout(() => {
+      for (const w of batch) if (w.deadline <= this.#clock.now()) this.#host.arm(w);
+    }, delay);
+  }
+}
