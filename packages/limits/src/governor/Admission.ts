@@ -1,6 +1,8 @@
 // The seam between the governor engine and where its quota lives: the admission strategy and what the engine offers it.
 import type { Clock, Logger } from '@tollgate/core';
-import type { ParsedResourceLimits, RateAlgorithm } from '../config/ResourceLimits.js';
+import type { ParsedResourceLimits } from '../config/ResourceLimits.js';
+import type { MemoryProbe } from '../memory/MemoryProbe.js';
+import type { RateInfo } from '../rates/RateLimiter.js';
 import type { Demand as BaseDemand, Blocker } from './demand.js';
 import type { EventBody } from './EventHub.js';
 import type { Lease, LeaseGrant, LeaseOwner } from './Lease.js';
@@ -10,15 +12,7 @@ import type { Waiter } from './Waiters.js';
 import type { WaitQueue } from './WaitQueue.js';
 
 /** One rate limit as a governor shows it, wherever it is enforced. */
-export interface RateView {
-  readonly name: string;
-  readonly resource: string;
-  readonly algorithm: RateAlgorithm;
-  readonly limit: number;
-  readonly windowMs: number;
-  /** The largest amount that can ever be taken at once. */
-  readonly capacity: number;
-}
+export type RateView = RateInfo;
 
 /** A parsed cost, with the bit mask of the limits it touches (queue ordering). */
 export interface Demand extends BaseDemand {
@@ -84,6 +78,8 @@ export interface AdmissionHost<T, X> {
   readonly logger: Logger;
   readonly mode: ResourceStatus['mode'];
   readonly disposed: boolean;
+  /** Reads this process's memory for the memory cap, if any. */
+  readonly memoryProbe: MemoryProbe | undefined;
   /** Concurrency slots held by this process's leases. */
   readonly activeTasks: number;
   readonly queue: WaitQueue<Waiter<X>>;

@@ -82,6 +82,10 @@ export class Engine<T, X> implements AdmissionHost<T, X> {
     return this.limits.rejectOnLimit ? 'reject' : 'enforce';
   }
 
+  get memoryProbe(): MemoryProbe | undefined {
+    return this.options.memoryProbe;
+  }
+
   get cooldownUntil(): number {
     return this.#cooldownUntil;
   }

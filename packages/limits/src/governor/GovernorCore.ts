@@ -1,6 +1,5 @@
 // The one governor engine's public face: the Governor interface over an Engine and an admission strategy.
 import { abortReason, DisposedError, InvalidArgumentError } from '@tollgate/core';
-import type { Observable } from 'rxjs';
 import type { ParsedResourceLimits } from '../config/ResourceLimits.js';
 import type { Admission, AdmissionHost, Demand } from './Admission.js';
 import { checkAcquireOptions, checkRunTaskOptions } from './callOptions.js';
@@ -13,14 +12,7 @@ import { checkActualUsage, queueBlocker, shortestRate } from './rules.js';
 import { runLeased } from './runLeased.js';
 import { statusOf } from './statusOf.js';
 import { assertTaskRunning, currentTask, mayRefuse, type TaskContext } from './taskContext.js';
-import type {
-  AcquireOptions,
-  ActualUsage,
-  GovernorEvent,
-  ResourceCost,
-  ResourceStatus,
-  RunTaskOptions,
-} from './types.js';
+import type { AcquireOptions, ActualUsage, ResourceCost, ResourceStatus, RunTaskOptions } from './types.js';
 import type { Waiter } from './Waiters.js';
 
 export type { CoreOptions };
@@ -41,9 +33,9 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
   /** {@inheritDoc Governor.limits} */
   readonly limits: ParsedResourceLimits;
   /** {@inheritDoc Governor.events$} */
-  readonly events$: Observable<GovernorEvent>;
+  readonly events$: Governor['events$'];
   /** {@inheritDoc Governor.status$} */
-  readonly status$: Observable<ResourceStatus>;
+  readonly status$: Governor['status$'];
   readonly #engine: Engine<T, X>;
   readonly #admission: Admission<T, X>;
 

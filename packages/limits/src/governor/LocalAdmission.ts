@@ -1,15 +1,15 @@
 // Admission in this process: exact rate maths, the slot count and one timer for the next moment a waiter fits.
-import { InvalidArgumentError, type TimerHandle } from '@tollgate/core';
 import { type ParsedResourceLimits, resolveRates } from '../config/ResourceLimits.js';
 import { createRateLimiter } from '../rates/createRateLimiter.js';
 import type { RateLimiter, RateReservation } from '../rates/RateLimiter.js';
 import type { Admission, AdmissionHost, Demand } from './Admission.js';
-import { type Blocker, parseDemand, rateReason } from './demand.js';
+import { type Blocker, checkRateCount, parseDemand, rateReason } from './demand.js';
 import { Lease, type LeaseGrant, type LeaseOwner } from './Lease.js';
 import type { LivenessView } from './liveness.js';
 import type { ResourceCost } from './types.js';
 import type { Waiter } from './Waiters.js';
-import { MAX_BITS, type WaitQueue } from './WaitQueue.js';
+import type { WaitQueue } from './WaitQueue.js';
+import { WakeTimer } from './WakeTimer.js';
 
 /** What a local lease keeps: its reservation handle per rate (none where it took nothing). */
 export type LocalTicket = (RateReservation | undefined)[];
@@ -28,24 +28,19 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
   readonly #taskBit: number;
   /** Slots are gated (a slot limit or a memory cap): slot takers queue in order. */
   readonly #slotsGated: boolean;
-  #timer: TimerHandle | undefined;
-  #timerDue = Number.POSITIVE_INFINITY;
-  #pumping = false;
-  #pumpAgain = false;
+  readonly #timer: WakeTimer;
+  #scanning = false;
+  #scanAgain = false;
 
-  constructor(
-    host: AdmissionHost<LocalTicket, undefined>,
-    limits: ParsedResourceLimits,
-    memoryGated: boolean,
-  ) {
+  constructor(host: AdmissionHost<LocalTicket, undefined>, limits: ParsedResourceLimits) {
     this.#host = host;
     const now = host.clock.now();
     this.rates = resolveRates(limits).map((rate) => createRateLimiter(rate, now));
-    if (this.rates.length > MAX_BITS - 2)
-      throw new InvalidArgumentError('rates', `at most ${MAX_BITS - 2} rate limits`, this.rates.length);
+    checkRateCount(this.rates.length);
     this.#taskBit = 1 << this.rates.length;
     this.maxSlots = limits.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
-    this.#slotsGated = Number.isFinite(this.maxSlots) || memoryGated;
+    this.#slotsGated = Number.isFinite(this.maxSlots) || host.memoryProbe !== undefined;
+    this.#timer = new WakeTimer(host.clock, () => this.serve());
   }
 
   demand(cost: ResourceCost): Demand {
@@ -147,30 +142,30 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
 
   /** Admits every waiter that can go, in order, then sets the one timer for the next. */
   serve(): void {
-    if (this.#pumping) {
-      this.#pumpAgain = true;
+    if (this.#scanning) {
+      this.#scanAgain = true;
       return;
     }
-    this.#pumping = true;
+    this.#scanning = true;
     try {
       do {
-        this.#pumpAgain = false;
+        this.#scanAgain = false;
         this.#scan();
-      } while (this.#pumpAgain);
+      } while (this.#scanAgain);
     } finally {
-      this.#pumping = false;
+      this.#scanning = false;
     }
   }
 
   dispose(): void {
-    this.#setTimer(Number.POSITIVE_INFINITY);
+    this.#timer.set(Number.POSITIVE_INFINITY);
   }
 
   liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> {
     const head = this.#host.queue.head;
     const blocker = head && this.#host.blocker(head.demand, this.#host.clock.now());
     return {
-      wakeAt: Number.isFinite(this.#timerDue) ? this.#timerDue : undefined,
+      wakeAt: this.#timer.due,
       headWaitMs: head && (blocker ? (blocker.waitMs ?? Number.POSITIVE_INFINITY) : 0),
       busy: false,
     };
@@ -180,12 +175,12 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
     const host = this.#host;
     const queue = host.queue;
     if (host.disposed || queue.size === 0) {
-      this.#setTimer(Number.POSITIVE_INFINITY);
+      this.#timer.set(Number.POSITIVE_INFINITY);
       return;
     }
     const now = host.clock.now();
     if (now < host.cooldownUntil) {
-      this.#setTimer(host.cooldownUntil);
+      this.#timer.set(host.cooldownUntil);
       return;
     }
     const live = queue.liveMask();
@@ -205,20 +200,6 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
       claimed |= waiter.mask;
       if ((claimed & live) === live) break;
     }
-    this.#setTimer(wake);
-  }
-
-  #setTimer(due: number): void {
-    if (due === this.#timerDue) return;
-    const clock = this.#host.clock;
-    if (this.#timer !== undefined) clock.clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.#timerDue = due;
-    if (due === Number.POSITIVE_INFINITY) return;
-    this.#timer = clock.setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerDue = Number.POSITIVE_INFINITY;
-      this.serve();
-    }, due - clock.now());
+    this.#timer.set(wake);
   }
 }

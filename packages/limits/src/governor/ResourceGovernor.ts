@@ -46,7 +46,7 @@ export class ResourceGovernor extends GovernorCore<LocalTicket, undefined> {
       approachingRatio: options.approachingRatio ?? 0.8,
       waitingReason: 'waiting behind earlier callers',
     };
-    super(parsed, core, (host) => new LocalAdmission(host, parsed, memoryProbe !== undefined));
+    super(parsed, core, (host) => new LocalAdmission(host, parsed));
   }
 
   /** A lease now, or `undefined` if `cost` does not fit now (or someone is waiting for the same limits). */

@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@tollgate/core';
 import type { ResourceCost } from './types.js';
+import { MAX_BITS } from './WaitQueue.js';
 
 /** The name under which the concurrency limit refuses, in errors and events. */
 export const TASK_LIMIT = 'concurrentTasks';
@@ -91,6 +92,15 @@ export function neverFits(
     }
   }
   return undefined;
+}
+
+/**
+ * Checks that `count` rates fit the wait queue's masks (a bit each, plus two).
+ * @throws InvalidArgumentError when there are more.
+ */
+export function checkRateCount(count: number): void {
+  if (count > MAX_BITS - 2)
+    throw new InvalidArgumentError('rates', `at most ${MAX_BITS - 2} rate limits`, count);
 }
 
 /** Why a task waits for a slot, in the same words on every governor. */

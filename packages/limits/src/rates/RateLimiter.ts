@@ -3,20 +3,25 @@ import type { RateAlgorithm, ResolvedRate } from '../config/ResourceLimits.js';
 /** What a {@link RateLimiter.take} returns; pass it back to `adjust` when settling. */
 export type RateReservation = object;
 
-/**
- * A rate limit as pure math over time: no timers, no I/O. Every method takes `now` (ms)
- * from the caller's clock. Amounts are weights (a call costing 1,200 tokens is one
- * `take(1200)`).
- */
-export interface RateLimiter {
+/** One rate limit as governors and stores describe it, wherever it is enforced. */
+export interface RateInfo {
   readonly name: string;
+  /** The cost key it charges (`requests`, `tokens`, ...). */
   readonly resource: string;
   readonly algorithm: RateAlgorithm;
   /** Units per window. */
   readonly limit: number;
   readonly windowMs: number;
-  /** The largest amount that can ever be taken at once; more never fits. */
+  /** The largest amount that can ever be taken at once (a bucket's burst); more never fits. */
   readonly capacity: number;
+}
+
+/**
+ * A rate limit as pure math over time: no timers, no I/O. Every method takes `now` (ms)
+ * from the caller's clock. Amounts are weights (a call costing 1,200 tokens is one
+ * `take(1200)`).
+ */
+export interface RateLimiter extends RateInfo {
   /** What could be taken now (negative while in debt). */
   available(now: number): number;
   /** Milliseconds until `amount` fits: 0 if it fits now, `Infinity` if it never will. */

@@ -1,12 +1,11 @@
 // The shared-quota governor: the governor engine over a store-backed admission.
 
 import type { Clock, Logger } from '@tollgate/core';
-import { InvalidArgumentError } from '@tollgate/core';
 import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
+import { checkRateCount } from '../governor/demand.js';
 import { GovernorCore } from '../governor/GovernorCore.js';
 import type { ResourceStatus } from '../governor/types.js';
-import { MAX_BITS } from '../governor/WaitQueue.js';
 import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
 import { resolveDistributedOptions } from './distributedOptions.js';
 import type { QuotaConfig, QuotaStore } from './QuotaStore.js';
@@ -75,8 +74,7 @@ export class DistributedGovernor extends GovernorCore<StoreTicket, StoreWait> {
     const parsed = parseResourceLimits(limits);
     const config = quotaConfig(parsed, o);
     // The same bound as the in-process governor, so one set of limits works on both.
-    if (config.rates.length > MAX_BITS - 2)
-      throw new InvalidArgumentError('rates', `at most ${MAX_BITS - 2} rate limits`, config.rates.length);
+    checkRateCount(config.rates.length);
     const { clock, logger } = o;
     const memoryProbe =
       parsed.maxMemoryMb === undefined

@@ -1,16 +1,8 @@
 import type { Observable } from 'rxjs';
-import type { RateAlgorithm } from '../config/ResourceLimits.js';
+import type { RateInfo } from '../rates/RateLimiter.js';
 
 /** One rate limit as a store enforces it. */
-export interface StoreRate {
-  readonly name: string;
-  readonly resource: string;
-  readonly algorithm: RateAlgorithm;
-  readonly limit: number;
-  readonly windowMs: number;
-  /** Token bucket capacity. */
-  readonly capacity: number;
-}
+export type StoreRate = RateInfo;
 
 /** The limits of one shared quota. Every process sharing it must use the same. */
 export interface QuotaConfig {
