@@ -8,7 +8,9 @@ export type BuiltinRateName =
   | 'tokensPerMinute'
   | 'tokensPerHour'
   | 'toolCallsPerMinute'
-  | 'toolCallsPerHour';
+  | 'toolCallsPerHour'
+  | 'inputTokensPerMinute'
+  | 'outputTokensPerMinute';
 
 /**
  * A rate limit on any resource: at most `limit` units of `resource` per `windowMs`.
@@ -57,6 +59,17 @@ export interface ResourceLimits {
   readonly maxToolCallsPerHour?: number | undefined;
   /** Capacity of the tool-calls-per-minute bucket. @default maxToolCallsPerMinute */
   readonly toolCallBurstSize?: number | undefined;
+  /**
+   * Input (prompt) tokens per minute, charged from a cost's `inputTokens`, for providers
+   * that limit input and output apart (Anthropic's ITPM, Gemini's input TPM).
+   */
+  readonly maxInputTokensPerMinute?: number | undefined;
+  /** Capacity of the input-tokens-per-minute bucket. @default maxInputTokensPerMinute */
+  readonly inputTokenBurstSize?: number | undefined;
+  /** Output (completion) tokens per minute, charged from a cost's `outputTokens` (Anthropic's OTPM). */
+  readonly maxOutputTokensPerMinute?: number | undefined;
+  /** Capacity of the output-tokens-per-minute bucket. @default maxOutputTokensPerMinute */
+  readonly outputTokenBurstSize?: number | undefined;
   /** New tasks wait (or are rejected) while the process uses more memory than this. */
   readonly maxMemoryMb?: number | undefined;
   /** A task running longer is aborted with `TaskTimeoutError`. @default no timeout */
@@ -168,6 +181,20 @@ export const BUILTIN_RATES: readonly BuiltinRate[] = [
     burst: 'toolCallBurstSize',
   },
   { name: 'toolCallsPerHour', resource: 'toolCalls', windowMs: HOUR, limit: 'maxToolCallsPerHour' },
+  {
+    name: 'inputTokensPerMinute',
+    resource: 'inputTokens',
+    windowMs: MINUTE,
+    limit: 'maxInputTokensPerMinute',
+    burst: 'inputTokenBurstSize',
+  },
+  {
+    name: 'outputTokensPerMinute',
+    resource: 'outputTokens',
+    windowMs: MINUTE,
+    limit: 'maxOutputTokensPerMinute',
+    burst: 'outputTokenBurstSize',
+  },
 ];
 
 /** Default name of a custom rate. */

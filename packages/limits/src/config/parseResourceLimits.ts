@@ -53,6 +53,8 @@ const builtinNames = [
   'tokensPerHour',
   'toolCallsPerMinute',
   'toolCallsPerHour',
+  'inputTokensPerMinute',
+  'outputTokensPerMinute',
 ] as const satisfies readonly BuiltinRateName[];
 
 const rateSpec = z.strictObject({
@@ -76,6 +78,10 @@ const FIELDS: Readonly<Record<keyof ResourceLimits, FieldRule>> = {
   maxToolCallsPerMinute: positive,
   maxToolCallsPerHour: positive,
   toolCallBurstSize: atLeastOne,
+  maxInputTokensPerMinute: positive,
+  inputTokenBurstSize: atLeastOne,
+  maxOutputTokensPerMinute: positive,
+  outputTokenBurstSize: atLeastOne,
   maxMemoryMb: positive,
   taskTimeoutSeconds: timeoutSeconds,
   resourceWaitTimeoutSeconds: waitSeconds,
@@ -181,6 +187,8 @@ const UNITS: Readonly<Record<string, string>> = {
   requests: 'request',
   tokens: 'token',
   toolCalls: 'tool call',
+  inputTokens: 'input token',
+  outputTokens: 'output token',
 };
 
 /** Options that are valid alone but, together, would be ignored or could never admit anything. */

@@ -16,6 +16,10 @@ export interface ResourceCost {
   readonly requests?: number | undefined;
   readonly tokens?: number | undefined;
   readonly toolCalls?: number | undefined;
+  /** Input (prompt) tokens, for `maxInputTokensPerMinute`. */
+  readonly inputTokens?: number | undefined;
+  /** Output (completion) tokens, for `maxOutputTokensPerMinute`. */
+  readonly outputTokens?: number | undefined;
   /** Concurrency slots: `true` is 1. */
   readonly task?: number | boolean | undefined;
   readonly [resource: string]: number | boolean | undefined;
