@@ -52,11 +52,16 @@ describe('input and output tokens per minute', () => {
 
   it('are validated like the other rates', () => {
     expect(issueOf({ maxInputTokensPerMinute: 0 }).field).toBe('maxInputTokensPerMinute');
-    expect(issueOf({ inputTokenBurstSize: 10 }).expected).toBe('set only together with `maxInputTokensPerMinute`');
+    expect(issueOf({ inputTokenBurstSize: 10 }).expected).toBe(
+      'set only together with `maxInputTokensPerMinute`',
+    );
     expect(
-      issueOf({ maxOutputTokensPerMinute: 100, outputTokenBurstSize: 50, algorithm: 'sliding-window' }).expected,
+      issueOf({ maxOutputTokensPerMinute: 100, outputTokenBurstSize: 50, algorithm: 'sliding-window' })
+        .expected,
     ).toMatch(/unset while `outputTokensPerMinute` is a 'sliding-window' rate/);
-    expect(issueOf({ maxOutputTokensPerMinute: 0.5 }).expected).toMatch(/below 1 output token can never admit one/);
+    expect(issueOf({ maxOutputTokensPerMinute: 0.5 }).expected).toMatch(
+      /below 1 output token can never admit one/,
+    );
     expect(issueOf({ maxInputTokenPerMinute: 5 }).expected).toMatch(/did you mean `maxInputTokensPerMinute`/);
   });
 
@@ -71,7 +76,10 @@ describe('input and output tokens per minute', () => {
     ]);
     const dir = await mkdtemp(join(tmpdir(), 'limits-'));
     const file = join(dir, 'limits.yaml');
-    await writeFile(file, 'resource_limits:\n  max_input_tokens_per_minute: 1000\n  input_token_burst_size: 500\n');
+    await writeFile(
+      file,
+      'resource_limits:\n  max_input_tokens_per_minute: 1000\n  input_token_burst_size: 500\n',
+    );
     const fromFile = await resourceLimitsFromFile(file);
     expect([fromFile.maxInputTokensPerMinute, fromFile.inputTokenBurstSize]).toEqual([1000, 500]);
   });
