@@ -3,6 +3,10 @@ export interface Usage {
   readonly promptTokens: number;
   readonly completionTokens: number;
   readonly totalTokens: number;
+  /** Prompt tokens read from the provider's prompt cache (included in `promptTokens`), where reported. */
+  readonly cacheReadTokens?: number | undefined;
+  /** Prompt tokens written to the provider's prompt cache (included in `promptTokens`), where reported. */
+  readonly cacheWriteTokens?: number | undefined;
 }
 
 /** A usage of zero. */

@@ -6,7 +6,8 @@ export type HeaderSource =
   | { get(name: string): string | null }
   | Readonly<Record<string, string | undefined>>;
 
-function header(source: HeaderSource | undefined, name: string): string | undefined {
+/** The value of header `name`, from fetch `Headers` or a plain record. */
+export function header(source: HeaderSource | undefined, name: string): string | undefined {
   if (!source) return undefined;
   if (typeof (source as { get?: unknown }).get === 'function') {
     return (source as { get(name: string): string | null }).get(name) ?? undefined;

@@ -1,3 +1,11 @@
+export {
+  ANTHROPIC_CLIENT_DEFAULTS,
+  AnthropicClient,
+  type AnthropicClientOptions,
+  anthropic,
+} from './anthropic/AnthropicClient.js';
+export { anthropicQuotaExhaustion } from './anthropic/errors.js';
+export { parseAnthropicRateLimitHeaders } from './anthropic/rateLimitHeaders.js';
 export { type AssembleFallback, assembleChunks } from './assemble.js';
 export { toCountable, toCountableTools } from './countable.js';
 export {
@@ -10,6 +18,12 @@ export {
   type QuotaExhaustedDetails,
   QuotaExhaustedError,
 } from './errors.js';
+export {
+  GEMINI_CLIENT_DEFAULTS,
+  GeminiClient,
+  type GeminiClientOptions,
+  gemini,
+} from './gemini/GeminiClient.js';
 export { DEFAULT_RETRY, fullJitterDelay, type RetryOptions } from './governed/backoff.js';
 export {
   CIRCUIT_BREAKER_DEFAULTS,

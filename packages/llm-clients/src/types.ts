@@ -46,6 +46,14 @@ export interface RateLimitInfo {
   readonly limitTokens?: number | undefined;
   readonly remainingTokens?: number | undefined;
   readonly resetTokensMs?: number | undefined;
+  /** Input-token limit, for providers that limit input and output apart (Anthropic's ITPM). */
+  readonly limitInputTokens?: number | undefined;
+  readonly remainingInputTokens?: number | undefined;
+  readonly resetInputTokensMs?: number | undefined;
+  /** Output-token limit (Anthropic's OTPM). */
+  readonly limitOutputTokens?: number | undefined;
+  readonly remainingOutputTokens?: number | undefined;
+  readonly resetOutputTokensMs?: number | undefined;
 }
 
 /** A complete reply. */
