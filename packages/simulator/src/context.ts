@@ -1,5 +1,6 @@
 // One running simulator's settings and state: what every route, fault and admission step reads.
 import { type Clock, SystemClock, TiktokenCounter, type TokenCounter } from '@tollgate/core';
+import { AnthropicQuota } from './anthropicQuota.js';
 import { SIMULATOR_DEFAULTS, type SimulatorFaults, type SimulatorOptions } from './options.js';
 import { KeyQuota } from './quota.js';
 import { Random } from './Random.js';
@@ -19,6 +20,12 @@ export interface ResolvedLatency {
 export class SimulatorContext {
   readonly clock: Clock;
   readonly counter: TokenCounter;
+  /**
+   * How the Anthropic route counts input: tiktoken's `cl100k_base`, a tokenizer other than
+   * the clients' default (`o200k_base`), so that client estimates are checked against a
+   * count they do not share, as with the real provider. @default options.tokenCounter if set
+   */
+  readonly anthropicCounter: TokenCounter;
   readonly seed: number;
   readonly faults: SimulatorFaults;
   readonly latency: ResolvedLatency;
@@ -35,6 +42,7 @@ export class SimulatorContext {
   /** Requests being served now (admitted, reply not yet sent). */
   inFlight = 0;
   #quotas = new Map<string, KeyQuota>();
+  #anthropicQuotas = new Map<string, AnthropicQuota>();
   #sequence = 0;
 
   /** Takes options already checked by `checkSimulatorOptions`. */
@@ -43,6 +51,7 @@ export class SimulatorContext {
     this.#options = options;
     this.clock = options.clock ?? new SystemClock();
     this.counter = options.tokenCounter ?? new TiktokenCounter();
+    this.anthropicCounter = options.tokenCounter ?? new TiktokenCounter({ defaultEncoding: 'cl100k_base' });
     this.seed = options.seed ?? d.seed;
     this.faults = options.faults ?? {};
     this.latency = { ttftMs: d.ttftMs, perTokenMs: d.perTokenMs, jitter: d.jitter, ...options.latency };
@@ -62,6 +71,16 @@ export class SimulatorContext {
     if (!quota) {
       quota = new KeyQuota(this.#options.quota ?? {}, SIMULATOR_DEFAULTS.windowMs);
       this.#quotas.set(key, quota);
+    }
+    return quota;
+  }
+
+  /** The Anthropic route's quota of one API key (its buckets), created on its first request. */
+  anthropicQuotaFor(key: string): AnthropicQuota {
+    let quota = this.#anthropicQuotas.get(key);
+    if (!quota) {
+      quota = new AnthropicQuota(this.#options.quota ?? {}, SIMULATOR_DEFAULTS.windowMs);
+      this.#anthropicQuotas.set(key, quota);
     }
     return quota;
   }
@@ -86,6 +105,7 @@ export class SimulatorContext {
   reset(): void {
     this.stats = emptyStats();
     this.#quotas = new Map();
+    this.#anthropicQuotas = new Map();
     this.random = new Random(this.seed);
   }
 }

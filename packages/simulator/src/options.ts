@@ -19,6 +19,18 @@ export interface SimulatorQuota {
    * or spend limit is used up. @default unlimited
    */
   readonly requestBudget?: number | undefined;
+  /**
+   * Input tokens per window on the Anthropic route (its ITPM), a continuous-refill bucket
+   * charged with the prompt at admission. The Gemini route charges its prompt to
+   * `tokensPerWindow` instead (Gemini's TPM counts input only). @default unlimited
+   */
+  readonly inputTokensPerWindow?: number | undefined;
+  /**
+   * Output tokens per window on the Anthropic route (its OTPM), a continuous-refill bucket
+   * charged `max_tokens` at admission and corrected to the real output when the reply ends.
+   * @default unlimited
+   */
+  readonly outputTokensPerWindow?: number | undefined;
 }
 
 /** How long responses take. Every duration is multiplied by a factor in [1 - jitter, 1 + jitter]. */
@@ -143,6 +155,8 @@ export function checkSimulatorOptions(options: SimulatorOptions): void {
     windowMs: positive,
     subWindows: positiveInt,
     requestBudget: nonNegativeInt,
+    inputTokensPerWindow: positiveInt,
+    outputTokensPerWindow: positiveInt,
   });
   checkOptions('SimulatorOptions.latency', options.latency, {
     ttftMs: nonNegative,

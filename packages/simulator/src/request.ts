@@ -15,7 +15,7 @@ export interface ChatBody {
 }
 
 /** Deepest JSON nesting accepted (a tool schema deeper than this is refused, not recursed into). */
-const MAX_DEPTH = 64;
+export const MAX_DEPTH = 64;
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
 /**
@@ -118,7 +118,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
 /** Whether `value` nests deeper than `MAX_DEPTH`, walked without recursion. */
-function tooDeep(value: unknown): boolean {
+export function tooDeep(value: unknown): boolean {
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;

@@ -3,6 +3,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SimulatorContext } from './context.js';
 import { checkSimulatorOptions, SIMULATOR_DEFAULTS, type SimulatorOptions } from './options.js';
+import { anthropicMessagesRoute } from './routes/anthropicMessages.js';
+import { geminiGenerateRoute } from './routes/geminiGenerate.js';
 import { openAIChatRoute } from './routes/openaiChat.js';
 import type { Route } from './routes/Route.js';
 import { dispatch } from './routes/router.js';
@@ -25,10 +27,19 @@ export interface Simulator {
 }
 
 /** The routes served, first match wins: a new provider protocol adds its route here. */
-const ROUTES: readonly Route[] = [statsRoute, healthRoute, modelsRoute, openAIChatRoute];
+const ROUTES: readonly Route[] = [
+  statsRoute,
+  healthRoute,
+  modelsRoute,
+  openAIChatRoute,
+  anthropicMessagesRoute,
+  geminiGenerateRoute,
+];
 
 /**
- * Starts an OpenAI-compatible provider on 127.0.0.1 that behaves like a real one under
+ * Starts a provider on 127.0.0.1 that speaks OpenAI's chat completions
+ * (`/v1/chat/completions`), Anthropic's Messages API (`/v1/messages`) and Gemini's
+ * `generateContent` (`/v1beta/models/{model}:generateContent`), and behaves like a real one under
  * load: strict per-key request and token windows with real 429s and rate-limit headers,
  * deterministic responses (tool calls included), a latency model and fault injection.
  *

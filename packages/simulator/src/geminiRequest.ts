@@ -1,0 +1,100 @@
+// Reading a Gemini `generateContent` request: checked, and mapped to the neutral shapes replies are composed from.
+import type { CountableMessage } from '@tollgate/core';
+import type { OfferedTool } from './compose.js';
+import { HttpError } from './HttpError.js';
+import { MAX_DEPTH, tooDeep } from './request.js';
+
+/** A checked `generateContent` body, with its conversation in the neutral shape. */
+export interface GeminiBody {
+  readonly maxTokens: unknown;
+  readonly messages: CountableMessage[];
+  readonly tools: OfferedTool[];
+  /** `'none'`, `{ function: { name } }` for one allowed function, or undefined. */
+  readonly toolChoice: unknown;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const invalid = (param: string, message: string) => HttpError.invalid(param, message);
+
+/** Parses and checks a `generateContent` body: a 400 `INVALID_ARGUMENT` naming the field otherwise. */
+export function parseGeminiBody(raw: Buffer): GeminiBody {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw invalid('', 'Invalid JSON payload received.');
+  }
+  if (!isObject(value)) throw invalid('', 'Invalid JSON payload received: expected an object.');
+  if (tooDeep(value)) throw invalid('', `The request is nested deeper than ${MAX_DEPTH} levels.`);
+  if (!Array.isArray(value.contents) || value.contents.length === 0) {
+    throw invalid('contents', '* GenerateContentRequest.contents: contents is not specified');
+  }
+  const config = isObject(value.generationConfig) ? value.generationConfig : {};
+  const system = isObject(value.systemInstruction) ? partsText(value.systemInstruction.parts) : '';
+  return {
+    maxTokens: config.maxOutputTokens,
+    messages: [
+      ...(system ? [{ role: 'system', content: system }] : []),
+      ...value.contents.flatMap(toCountable),
+    ],
+    tools: toolsOf(value.tools),
+    toolChoice: toolChoiceOf(value.toolConfig),
+  };
+}
+
+function partsText(parts: unknown): string {
+  if (!Array.isArray(parts)) return '';
+  return parts.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
+}
+
+function toolsOf(tools: unknown): OfferedTool[] {
+  if (tools === undefined) return [];
+  if (!Array.isArray(tools)) throw invalid('tools', '* GenerateContentRequest.tools: expected a list');
+  return tools.flatMap((t) =>
+    isObject(t) && Array.isArray(t.functionDeclarations)
+      ? t.functionDeclarations.filter(isObject).map((f) => ({
+          function: { name: String(f.name ?? ''), parameters: f.parametersJsonSchema ?? f.parameters },
+        }))
+      : [],
+  );
+}
+
+function toolChoiceOf(config: unknown): unknown {
+  const calling =
+    isObject(config) && isObject(config.functionCallingConfig) ? config.functionCallingConfig : {};
+  if (calling.mode === 'NONE') return 'none';
+  const allowed = calling.allowedFunctionNames;
+  if (calling.mode === 'ANY' && Array.isArray(allowed) && allowed.length === 1) {
+    return { function: { name: String(allowed[0]) } };
+  }
+  return undefined;
+}
+
+/** One content as countable messages: function responses become `tool` messages of their own. */
+function toCountable(content: unknown, i: number): CountableMessage[] {
+  const at = `contents[${i}]`;
+  if (!isObject(content) || !Array.isArray(content.parts) || !content.parts.every(isObject)) {
+    throw invalid(at, `* GenerateContentRequest.${at}.parts: expected a list of parts`);
+  }
+  const role = content.role === 'model' ? 'assistant' : 'user';
+  const parts = content.parts as Json[];
+  const results = parts
+    .map((p) => p.functionResponse)
+    .filter(isObject)
+    .map((r) => ({
+      role: 'tool',
+      tool_call_id: String(r.id ?? r.name ?? ''),
+      content: JSON.stringify(r.response ?? {}),
+    }));
+  const calls = parts
+    .map((p) => p.functionCall)
+    .filter(isObject)
+    .map((c) => ({ function: { name: String(c.name ?? ''), arguments: JSON.stringify(c.args ?? {}) } }));
+  const text = partsText(parts);
+  const own =
+    text || calls.length > 0 || results.length === 0
+      ? [{ role, content: text, ...(calls.length > 0 ? { tool_calls: calls } : {}) }]
+      : [];
+  return [...results, ...own];
+}
