@@ -1,0 +1,137 @@
+import { AbortError } from '@tollgate/core';
+import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate/simulator';
+import { lastValueFrom, toArray } from 'rxjs';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ProviderConnectionError,
+  ProviderError,
+  ProviderRateLimitError,
+  QuotaExhaustedError,
+} from '../errors.js';
+import { GeminiClient } from './GeminiClient.js';
+
+const KEY = 'AIza-secret-do-not-log-4321';
+const sims: Simulator[] = [];
+async function sim(options: SimulatorOptions = {}) {
+  const s = await startSimulator({
+    apiKeys: [KEY],
+    latency: { ttftMs: 1, perTokenMs: 0.02, jitter: 0 },
+    ...options,
+  });
+  sims.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(sims.splice(0).map((s) => s.close()));
+});
+
+const user = (content: string) => ({ messages: [{ role: 'user' as const, content }], maxTokens: 40 });
+const tools = [
+  {
+    name: 'lookup',
+    parameters: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
+  },
+];
+
+async function failure(call: Promise<unknown>): Promise<Error> {
+  return call.then(
+    () => {
+      throw new Error('expected the call to fail');
+    },
+    (error: Error) => error,
+  );
+}
+
+describe('GeminiClient (@google/genai) against the simulator', () => {
+  it('chats with a system instruction, with usage and request id', async () => {
+    const s = await sim();
+    const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
+    const reply = await client.chat({
+      messages: [{ role: 'system', content: 'Be brief.' }, ...user('hello').messages],
+      maxTokens: 40,
+    });
+    expect(reply.content).toMatch(/\w/);
+    expect(reply.usage.totalTokens).toBe(reply.usage.promptTokens + reply.usage.completionTokens);
+    expect(reply.usage.completionTokens).toBeLessThanOrEqual(40);
+    expect(reply.requestId).toMatch(/^req_sim_/);
+    expect(reply.id).toMatch(/^sim-/);
+  });
+
+  it('calls functions and carries their results back as functionResponse parts', async () => {
+    const s = await sim();
+    const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
+    const call = await client.chat({ ...user('use the tool'), tools });
+    expect(call.finishReason).toBe('tool_calls');
+    expect(call.toolCalls[0]!.name).toBe('lookup');
+    expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
+    const answer = await client.chat({
+      messages: [
+        ...user('use the tool').messages,
+        { role: 'assistant', content: null, toolCalls: call.toolCalls },
+        { role: 'tool', toolCallId: call.toolCalls[0]!.id, content: '{"found":true}' },
+      ],
+      tools,
+      maxTokens: 40,
+    });
+    expect(answer.finishReason).not.toBe('tool_calls');
+  });
+
+  it('streams text and function calls as chunks, usage last', async () => {
+    const s = await sim();
+    const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
+    const chunks = await lastValueFrom(client.stream({ ...user('stream'), maxTokens: 200 }).pipe(toArray()));
+    expect(chunks[0]).toMatchObject({ id: expect.stringMatching(/^sim-/), requestId: expect.any(String) });
+    expect(chunks.map((c) => c.content ?? '').join('')).toMatch(/\w+ \w+/);
+    expect(chunks.at(-1)!.usage!.completionTokens).toBeGreaterThan(0);
+    const called = await lastValueFrom(client.stream({ ...user('tool'), tools }).pipe(toArray()));
+    const deltas = called.flatMap((c) => c.toolCallDeltas ?? []);
+    expect(deltas[0]).toMatchObject({ index: 0, name: 'lookup' });
+    expect(called.some((c) => c.finishReason === 'tool_calls')).toBe(true);
+  });
+
+  it('maps RESOURCE_EXHAUSTED: per minute to a rate limit with retryDelay, per day to QuotaExhaustedError', async () => {
+    const s = await sim({ quota: { requestsPerWindow: 1, windowMs: 30_000 } });
+    const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
+    await client.chat(user('first'));
+    const limited = await failure(client.chat(user('second')));
+    expect(ProviderRateLimitError.is(limited)).toBe(true);
+    expect((limited as ProviderRateLimitError).retryAfterMs).toBeGreaterThanOrEqual(29_000);
+    const daily = await sim({ quota: { requestBudget: 1 } });
+    const capped = new GeminiClient({ model: 'gemini-sim', baseURL: daily.url, apiKey: KEY });
+    await capped.chat(user('one'));
+    const spent = await failure(capped.chat(user('two')));
+    expect(QuotaExhaustedError.is(spent)).toBe(true);
+    expect((spent as QuotaExhaustedError).isRetryable).toBe(false);
+  });
+
+  it('makes one HTTP request per call (SDK retries off); the key is never in an error', async () => {
+    const s = await sim({ faults: { error503: 1 } });
+    const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
+    const unavailable = await failure(client.chat(user('x')));
+    expect(unavailable).toMatchObject({ status: 503, isRetryable: true });
+    expect(s.stats().requests).toBe(1);
+    const wrong = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: 'AIza-wrong-key-999' });
+    const denied = await failure(wrong.chat(user('x')));
+    expect(ProviderError.is(denied) && denied.status).toBe(401);
+    for (const error of [unavailable, denied]) {
+      expect(`${error.message} ${JSON.stringify(error)} ${String(error.stack)}`).not.toMatch(
+        /secret-do-not-log|wrong-key-999/,
+      );
+    }
+  });
+
+  it('ends on an abort with AbortError and on its own timeout with ProviderConnectionError', async () => {
+    const s = await sim({ latency: { ttftMs: 5_000, perTokenMs: 0, jitter: 0 } });
+    const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
+    const controller = new AbortController();
+    const pending = failure(client.chat(user('x'), { signal: controller.signal }));
+    setTimeout(() => controller.abort(), 50);
+    expect(AbortError.is(await pending)).toBe(true);
+    const hasty = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY, timeoutMs: 100 });
+    expect(ProviderConnectionError.is(await failure(hasty.chat(user('x'))))).toBe(true);
+    const streamAbort = new AbortController();
+    const streamed = failure(lastValueFrom(client.stream(user('x'), { signal: streamAbort.signal })));
+    setTimeout(() => streamAbort.abort(), 50);
+    expect(AbortError.is(await streamed)).toBe(true);
+  });
+});
