@@ -61,6 +61,15 @@ export {
   type ScriptedClientOptions,
   type ScriptedReply,
 } from './scripted/ScriptedClient.js';
+export {
+  ANTHROPIC_TOKEN_MARGIN,
+  anthropicTokenCounter,
+  GEMINI_TOKEN_MARGIN,
+  geminiTokenCounter,
+  MarginTokenCounter,
+  type MarginTokenCounterOptions,
+  tokenCounterFor,
+} from './tokens/MarginTokenCounter.js';
 export type {
   CallOptions,
   ChatChunk,
