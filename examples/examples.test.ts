@@ -2,6 +2,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { main as aiSdk } from './ai-sdk.js';
 import { main as consensus } from './consensus.js';
 import { main as demo } from './demo.js';
 import { main as governedFleet } from './governed-fleet.js';
@@ -148,4 +149,17 @@ it('consensus: three agents vote, the majority of normalised answers wins, votes
     'vote from middle: sliding window (0.8)',
     'vote from careful: A sliding window. (0.9)',
   ]);
+});
+
+it('ai-sdk: a fleet of AI SDK generateText calls under one quota, zero 429s, the governor events printed', async () => {
+  const lines: string[] = [];
+  const result = await aiSdk({ calls: 14, rpm: 7, windowMs: 300, log: (l) => lines.push(l), env: {} });
+  expect(result).toMatchObject({ calls: 14, succeeded: 14, providerRateLimited: 0 });
+  expect(result.events).toMatchObject({ acquired: 14, settled: 14, queued: 7 });
+  expect(result.tokens).toBeGreaterThan(0);
+  expect(result.makespanMs).toBeGreaterThanOrEqual(result.minimumMs!);
+  expect(lines.filter((l) => /^\s+\d+ ms {2}settled {3}lease \d+: \d+ in \+ \d+ out$/.test(l))).toHaveLength(
+    14,
+  );
+  expect(lines.join('\n')).toMatch(/14\/14 succeeded/);
 });
