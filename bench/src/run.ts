@@ -33,6 +33,8 @@ const PEERS = [
   'limiter',
   'ioredis',
   'openai',
+  'ai',
+  '@ai-sdk/openai-compatible',
 ];
 
 export function peerVersions(): Record<string, string> {
@@ -152,7 +154,7 @@ const METHOD: Record<string, string> = {
   accuracy:
     'Every limiter is set to 100 per second and run for 3 s. "burst": 1,000 calls at t = 0. "edge": 1 call at t = 0, then 1,000 at t = 900 ms, the moment a fixed window or a naive refill lets a second batch through almost at once. For each limiter, the most admissions in any sliding 1 s window, and how many were admitted within the 3 s (ideal 300). The worst of 3 runs is shown. p-limit and cockatiel have no rate limit and are not in this table.',
   utilisation:
-    "N chat requests through the `openai` client against the simulator, which enforces strict request and token windows (tokens charged as prompt + max_tokens at admission, as OpenAI does) and answers 429 past them, with latency jitter. The minimum is what the tighter of the two quotas allows between the first admission and the last. Quota used is that minimum over the span from the simulator's first admission to its last, which is what the provider sees; by makespan is the minimum over the time from the first call to the last answer, which adds the last replies' latency. Before each run, one burst as wide as a window's quota on another API key opens the keep-alive connections, so no approach pays TCP handshakes inside the measurement. The naive approaches retry 429s with the openai client's own backoff (which honours retry-after), up to 50 times.",
+    "N chat requests through the `openai` client against the simulator, which enforces strict request and token windows (tokens charged as prompt + max_tokens at admission, as OpenAI does) and answers 429 past them, with latency jitter. The minimum is what the tighter of the two quotas allows between the first admission and the last. Quota used is that minimum over the span from the simulator's first admission to its last, which is what the provider sees; by makespan is the minimum over the time from the first call to the last answer, which adds the last replies' latency. Before each run, one burst as wide as a window's quota on another API key opens the keep-alive connections, so no approach pays TCP handshakes inside the measurement. The naive approaches retry 429s with the openai client's own backoff (which honours retry-after), up to 50 times. The AI SDK rows call `generateText` through `@ai-sdk/openai-compatible`: once wrapped in `tollgateMiddleware` with `maxRetries: 0` (the middleware retries), once alone with the SDK's default of 2 retries (2 s, then 4 s, honouring a retry-after under 60 s).",
   scale:
     'N `HybridAgent`s on the `ScriptedClient` (20 ms per call) share one provider governor that admits half of them per second, so most calls wait in its queue. Event-loop delay comes from `monitorEventLoopDelay` (1 ms resolution) during the run; memory per waiting call is the heap growth at the deepest queue divided by its length.',
   redis:

@@ -1,8 +1,11 @@
 import { performance } from 'node:perf_hooks';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { tollgateMiddleware } from '@tollgate/ai-sdk';
 import { HeuristicTokenCounter, TiktokenCounter } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
 import { GovernedClient, OpenAIClient } from '@tollgate/llm-clients';
 import { startSimulator } from '@tollgate/simulator';
+import { generateText, wrapLanguageModel } from 'ai';
 import OpenAI from 'openai';
 import pLimit from 'p-limit';
 import {
@@ -66,9 +69,52 @@ const tollgate =
     return { failed: results.filter((r) => r.status === 'rejected').length };
   };
 
+/** The AI SDK's OpenAI-compatible chat model on the simulator. */
+const aiSdkModel = (base: string) =>
+  createOpenAICompatible({ name: 'bench', baseURL: base, apiKey: 'sk-bench', includeUsage: true })(
+    'gpt-4o-mini',
+  );
+
+/** AI SDK `generateText` calls, all at once, through `model`; `maxRetries` as given (the SDK's default when unset). */
+const aiSdkCalls = async (
+  model: Parameters<typeof generateText>[0]['model'],
+  s: Setup,
+  maxRetries?: number,
+): Promise<{ failed: number }> => {
+  const results = await Promise.allSettled(
+    Array.from({ length: s.calls }, (_, i) =>
+      generateText({
+        model,
+        messages: messages(i),
+        maxOutputTokens: s.maxTokens,
+        ...(maxRetries === undefined ? {} : { maxRetries }),
+      }),
+    ),
+  );
+  return { failed: results.filter((r) => r.status === 'rejected').length };
+};
+
 const approaches: Record<string, Approach> = {
   tollgate: tollgate('whole'),
   'tollgate, streamed replies': tollgate('stream'),
+  'AI SDK + tollgateMiddleware': async (base, s) => {
+    const governor = new ResourceGovernor({
+      maxRequestsPerMinute: s.rpm,
+      maxTokensPerMinute: s.tpm,
+      algorithm: 'sliding-window',
+      timeScale: 60_000 / s.windowMs,
+      resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
+    });
+    const middleware = tollgateMiddleware({
+      governors: [governor],
+      tokenCounter: new HeuristicTokenCounter(),
+    });
+    // maxRetries: 0, as docs/ai-sdk.md recommends: the middleware retries, in the governor's queue.
+    const outcome = await aiSdkCalls(wrapLanguageModel({ model: aiSdkModel(base), middleware }), s, 0);
+    governor.dispose();
+    return outcome;
+  },
+  'AI SDK alone (maxRetries default)': (base, s) => aiSdkCalls(aiSdkModel(base), s),
   'openai retries only': async (base, s) => {
     const client = new OpenAI({ baseURL: base, apiKey: 'sk-bench', maxRetries: 50 });
     const results = await Promise.allSettled(
