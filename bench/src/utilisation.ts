@@ -260,8 +260,9 @@ export async function utilisation(options: BenchOptions): Promise<SectionResult>
     fmt.range(r.makespan, fmt.ms),
     fmt.range(r.admissionSpan, fmt.ms),
     `${r.minimumMs} ms`,
-    fmt.pct(r.minimumMs / r.admissionSpan.median),
-    fmt.pct(r.minimumMs / r.makespan.median),
+    // With calls failed, fewer were admitted than the minimum is for: no share of it is meaningful.
+    r.failed > 0 ? 'n/a' : fmt.pct(r.minimumMs / r.admissionSpan.median),
+    r.failed > 0 ? 'n/a' : fmt.pct(r.minimumMs / r.makespan.median),
     fmt.range(r.rateLimited, (n) => n.toFixed(0)),
     r.failed,
   ]);

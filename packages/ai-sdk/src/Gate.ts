@@ -143,7 +143,7 @@ export class Gate {
           this.failed(n, verdict.error);
           throw verdict.error;
         }
-        if (verdict.delayMs > 0) await sleep(this.clock, verdict.delayMs, signal);
+        if (verdict.delayMs > 0) await this.#backOff(verdict.delayMs, signal, n);
       }
     }
   }
@@ -206,6 +206,16 @@ export class Gate {
     if (event.type === 'rate-limited') this.stats.rateLimited++;
     if (event.type === 'retry') this.stats.retries++;
     if (this.events.observed) this.events.next(event);
+  }
+
+  /** Waits before the next attempt; an abort meanwhile ends the call (counted as failed). */
+  async #backOff(ms: number, signal: AbortSignal | undefined, attempts: number): Promise<void> {
+    try {
+      await sleep(this.clock, ms, signal);
+    } catch (error) {
+      this.failed(attempts, error);
+      throw error;
+    }
   }
 
   #remaining(): Remaining {
