@@ -157,68 +157,24 @@ export class Consensus {
     this.events$ = this.#events.asObservable();
   }
 
+  /**
+   * Asks every agent `question` at once, tallies their normalised answers and decides:
+   * by majority, else by the tie-break. Resolves however the agents fare (without a
+   * quorum, `decision` is `undefined` and `method` is `'none'`).
+   */
   async decide(
     question: string,
     options: { readonly signal?: AbortSignal | undefined } = {},
   ): Promise<ConsensusResult> {
     const started = this.#clock.now();
     const { agents } = this.#options;
-    const normalize = this.#options.normalize ?? normalizeAnswer;
-    const parse = this.#options.parse ?? parseVote;
     this.#emit({ type: 'started', question, agents: agents.map((a) => a.agentId) });
-    const votes = await Promise.all(
-      agents.map(async (agent) => {
-        const result = await agent.executeTask(question, options);
-        let answer: string | undefined;
-        let confidence: number | undefined;
-        if (result.ok) {
-          const parsed = parse(result.output);
-          answer = parsed.answer;
-          confidence = parsed.confidence;
-        }
-        const normalized = answer === undefined ? undefined : normalize(answer);
-        const vote: Vote = {
-          agentId: agent.agentId,
-          agentName: agent.name,
-          status: result.status,
-          answer,
-          normalized: normalized === '' ? undefined : normalized,
-          confidence,
-          result,
-        };
-        this.#emit({ type: 'vote', vote });
-        return vote;
-      }),
-    );
+    const votes = await Promise.all(agents.map((agent) => this.#vote(agent, question, options)));
     const tally = tallyVotes(votes);
     this.#emit({ type: 'tally', tally });
-
-    let winner: TallyEntry | undefined;
-    let method: DecisionMethod = 'none';
-    let judge: TaskResult<unknown> | undefined;
-    const valid = votes.filter((v) => v.normalized !== undefined).length;
     const tied = tally.filter((t) => t.votes === tally[0]?.votes);
     const tie = tied.length > 1;
-    if (valid >= (this.#options.quorum ?? 1) && tally.length > 0) {
-      if (!tie) {
-        winner = tally[0];
-        method = 'majority';
-      } else {
-        const tieBreak = this.#options.tieBreak ?? 'confidence';
-        this.#emit({
-          type: 'tie',
-          candidates: tied.map((t) => t.answer),
-          tieBreak: typeof tieBreak === 'string' ? tieBreak : 'judge',
-        });
-        ({ winner, method, judge } = await this.#breakTie(
-          question,
-          tied,
-          tieBreak,
-          normalize,
-          options.signal,
-        ));
-      }
-    }
+    const { winner, method, judge } = await this.#decision(question, votes, tied, options.signal);
     let usage = EMPTY_USAGE;
     let cost = 0;
     for (const r of [...votes.map((v) => v.result), ...(judge ? [judge] : [])]) {
@@ -239,6 +195,54 @@ export class Consensus {
       cost,
       durationMs: this.#clock.now() - started,
     };
+  }
+
+  /** One agent's vote: its answer parsed and normalised (none when its task failed). */
+  async #vote(
+    agent: HybridAgent<unknown>,
+    question: string,
+    options: { readonly signal?: AbortSignal | undefined },
+  ): Promise<Vote> {
+    const result = await agent.executeTask(question, options);
+    const parsed = result.ok ? (this.#options.parse ?? parseVote)(result.output) : undefined;
+    const answer = parsed?.answer;
+    const normalized =
+      answer === undefined ? undefined : (this.#options.normalize ?? normalizeAnswer)(answer);
+    const vote: Vote = {
+      agentId: agent.agentId,
+      agentName: agent.name,
+      status: result.status,
+      answer,
+      normalized: normalized === '' ? undefined : normalized,
+      confidence: parsed?.confidence,
+      result,
+    };
+    this.#emit({ type: 'vote', vote });
+    return vote;
+  }
+
+  /** The winner of the most-voted answers `tied` (one: the majority), once a quorum voted. */
+  async #decision(
+    question: string,
+    votes: readonly Vote[],
+    tied: readonly TallyEntry[],
+    signal: AbortSignal | undefined,
+  ): Promise<{
+    winner?: TallyEntry | undefined;
+    method: DecisionMethod;
+    judge?: TaskResult<unknown> | undefined;
+  }> {
+    const valid = votes.filter((v) => v.normalized !== undefined).length;
+    if (valid < (this.#options.quorum ?? 1) || tied.length === 0) return { method: 'none' };
+    if (tied.length === 1) return { winner: tied[0], method: 'majority' };
+    const tieBreak = this.#options.tieBreak ?? 'confidence';
+    this.#emit({
+      type: 'tie',
+      candidates: tied.map((t) => t.answer),
+      tieBreak: typeof tieBreak === 'string' ? tieBreak : 'judge',
+    });
+    const normalize = this.#options.normalize ?? normalizeAnswer;
+    return this.#breakTie(question, tied, tieBreak, normalize, signal);
   }
 
   async #breakTie(

@@ -15,133 +15,121 @@ export interface FormatReportOptions {
 const OVER_FULL_NOTE =
   '* above 100%: more was charged than the limit admits in this time, because calls used more than they reserved (the excess is settled as debt) or the governor ran in monitor mode';
 
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
 /** The report as a plain-text table, for a terminal or a CI log. */
 export function formatReport(report: RunReport, options: FormatReportOptions = {}): string {
+  const stop = `${report.stopReason}${report.stopDetail ? ` (${report.stopDetail})` : ''}`;
+  return [
+    `Run '${report.name}': ${stop}`,
+    '',
+    totalsTable(report),
+    '',
+    ...spendingLines(report),
+    ...limitLines(report),
+    ...roundLines(report),
+    ...agentLines(report, options),
+  ].join('\n');
+}
+
+function totalsTable(report: RunReport): string {
   const t = report.totals;
-  const lines: string[] = [];
-  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  lines.push(
-    `Run '${report.name}': ${report.stopReason}${report.stopDetail ? ` (${report.stopDetail})` : ''}`,
-  );
-  lines.push('');
-  lines.push(
-    table(
+  const header = [
+    'tasks',
+    'done',
+    'failed',
+    'skipped',
+    'agents',
+    'LLM calls',
+    'tool calls',
+    'retries',
+    '429s',
+  ];
+  return table(
+    [...header, 'duration'],
+    [
       [
-        'tasks',
-        'done',
-        'failed',
-        'skipped',
-        'agents',
-        'LLM calls',
-        'tool calls',
-        'retries',
-        '429s',
-        'duration',
+        ...[t.tasks, t.succeeded, t.failed, t.skipped, t.agents, t.llmCalls, t.toolCalls, t.retries],
+        t.rateLimited,
+        seconds(report.durationMs),
       ],
-      [
-        [
-          t.tasks,
-          t.succeeded,
-          t.failed,
-          t.skipped,
-          t.agents,
-          t.llmCalls,
-          t.toolCalls,
-          t.retries,
-          t.rateLimited,
-          seconds(report.durationMs),
-        ],
-      ],
-    ),
+    ],
   );
-  lines.push('');
-  const estimate = report.estimate;
-  lines.push(
-    table(
-      ['', 'prompt tokens', 'completion tokens', 'total tokens', 'cost'],
-      [
-        ...(estimate
-          ? [
-              [
-                'estimate',
-                estimate.promptTokens,
-                estimate.completionTokens,
-                estimate.totalTokens,
-                dollars(estimate.cost),
-              ],
-            ]
-          : []),
-        ['actual', t.promptTokens, t.completionTokens, t.totalTokens, dollars(t.cost)],
-      ],
-    ),
-  );
-  lines.push(
-    `throughput: ${t.tasksPerMinute.toFixed(1)} tasks/min, ${Math.round(t.tokensPerMinute).toLocaleString('en-US')} tokens/min (wall clock)`,
-  );
-  if (report.budget) {
+}
+
+/** Tokens and cost, estimated and actual; throughput; the budget. */
+function spendingLines(report: RunReport): string[] {
+  const t = report.totals;
+  const e = report.estimate;
+  const rows = [
+    ...(e ? [['estimate', e.promptTokens, e.completionTokens, e.totalTokens, dollars(e.cost)]] : []),
+    ['actual', t.promptTokens, t.completionTokens, t.totalTokens, dollars(t.cost)],
+  ];
+  const tokensPerMinute = Math.round(t.tokensPerMinute).toLocaleString('en-US');
+  const lines = [
+    table(['', 'prompt tokens', 'completion tokens', 'total tokens', 'cost'], rows),
+    `throughput: ${t.tasksPerMinute.toFixed(1)} tasks/min, ${tokensPerMinute} tokens/min (wall clock)`,
+  ];
+  const { budget } = report;
+  if (budget) {
     const caps = [
-      report.budget.maxTokens === undefined
-        ? undefined
-        : `${report.budget.maxTokens.toLocaleString('en-US')} tokens`,
-      report.budget.maxCost === undefined ? undefined : dollars(report.budget.maxCost),
+      budget.maxTokens === undefined ? undefined : `${budget.maxTokens.toLocaleString('en-US')} tokens`,
+      budget.maxCost === undefined ? undefined : dollars(budget.maxCost),
     ].filter(Boolean);
-    lines.push(
-      `budget: ${caps.join(', ')}${report.budget.warned ? ', warning crossed' : ''}${report.budget.stopped ? ', dispatch stopped' : ''}`,
-    );
+    const warned = budget.warned ? ', warning crossed' : '';
+    lines.push(`budget: ${caps.join(', ')}${warned}${budget.stopped ? ', dispatch stopped' : ''}`);
   }
-  if (report.limits.length > 0) {
-    lines.push('');
-    lines.push(
-      table(
-        ['limit', 'governor', 'limit/window', 'used', 'utilisation'],
-        report.limits.map((l) => [
-          l.name,
-          l.governor,
-          `${l.limit}/${seconds(l.windowMs)}`,
-          round(l.used),
-          `${(l.utilisation * 100).toFixed(1)}%${l.utilisation > 1 ? ' *' : ''}`,
-        ]),
-      ),
-    );
-    if (report.limits.some((l) => l.utilisation > 1)) lines.push(OVER_FULL_NOTE);
-  }
-  if (report.rounds.length > 0) {
-    lines.push('');
-    lines.push(
-      table(
-        ['round', 'dispatched', 'done', 'failed', 'tokens'],
-        report.rounds.map((r) => [r.round, r.dispatched, r.succeeded, r.failed, r.totalTokens]),
-      ),
-    );
-  }
+  return lines;
+}
+
+function limitLines(report: RunReport): string[] {
+  if (report.limits.length === 0) return [];
+  const rows = report.limits.map((l) => [
+    l.name,
+    l.governor,
+    `${l.limit}/${seconds(l.windowMs)}`,
+    round(l.used),
+    `${(l.utilisation * 100).toFixed(1)}%${l.utilisation > 1 ? ' *' : ''}`,
+  ]);
+  return [
+    '',
+    table(['limit', 'governor', 'limit/window', 'used', 'utilisation'], rows),
+    ...(report.limits.some((l) => l.utilisation > 1) ? [OVER_FULL_NOTE] : []),
+  ];
+}
+
+function roundLines(report: RunReport): string[] {
+  if (report.rounds.length === 0) return [];
+  const rows = report.rounds.map((r) => [r.round, r.dispatched, r.succeeded, r.failed, r.totalTokens]);
+  return ['', table(['round', 'dispatched', 'done', 'failed', 'tokens'], rows)];
+}
+
+/** The first `maxAgentRows` rows, and where the rest are. */
+function agentLines(report: RunReport, options: FormatReportOptions): string[] {
   const max = options.maxAgentRows ?? 10;
-  if (report.agents.length > 0 && max > 0) {
-    lines.push('');
-    const shown = report.agents.slice(0, max);
-    lines.push(
-      table(
-        ['task', 'agent', 'role', 'status', 'queued', 'took', 'calls', 'tools', 'tokens', 'cost'],
-        shown.map((a) => [
-          a.taskId,
-          a.agentId,
-          a.role,
-          a.status,
-          seconds(a.queuedMs),
-          seconds(a.durationMs),
-          a.llmCalls,
-          a.toolCalls,
-          a.usage.totalTokens,
-          dollars(a.cost),
-        ]),
-      ),
-    );
-    const more = report.agents.length - max;
-    if (more > 0)
-      lines.push(
-        `... and ${more} more rows ${options.metricsPath ? `in ${options.metricsPath}` : 'not shown (writeReport puts them all in metrics.json)'}`,
-      );
-  }
-  return lines.join('\n');
+  if (report.agents.length === 0 || max <= 0) return [];
+  const rows = report.agents
+    .slice(0, max)
+    .map((a) => [
+      a.taskId,
+      a.agentId,
+      a.role,
+      a.status,
+      seconds(a.queuedMs),
+      seconds(a.durationMs),
+      a.llmCalls,
+      a.toolCalls,
+      a.usage.totalTokens,
+      dollars(a.cost),
+    ]);
+  const header = ['task', 'agent', 'role', 'status', 'queued', 'took', 'calls', 'tools', 'tokens', 'cost'];
+  const lines = ['', table(header, rows)];
+  const more = report.agents.length - max;
+  const where = options.metricsPath
+    ? `in ${options.metricsPath}`
+    : 'not shown (writeReport puts them all in metrics.json)';
+  if (more > 0) lines.push(`... and ${more} more rows ${where}`);
+  return lines;
 }
 
 /** Options of {@link writeReport}. */
