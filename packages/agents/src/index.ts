@@ -1,6 +1,15 @@
 /** Re-exported from @tollgate/core, where the token counters throw it. */
 export { TokenCountError } from '@tollgate/core';
 export { agent } from './agent/agentDecorator.js';
+export {
+  type AgentClient,
+  type AgentClientContext,
+  type AgentClientFactory,
+  type GovernorFactory,
+  type GovernorFactoryContext,
+  governedClientFactory,
+  resourceGovernorFactory,
+} from './agent/factories.js';
 export { type AnyTool, HybridAgent, type OutputInfo } from './agent/HybridAgent.js';
 export type {
   AgentClientOptions,
@@ -36,6 +45,7 @@ export {
   type TollgateOptions,
   tollgateModule,
 } from './container/createTollgateContainer.js';
+export { AGENT_TOKENS, type AgentTokenName } from './container/tokens.js';
 export {
   InvalidToolArgumentsError,
   MaxIterationsExceededError,
@@ -70,6 +80,7 @@ export type {
   TaskEstimate,
 } from './fleet/types.js';
 export { UsageMeter } from './fleet/UsageMeter.js';
+export { IdSource } from './ids/IdSource.js';
 export { costOf, DEFAULT_PRICING, type ModelPrice, type PricingTable, priceOf } from './pricing.js';
 export { defineTool, type Tool, type ToolContext, type ToolSpec } from './tools/defineTool.js';
 export {

@@ -1,44 +1,28 @@
+// HybridAgent: an LLM agent that acts with tools, every call and tool governed.
 import {
   AbortError,
-  addUsage,
   type Clock,
-  checkOptions,
   DisposedError,
-  EMPTY_USAGE,
   InvalidArgumentError,
   type LinkedAbort,
   type Logger,
   linkAbort,
-  numberIn,
-  optionRules,
-  ResourceLimitExceededError,
-  ResourceWaitTimeoutError,
-  rule,
-  silentLogger,
-  systemClock,
-  TaskTimeoutError,
-  TiktokenCounter,
-  TOKENS,
-  TollgateError,
-  type Usage,
 } from '@tollgate/core';
-import { type Governor, type GovernorEvent, ResourceGovernor, type ResourceStatus } from '@tollgate/limits';
-import {
-  type ChatMessage,
-  type ChatRequest,
-  type ChatResponse,
-  GovernedClient,
-  type ToolCall,
-} from '@tollgate/llm-clients';
+import type { Governor, ResourceStatus } from '@tollgate/limits';
+import type { ChatMessage, ChatResponse } from '@tollgate/llm-clients';
 import { inject, injectable } from 'inversify';
-import { endWith, filter, ignoreElements, map, merge, type Observable, Subject, takeUntil } from 'rxjs';
-import { MaxIterationsExceededError, OutputParseError } from '../errors.js';
-import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
-import type { Tool } from '../tools/defineTool.js';
-import { DEFAULT_MAX_TOOL_RESULT_CHARS, runTool, type ToolOutcome } from '../tools/runTool.js';
-import { ToolRegistry } from '../tools/ToolRegistry.js';
+import { type Observable, Subject } from 'rxjs';
+import { AGENT_TOKENS } from '../container/tokens.js';
+import type { IdSource } from '../ids/IdSource.js';
+import type { PricingTable } from '../pricing.js';
+import type { ToolRegistry } from '../tools/ToolRegistry.js';
+import { type Conversation, type ConversationHost, converse } from './conversation.js';
+import { type AgentEventInput, agentEvents } from './events.js';
+import type { AgentClient } from './factories.js';
+import { type AnyTool, resolveTools } from './resolveTools.js';
+import { AGENT_DEFAULTS, checkAgentSettings } from './settings.js';
 import { settleWithin } from './settleWithin.js';
-import { typedCounter } from './typedCounter.js';
+import { newTaskRun, type TaskRun, taskResult } from './taskRun.js';
 import type {
   AgentDeps,
   AgentEvent,
@@ -47,12 +31,10 @@ import type {
   NormalizedTask,
   TaskContext,
   TaskResult,
-  TaskStatus,
-  ToolCallRecord,
 } from './types.js';
+import { wireAgent } from './wiring.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: a tool list holds tools of any argument and result types.
-export type AnyTool = Tool<any, any>;
+export type { AnyTool } from './resolveTools.js';
 
 /** What `parseOutput` gets besides the final text. */
 export interface OutputInfo {
@@ -60,34 +42,6 @@ export interface OutputInfo {
   readonly context: TaskContext;
   readonly response: ChatResponse;
 }
-
-/** Everything one task accumulates while it runs. */
-interface TaskRun {
-  usage: Usage;
-  llmCalls: number;
-  iterations: number;
-  cost: number;
-  model: string;
-  finishReason: ChatResponse['finishReason'] | undefined;
-  admittedAt: number | undefined;
-  messages: ChatMessage[];
-  readonly tools: ToolCallRecord[];
-}
-
-const AGENT_DEFAULTS = {
-  maxIterations: 10,
-  toolTimeoutMs: 30_000,
-  toolStopGraceMs: 5_000,
-  maxToolResultChars: DEFAULT_MAX_TOOL_RESULT_CHARS,
-} as const;
-const counters = new Map<string, number>();
-/** Provider governor events about one caller's acquire that its agent passes on. */
-const HELD_BACK: ReadonlySet<GovernorEvent['type']> = new Set([
-  'would-block',
-  'queued',
-  'rejected',
-  'timeout',
-]);
 
 /**
  * An agent that reasons with an LLM and acts with tools, every call governed. Subclass it:
@@ -97,10 +51,11 @@ const HELD_BACK: ReadonlySet<GovernorEvent['type']> = new Set([
  * one `AgentDeps` object (injected by the container, or passed by hand).
  *
  * A task runs inside `governor.runTask` (a concurrency slot, the memory cap, the task
- * timeout), then loops: LLM call through the governed client (agent limits, then the
+ * timeout), then loops: LLM call through the agent's client (agent limits, then the
  * shared provider limits) → tool calls in parallel, each taking `toolCalls` from the
  * agent's governor and bounded by its timeout → results back to the model → until a final
- * answer or `maxIterations`.
+ * answer or `maxIterations`. The governor and the client come from the deps' factories
+ * (an in-process `ResourceGovernor` and a `GovernedClient` by default).
  *
  * @example
  * class Researcher extends HybridAgent {
@@ -114,11 +69,11 @@ export abstract class HybridAgent<TOutput = string> {
   readonly agentId: string;
   readonly name: string;
   /** The agent's own governor (its limits, its tasks). */
-  readonly governor: ResourceGovernor;
+  readonly governor: Governor;
   /** The shared provider governor, when there is one. */
   readonly providerGovernor: Governor | undefined;
-  /** Every LLM call of this agent goes through it. */
-  readonly client: GovernedClient;
+  /** Every LLM call of this agent goes through it (a `GovernedClient` by default). */
+  readonly client: AgentClient;
   /** This agent's governor's status, now and on every change. */
   readonly status$: Observable<ResourceStatus>;
   readonly events$: Observable<AgentEvent>;
@@ -149,6 +104,7 @@ export abstract class HybridAgent<TOutput = string> {
   protected readonly logger: Logger;
   protected readonly pricing: PricingTable;
   readonly #deps: AgentDeps;
+  readonly #ids: IdSource | undefined;
   readonly #ownsGovernor: boolean;
   readonly #events = new Subject<AgentEvent>();
   readonly #inflight = new Set<LinkedAbort>();
@@ -157,66 +113,16 @@ export abstract class HybridAgent<TOutput = string> {
   #taskSeq = 0;
   #disposed = false;
 
-  constructor(@inject(TOKENS.AgentDeps) deps: AgentDeps) {
-    if (!deps || typeof deps.client?.chat !== 'function')
-      throw new InvalidArgumentError(`${new.target.name}.client`, 'an LLMClient', deps?.client);
-    checkOptions(new.target.name, deps, {
-      agentId: optionRules.string,
-      name: optionRules.string,
-      clientOptions: rule('an object', (v) => typeof v === 'object' && v !== null),
-    });
+  constructor(@inject(AGENT_TOKENS.AgentDeps) deps: AgentDeps) {
+    const parts = wireAgent(new.target.name, deps);
     this.#deps = deps;
-    this.agentId = deps.agentId ?? nextAgentId(new.target.name);
-    this.name = deps.name ?? new.target.name;
-    this.clock = deps.clock ?? systemClock;
-    this.logger = deps.logger ?? silentLogger;
-    this.pricing = { ...DEFAULT_PRICING, ...deps.pricing };
-    this.#ownsGovernor = deps.governor === undefined;
-    this.governor =
-      deps.governor ??
-      new ResourceGovernor(deps.limits ?? {}, {
-        clock: this.clock,
-        logger: this.logger,
-        name: this.agentId,
-        ...(deps.memoryProbe ? { memoryProbe: deps.memoryProbe } : {}),
-      });
-    this.providerGovernor = deps.providerGovernor;
-    this.client = new GovernedClient(deps.client, {
-      ...deps.clientOptions,
-      governors: deps.providerGovernor ? [this.governor, deps.providerGovernor] : [this.governor],
-      providerGovernor: deps.providerGovernor ?? this.governor,
-      tokenCounter: typedCounter(deps.tokenCounter ?? new TiktokenCounter()),
-      clock: this.clock,
-      logger: this.logger,
-      label: this.agentId,
-    });
+    this.#ids = deps.ids;
+    this.#ownsGovernor = parts.ownsGovernor;
+    ({ agentId: this.agentId, name: this.name, clock: this.clock, logger: this.logger } = parts);
+    ({ pricing: this.pricing, governor: this.governor, client: this.client } = parts);
+    this.providerGovernor = parts.providerGovernor;
     this.status$ = this.governor.status$;
-    const fromGovernor = map(
-      (event: GovernorEvent): AgentEvent => ({
-        type: 'governor',
-        agentId: this.agentId,
-        at: event.at,
-        event,
-      }),
-    );
-    this.events$ = merge(
-      this.#events,
-      this.governor.events$.pipe(fromGovernor),
-      // The shared provider governor's word on this agent's own calls: held back, or would have been.
-      ...(deps.providerGovernor && deps.providerGovernor !== this.governor
-        ? [
-            deps.providerGovernor.events$.pipe(
-              filter((e) => this.#heldBack(e)),
-              fromGovernor,
-              // The shared governor outlives the agent: its stream ends with the agent's own.
-              takeUntil(this.#events.pipe(ignoreElements(), endWith(undefined))),
-            ),
-          ]
-        : []),
-      this.client.events$.pipe(
-        map((event): AgentEvent => ({ type: 'client', agentId: this.agentId, at: this.clock.now(), event })),
-      ),
-    );
+    this.events$ = agentEvents({ ...parts, own: this.#events });
   }
 
   get disposed(): boolean {
@@ -244,23 +150,8 @@ export abstract class HybridAgent<TOutput = string> {
    */
   initialize(): Promise<void> {
     this.#initializing ??= (async () => {
-      this.#checkSettings();
-      const registry = new ToolRegistry();
-      for (const entry of this.tools) {
-        if (typeof entry !== 'string') {
-          registry.register(entry);
-          continue;
-        }
-        const shared = this.#deps.toolRegistry?.get(entry);
-        if (!shared)
-          throw new InvalidArgumentError(
-            `${this.name}.tools`,
-            `names of tools in the shared registry (${this.#deps.toolRegistry?.names.join(', ') || 'empty'})`,
-            entry,
-          );
-        registry.register(shared);
-      }
-      this.#registry = registry;
+      checkAgentSettings(this.name, this);
+      this.#registry = resolveTools(this.name, this.tools, this.#deps.toolRegistry);
       await this.onInitialize();
     })().catch((error: unknown) => {
       this.#initializing = undefined;
@@ -276,87 +167,27 @@ export abstract class HybridAgent<TOutput = string> {
   async executeTask(task: AgentTask, context: TaskContext = {}): Promise<TaskResult<TOutput>> {
     const startedAt = this.clock.now();
     const normalized = this.#normalize(task);
-    const run: TaskRun = {
-      usage: EMPTY_USAGE,
-      llmCalls: 0,
-      iterations: 0,
-      cost: 0,
-      model: this.model ?? this.client.model,
-      finishReason: undefined,
-      admittedAt: undefined,
-      messages: [],
-      tools: [],
-    };
+    const run = newTaskRun(this.model ?? this.client.model);
     const scope = linkAbort(context.signal);
     this.#inflight.add(scope);
     this.#emit({ type: 'task-started', taskId: normalized.id });
-    let output: TOutput | undefined;
-    let error: unknown;
-    let admitted: Promise<TOutput> | undefined;
+    let outcome: { output?: TOutput; error?: unknown };
     try {
-      if (this.#disposed) throw new DisposedError(`Agent '${this.agentId}'`);
-      await this.initialize();
-      output = await this.governor.runTask(
-        (signal) => {
-          run.admittedAt = this.clock.now();
-          admitted = this.#admitted(normalized, context, signal, run);
-          return admitted;
-        },
-        {
-          signal: scope.signal,
-          label: this.agentId,
-          ...(context.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: context.taskTimeoutMs }),
-          ...(context.priority === undefined ? {} : { priority: context.priority }),
-        },
-      );
-    } catch (caught) {
-      error = caught;
-      // A timeout or a cancel ends the task at once: its work is aborted and stops shortly.
-      if (admitted) await this.#stopped([admitted], normalized.id, 'the task');
+      outcome = await this.#governed(normalized, context, scope.signal, run);
     } finally {
       scope.unlink();
       this.#inflight.delete(scope);
     }
-    const now = this.clock.now();
-    const status = error === undefined ? 'completed' : statusOf(error);
-    const result: TaskResult<TOutput> = {
-      taskId: normalized.id,
+    const result = taskResult(run, {
       agentId: this.agentId,
       agentName: this.name,
-      status,
-      ok: status === 'completed',
-      output,
-      ...(error === undefined ? {} : { error: toError(error) }),
-      usage: run.usage,
-      llmCalls: run.llmCalls,
-      toolCalls: run.tools.length,
-      tools: [...run.tools],
-      iterations: run.iterations,
-      cost: run.cost,
-      model: run.model,
-      ...(run.finishReason === undefined ? {} : { finishReason: run.finishReason }),
+      task: normalized,
+      output: outcome.output,
+      error: outcome.error,
       startedAt,
-      queuedMs: (run.admittedAt ?? now) - startedAt,
-      durationMs: now - startedAt,
-      messages: [...run.messages],
-    };
-    if (error !== undefined)
-      this.logger.warn('task ended without an answer', {
-        agentId: this.agentId,
-        taskId: result.taskId,
-        status,
-        error: result.error?.message,
-      });
-    this.#emit({
-      type: 'task-finished',
-      taskId: result.taskId,
-      status,
-      usage: result.usage,
-      cost: result.cost,
-      durationMs: result.durationMs,
-      ...(result.error ? { error: result.error.message } : {}),
+      endedAt: this.clock.now(),
     });
-    if (this.#disposed && this.#inflight.size === 0) this.#events.complete();
+    this.#finished(result);
     return result;
   }
 
@@ -392,23 +223,9 @@ export abstract class HybridAgent<TOutput = string> {
     this.#disposed = true;
     for (const scope of this.#inflight) scope.abort(new DisposedError(`Agent '${this.agentId}'`));
     if (this.#ownsGovernor) this.governor.dispose();
-    this.client.dispose();
+    this.client.dispose?.();
     // Aborted tasks still report `task-finished`; the stream completes after the last one.
     if (this.#inflight.size === 0) this.#events.complete();
-  }
-
-  /** The settings a subclass may override, checked once (they are set after the constructor). */
-  #checkSettings(): void {
-    checkOptions(this.name, this, {
-      maxIterations: optionRules.positiveInt,
-      toolTimeoutMs: optionRules.positive,
-      toolStopGraceMs: optionRules.nonNegative,
-      maxToolResultChars: optionRules.positiveInt,
-      maxTokens: optionRules.positiveInt,
-      temperature: numberIn(0, 2),
-      model: optionRules.string,
-      systemPrompt: rule('a string', (v) => typeof v === 'string'),
-    });
   }
 
   /** Called once by `initialize`, after the tools are resolved. */
@@ -429,6 +246,40 @@ export abstract class HybridAgent<TOutput = string> {
   }
 
   /**
+   * The task inside `governor.runTask`: its output, or what ended it. A timeout or a cancel
+   * ends the task at once: its work is aborted and the task waits for it to stop, briefly.
+   */
+  async #governed(
+    task: NormalizedTask,
+    context: TaskContext,
+    signal: AbortSignal,
+    run: TaskRun,
+  ): Promise<{ output?: TOutput; error?: unknown }> {
+    let admitted: Promise<TOutput> | undefined;
+    try {
+      if (this.#disposed) throw new DisposedError(`Agent '${this.agentId}'`);
+      await this.initialize();
+      const output = await this.governor.runTask(
+        (admittedSignal) => {
+          run.admittedAt = this.clock.now();
+          admitted = this.#admitted(task, context, admittedSignal, run);
+          return admitted;
+        },
+        {
+          signal,
+          label: this.agentId,
+          ...(context.taskTimeoutMs === undefined ? {} : { taskTimeoutMs: context.taskTimeoutMs }),
+          ...(context.priority === undefined ? {} : { priority: context.priority }),
+        },
+      );
+      return { output };
+    } catch (error) {
+      if (admitted) await this.#stopped([admitted], task.id, 'the task');
+      return { error };
+    }
+  }
+
+  /**
    * The admitted part of a task. However the loop ends (an answer, an error, one tool call
    * refused), everything it started is aborted, and the task waits for its tools to stop
    * (at most `toolStopGraceMs`) before giving its slot back.
@@ -446,12 +297,29 @@ export abstract class HybridAgent<TOutput = string> {
       const done = () => executions.delete(execution);
       execution.then(done, done);
     };
+    const messages = [...this.buildMessages(task, context)];
+    const conversation: Conversation = { task, context, run, messages, signal: work.signal, track };
     try {
-      return await this.#loop(task, context, work.signal, run, track);
+      return await converse(this.#host(), conversation);
     } finally {
       work.abort(new AbortError('The task ended'));
       await this.#stopped([...executions], task.id, 'tool(s)');
     }
+  }
+
+  /** What the task loop needs of this agent. */
+  #host(): ConversationHost<TOutput> {
+    return {
+      agentId: this.agentId,
+      client: this.client,
+      governor: this.governor,
+      clock: this.clock,
+      pricing: this.pricing,
+      settings: this,
+      registry: this.toolRegistry,
+      emit: (event) => this.#emit(event),
+      parseOutput: (content, info) => this.parseOutput(content, info),
+    };
   }
 
   /** Waits for `work` to settle, at most `toolStopGraceMs`; logs what was left running. */
@@ -463,109 +331,27 @@ export abstract class HybridAgent<TOutput = string> {
     });
   }
 
-  async #loop(
-    task: NormalizedTask,
-    context: TaskContext,
-    signal: AbortSignal,
-    run: TaskRun,
-    track: (execution: Promise<unknown>) => void,
-  ): Promise<TOutput> {
-    const registry = this.toolRegistry;
-    const messages = [...this.buildMessages(task, context)];
-    run.messages = messages;
-    const tools = registry.size > 0 ? registry.definitions() : undefined;
-    for (let iteration = 1; iteration <= this.maxIterations; iteration++) {
-      run.iterations = iteration;
-      const request: ChatRequest = {
-        messages: [...messages],
-        ...(tools ? { tools } : {}),
-        ...(this.model === undefined ? {} : { model: this.model }),
-        ...(this.temperature === undefined ? {} : { temperature: this.temperature }),
-        ...(this.maxTokens === undefined ? {} : { maxTokens: this.maxTokens }),
-      };
-      const started = this.clock.now();
-      const response = await this.client.chat(request, { signal });
-      run.llmCalls++;
-      run.usage = addUsage(run.usage, response.usage);
-      run.model = response.model || run.model;
-      run.cost += costOf(run.model, response.usage, this.pricing);
-      run.finishReason = response.finishReason;
-      this.#emit({
-        type: 'llm-call',
-        taskId: task.id,
-        iteration,
-        usage: response.usage,
-        toolCalls: response.toolCalls.length,
-        finishReason: response.finishReason,
-        durationMs: this.clock.now() - started,
+  /** Logs a task that ended without an answer, reports `task-finished`, and ends `events$` after a dispose. */
+  #finished(result: TaskResult<TOutput>): void {
+    const { taskId, status, error } = result;
+    if (error !== undefined)
+      this.logger.warn('task ended without an answer', {
+        agentId: this.agentId,
+        taskId,
+        status,
+        error: error.message,
       });
-      if (response.toolCalls.length === 0) {
-        const content = response.content ?? '';
-        messages.push({ role: 'assistant', content });
-        try {
-          return await this.parseOutput(content, { task, context, response });
-        } catch (error) {
-          if (TollgateError.is(error)) throw error;
-          throw new OutputParseError(
-            `Could not parse the final answer: ${error instanceof Error ? error.message : String(error)}`,
-            error,
-          );
-        }
-      }
-      messages.push({ role: 'assistant', content: response.content, toolCalls: response.toolCalls });
-      const outcomes = await Promise.all(
-        response.toolCalls.map((call) => this.#callTool(registry, call, task.id, signal, run, track)),
-      );
-      for (const outcome of outcomes)
-        messages.push({ role: 'tool', toolCallId: outcome.callId, content: outcome.content });
-    }
-    throw new MaxIterationsExceededError(this.maxIterations);
-  }
-
-  async #callTool(
-    registry: ToolRegistry,
-    call: ToolCall,
-    taskId: string,
-    signal: AbortSignal,
-    run: TaskRun,
-    track: (execution: Promise<unknown>) => void,
-  ): Promise<ToolOutcome> {
-    const outcome = await runTool(registry, call, {
-      signal,
-      clock: this.clock,
-      timeoutMs: this.toolTimeoutMs,
-      maxResultChars: this.maxToolResultChars,
-      track,
-      agentId: this.agentId,
-      taskId,
-      admit: async () => {
-        const lease = await this.governor.acquire({ toolCalls: 1 }, { signal, label: this.agentId });
-        return () => lease.release();
-      },
-    });
-    run.tools.push({
-      callId: outcome.callId,
-      name: outcome.name,
-      arguments: call.arguments,
-      ok: outcome.ok,
-      ...(outcome.error ? { errorCode: outcome.error.code, error: outcome.error.message } : {}),
-      startedAt: outcome.startedAt,
-      durationMs: outcome.durationMs,
-    });
+    const { usage, cost, durationMs } = result;
     this.#emit({
-      type: 'tool-call',
+      type: 'task-finished',
       taskId,
-      name: outcome.name,
-      callId: outcome.callId,
-      ok: outcome.ok,
-      ...(outcome.error ? { error: outcome.error.message } : {}),
-      durationMs: outcome.durationMs,
+      status,
+      usage,
+      cost,
+      durationMs,
+      ...(error ? { error: error.message } : {}),
     });
-    return outcome;
-  }
-
-  #heldBack(event: GovernorEvent): boolean {
-    return HELD_BACK.has(event.type) && 'label' in event && event.label === this.agentId;
+    if (this.#disposed && this.#inflight.size === 0) this.#events.complete();
   }
 
   #normalize(task: AgentTask): NormalizedTask {
@@ -576,31 +362,12 @@ export abstract class HybridAgent<TOutput = string> {
   }
 
   #nextTaskId(): string {
-    return `${this.agentId}/task-${++this.#taskSeq}`;
+    const prefix = `${this.agentId}/task`;
+    return this.#ids ? this.#ids.next(prefix) : `${prefix}-${++this.#taskSeq}`;
   }
 
-  #emit(event: DistributiveOmit<AgentEvent, 'agentId' | 'at'>): void {
+  #emit(event: AgentEventInput): void {
     if (this.#events.closed) return;
     this.#events.next({ ...event, agentId: this.agentId, at: this.clock.now() } as AgentEvent);
   }
-}
-
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-function statusOf(error: unknown): TaskStatus {
-  if (ResourceLimitExceededError.is(error) || ResourceWaitTimeoutError.is(error)) return 'rejected';
-  if (TaskTimeoutError.is(error)) return 'timeout';
-  if (AbortError.is(error) || DisposedError.is(error)) return 'aborted';
-  return 'failed';
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
-function nextAgentId(className: string): string {
-  const base = className.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase() || 'agent';
-  const n = (counters.get(base) ?? 0) + 1;
-  counters.set(base, n);
-  return `${base}-${n}`;
 }

@@ -1,12 +1,5 @@
 import type { Clock, Logger, TokenCounter, Usage } from '@tollgate/core';
-import type {
-  Governor,
-  GovernorEvent,
-  MemoryProbe,
-  ResourceGovernor,
-  ResourceLimits,
-  ResourceStatus,
-} from '@tollgate/limits';
+import type { Governor, GovernorEvent, MemoryProbe, ResourceLimits, ResourceStatus } from '@tollgate/limits';
 import type {
   ChatMessage,
   ChatResponse,
@@ -14,8 +7,10 @@ import type {
   GovernedClientOptions,
   LLMClient,
 } from '@tollgate/llm-clients';
+import type { IdSource } from '../ids/IdSource.js';
 import type { PricingTable } from '../pricing.js';
 import type { ToolRegistry } from '../tools/ToolRegistry.js';
+import type { AgentClientFactory, GovernorFactory } from './factories.js';
 
 /** A task: its text, or the text with an id and metadata. */
 export type AgentTask =
@@ -154,16 +149,25 @@ export type AgentClientOptions = Omit<
 >;
 
 /**
- * What an agent is built from: one object, injected under `TOKENS.AgentDeps` by the
+ * What an agent is built from: one object, injected under `AGENT_TOKENS.AgentDeps` by the
  * container, or passed to the constructor by hand (`new MyAgent({ client })`).
  */
 export interface AgentDeps {
-  /** The provider client, shared by every agent (the agent wraps it in its own governed client). */
+  /** The provider client, shared by every agent (the agent wraps it with `clientFactory`). */
   readonly client: LLMClient;
   /** This agent's own limits. Ignored when `governor` is given. @default no limits */
   readonly limits?: ResourceLimits | undefined;
   /** Use this governor instead of building one from `limits`; the agent then does not dispose it. */
-  readonly governor?: ResourceGovernor | undefined;
+  readonly governor?: Governor | undefined;
+  /** Builds the agent's governor over `limits` (unless `governor` is given). @default resourceGovernorFactory */
+  readonly governorFactory?: GovernorFactory | undefined;
+  /**
+   * Builds the client the agent calls through, from `client`, the governors and
+   * `clientOptions`. @default governedClientFactory (a `GovernedClient`)
+   */
+  readonly clientFactory?: AgentClientFactory | undefined;
+  /** Numbers the agent's id (when `agentId` is not given) and its task ids; one per container. */
+  readonly ids?: IdSource | undefined;
   /** The provider's quota, shared by every agent on the same key and model (in process or distributed). */
   readonly providerGovernor?: Governor | undefined;
   /** Shared tools the agent may name in `tools`. */
@@ -178,7 +182,10 @@ export interface AgentDeps {
   /** Merged over `DEFAULT_PRICING`. */
   readonly pricing?: PricingTable | undefined;
   readonly clientOptions?: AgentClientOptions | undefined;
-  /** @default `<class name in kebab case>-<n>` */
+  /**
+   * @default `<class name in kebab case>-<n>`, numbered by `ids`; without `ids`, a random
+   * suffix instead of `<n>`
+   */
   readonly agentId?: string | undefined;
   /** @default the class name */
   readonly name?: string | undefined;

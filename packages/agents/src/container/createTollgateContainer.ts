@@ -1,7 +1,9 @@
 import {
   type Clock,
+  checkOptions,
   InvalidArgumentError,
   type Logger,
+  optionRules,
   silentLogger,
   systemClock,
   TiktokenCounter,
@@ -21,10 +23,12 @@ import {
 } from '@tollgate/limits';
 import { CircuitBreaker, type CircuitBreakerOptions, type LLMClient } from '@tollgate/llm-clients';
 import { Container, ContainerModule, type Newable } from 'inversify';
+import type { AgentClientFactory, GovernorFactory } from '../agent/factories.js';
 import type { AnyTool, HybridAgent } from '../agent/HybridAgent.js';
 import type { AgentClientOptions, AgentDeps } from '../agent/types.js';
 import type { PricingTable } from '../pricing.js';
-import { ToolRegistry } from '../tools/ToolRegistry.js';
+import { bindAgentParts } from './bindAgentParts.js';
+import { AGENT_TOKENS } from './tokens.js';
 
 /** What the container is built from. */
 export interface TollgateOptions {
@@ -60,6 +64,16 @@ export interface TollgateOptions {
   readonly memoryProbe?: MemoryProbe | undefined;
   /** Merged over `DEFAULT_PRICING`. */
   readonly pricing?: PricingTable | undefined;
+  /**
+   * Builds each agent's own governor over `limits` (bound under `AGENT_TOKENS.GovernorFactory`).
+   * @default resourceGovernorFactory
+   */
+  readonly governorFactory?: GovernorFactory | undefined;
+  /**
+   * Builds the client each agent calls through (bound under `AGENT_TOKENS.AgentClientFactory`).
+   * @default governedClientFactory
+   */
+  readonly clientFactory?: AgentClientFactory | undefined;
   /** Options of every agent's governed client. One circuit breaker is shared by all agents. */
   readonly client?:
     | (Omit<AgentClientOptions, 'circuitBreaker'> & {
@@ -99,12 +113,11 @@ export function resolveTollgateLimits(
   };
 }
 
-let agentSeq = 0;
-
 /**
  * The Tollgate bindings as a container module: clock, logger, token counter, memory probe,
  * both layers of limits, the provider client, the shared provider governor (a singleton),
- * the shared tool registry, and `TOKENS.AgentDeps` (transient: each agent gets its own).
+ * the shared tool registry, the agents' governor and client factories, the container's id
+ * source, and `AGENT_TOKENS.AgentDeps` (transient: each agent gets its own).
  */
 export function tollgateModule(options: TollgateOptions): ContainerModule {
   if (!options || typeof options.provider?.chat !== 'function')
@@ -113,6 +126,10 @@ export function tollgateModule(options: TollgateOptions): ContainerModule {
       'an LLMClient, e.g. openai({ model, apiKey })',
       options?.provider,
     );
+  checkOptions('TollgateOptions', options, {
+    governorFactory: optionRules.function,
+    clientFactory: optionRules.function,
+  });
   const limits = resolveTollgateLimits(options);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
@@ -130,42 +147,33 @@ export function tollgateModule(options: TollgateOptions): ContainerModule {
     bind(TOKENS.ResourceLimits).toConstantValue(limits.agent);
     bind(TOKENS.ProviderLimits).toConstantValue(limits.provider);
     bind(TOKENS.LLMClient).toConstantValue(provider);
-    bind(TOKENS.ToolRegistry).toConstantValue(new ToolRegistry(options.tools ?? []));
-    const providerName = `provider:${provider.provider}:${provider.model}`;
     if (options.providerStore) bind(TOKENS.QuotaStore).toConstantValue(options.providerStore.store);
     bind(TOKENS.ProviderGovernor)
-      .toDynamicValue(
-        (): Governor =>
-          options.providerStore
-            ? new DistributedGovernor(limits.provider, {
-                ...options.providerStore,
-                clock,
-                logger,
-                name: providerName,
-              })
-            : new ResourceGovernor(limits.provider, { clock, logger, name: providerName }),
-      )
+      .toDynamicValue(() => providerGovernor(options, limits.provider, clock, logger))
       .inSingletonScope();
     onDeactivation<Governor>(TOKENS.ProviderGovernor, (governor) => governor.dispose());
-    bind(TOKENS.AgentDeps)
-      .toDynamicValue((context): AgentDeps => {
-        const memoryProbe = context.get<MemoryProbe>(TOKENS.MemoryProbe, { optional: true });
-        return {
-          client: provider,
-          limits: limits.agent,
-          providerGovernor: context.get<Governor>(TOKENS.ProviderGovernor),
-          toolRegistry: context.get<ToolRegistry>(TOKENS.ToolRegistry),
-          tokenCounter: context.get<TokenCounter>(TOKENS.TokenCounter),
-          clock,
-          logger,
-          ...(memoryProbe ? { memoryProbe } : {}),
-          ...(options.pricing ? { pricing: options.pricing } : {}),
-          clientOptions: { ...clientOptions, circuitBreaker: breaker },
-          agentId: `agent-${++agentSeq}`,
-        };
-      })
-      .inTransientScope();
+    bindAgentParts(bind, {
+      ...options,
+      agentLimits: limits.agent,
+      clock,
+      logger,
+      clientOptions: { ...clientOptions, circuitBreaker: breaker },
+    });
   });
+}
+
+/** The provider governor every agent shares: distributed over `providerStore` when given, else in process. */
+function providerGovernor(
+  options: TollgateOptions,
+  limits: ParsedResourceLimits,
+  clock: Clock,
+  logger: Logger,
+): Governor {
+  const { provider, providerStore } = options;
+  const name = `provider:${provider.provider}:${provider.model}`;
+  return providerStore
+    ? new DistributedGovernor(limits, { ...providerStore, clock, logger, name })
+    : new ResourceGovernor(limits, { clock, logger, name });
 }
 
 /**
@@ -200,7 +208,7 @@ export function bindAgent(
   for (const Agent of agents)
     container
       .bind(Agent)
-      .toResolvedValue((deps: AgentDeps) => new Agent(deps), [TOKENS.AgentDeps])
+      .toResolvedValue((deps: AgentDeps) => new Agent(deps), [AGENT_TOKENS.AgentDeps])
       .inTransientScope();
   return container;
 }

@@ -1,5 +1,6 @@
 import type { Clock, Logger, Usage } from '@tollgate/core';
 import type { Governor, RateAlgorithm } from '@tollgate/limits';
+import type { GovernorFactory } from '../agent/factories.js';
 import type { HybridAgent } from '../agent/HybridAgent.js';
 import type { AgentEvent, TaskResult, TaskStatus } from '../agent/types.js';
 import type { PricingTable } from '../pricing.js';
@@ -52,6 +53,11 @@ export interface AgentFleetOptions {
   readonly pricing?: PricingTable | undefined;
   /** Divides the start-rate window, as `ResourceLimits.timeScale` does. @default 1 */
   readonly timeScale?: number | undefined;
+  /**
+   * Builds layer 1's governor over the limits above (a `DistributedGovernor` shares the
+   * start rate between processes). The fleet disposes it. @default resourceGovernorFactory
+   */
+  readonly governorFactory?: GovernorFactory | undefined;
   /** Names the run in events and the report. @default 'fleet' */
   readonly name?: string | undefined;
   readonly clock?: Clock | undefined;
