@@ -1,0 +1,146 @@
+// The governors of the gateway: one per client key (reject mode) and the provider's, shared by all.
+import { createHash } from 'node:crypto';
+import {
+  type Clock,
+  type Logger,
+  ResourceLimitExceededError,
+  ResourceWaitTimeoutError,
+  systemClock,
+} from '@tollgate/core';
+import {
+  DistributedGovernor,
+  type Governor,
+  type GovernorLease,
+  type QuotaStore,
+  type ResourceLimits,
+} from '@tollgate/limits';
+import type { Principal } from '../auth/Principal.js';
+import { HttpError } from '../errors.js';
+import { rateLimitHeaders, retryAfterHeaders } from './rateLimitHeaders.js';
+
+/** Options of {@link Governance}. */
+export interface GovernanceOptions {
+  readonly store: QuotaStore;
+  /** The provider's quota for the upstream key. */
+  readonly providerLimits: ResourceLimits;
+  /** Limits of principals without their own. */
+  readonly defaultLimits: ResourceLimits;
+  /** Prefix of every quota name in the store. @default 'gateway' */
+  readonly prefix?: string | undefined;
+  readonly clock?: Clock | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+/** What a client's request holds while it runs. */
+export interface Admission {
+  readonly keyGovernor: Governor;
+  readonly keyLease: GovernorLease;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+
+/**
+ * Each request passes its principal's governor first, in reject mode (over its limit it
+ * is answered 429 at once and never forwarded), then the provider's governor, which
+ * queues it until the shared quota has room. Quotas live in one `QuotaStore`, so replicas
+ * sharing a Redis share every limit.
+ */
+export class Governance {
+  /** The provider's quota, shared by every client and replica. */
+  readonly provider: Governor;
+  readonly #options: GovernanceOptions;
+  readonly #keys = new Map<string, Governor>();
+  readonly #prefix: string;
+
+  constructor(options: GovernanceOptions) {
+    this.#options = options;
+    this.#prefix = options.prefix ?? 'gateway';
+    this.provider = new DistributedGovernor(options.providerLimits, {
+      store: options.store,
+      quota: `${this.#prefix}:provider:${digest(JSON.stringify(options.providerLimits))}`,
+      name: 'provider',
+      clock: options.clock ?? systemClock,
+      logger: options.logger,
+    });
+  }
+
+  /** The governor of `principal`'s own limits (one per principal and limits, made on first use). */
+  keyGovernor(principal: Principal): Governor {
+    const limits = { ...(principal.limits ?? this.#options.defaultLimits), rejectOnLimit: true };
+    const quota = `${this.#prefix}:key:${digest(`${principal.id}\n${JSON.stringify(limits)}`)}`;
+    let governor = this.#keys.get(quota);
+    if (!governor) {
+      governor = new DistributedGovernor(limits, {
+        store: this.#options.store,
+        quota,
+        name: `key:${principal.name}`,
+        clock: this.#options.clock ?? systemClock,
+        logger: this.#options.logger,
+      });
+      this.#keys.set(quota, governor);
+    }
+    return governor;
+  }
+
+  /**
+   * Reserves one request and `tokens` (and a concurrency slot) on the principal's governor.
+   * @throws HttpError 429 with retry-after and x-ratelimit-* of that key when over its limit.
+   */
+  async admitKey(principal: Principal, tokens: number, signal: AbortSignal): Promise<Admission> {
+    const keyGovernor = this.keyGovernor(principal);
+    try {
+      const keyLease = await keyGovernor.acquire({ requests: 1, tokens, task: 1 }, { signal, label: principal.name });
+      return { keyGovernor, keyLease };
+    } catch (error) {
+      if (!ResourceLimitExceededError.is(error)) throw error;
+      throw overKeyLimit(principal, keyGovernor, error);
+    }
+  }
+
+  /**
+   * Waits for the provider's quota (held until settled: the provider counts the call when
+   * it arrives). @throws HttpError 503 when the wait would pass the provider limits' wait timeout.
+   */
+  async admitProvider(tokens: number, signal: AbortSignal, label: string): Promise<GovernorLease> {
+    try {
+      return await this.provider.acquire({ requests: 1, tokens }, { signal, holdUntilSettled: true, label });
+    } catch (error) {
+      if (ResourceWaitTimeoutError.is(error) || ResourceLimitExceededError.is(error)) {
+        const retry = ResourceLimitExceededError.is(error) ? error.retryAfterMs : undefined;
+        throw new HttpError(503, 'upstream_quota_busy', 'The provider quota shared by all clients is busy; try again later.', {
+          type: 'server_error',
+          headers: retryAfterHeaders(retry !== undefined && Number.isFinite(retry) ? retry : 1_000),
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Every governor made so far, the provider's first. */
+  governors(): Governor[] {
+    return [this.provider, ...this.#keys.values()];
+  }
+
+  dispose(): void {
+    for (const g of this.governors()) g.dispose();
+    this.#keys.clear();
+  }
+}
+
+function overKeyLimit(principal: Principal, governor: Governor, error: ResourceLimitExceededError): HttpError {
+  const headers = rateLimitHeaders(governor.checkResourceAvailability());
+  const wait = error.retryAfterMs;
+  if (wait === Number.POSITIVE_INFINITY) {
+    return new HttpError(429, 'request_too_large', `The request is larger than this key's ${error.limit} limit allows at once.`, {
+      type: 'requests',
+      headers,
+      cause: error,
+    });
+  }
+  return new HttpError(429, 'rate_limit_exceeded', `Rate limit reached for key "${principal.name}": ${error.reason}.`, {
+    type: 'requests',
+    headers: { ...headers, ...retryAfterHeaders(wait ?? 1_000) },
+    cause: error,
+  });
+}

@@ -1,0 +1,98 @@
+// Passes an SSE stream through byte for byte while reading its text and usage on the side.
+import { Readable } from 'node:stream';
+import type { Usage } from '@tollgate/core';
+
+/** What a streamed reply said, as far as it got. */
+export interface StreamOutcome {
+  /** The text and tool-call fragments streamed, for counting when no usage came. */
+  readonly text: string;
+  /** The usage chunk (`stream_options.include_usage`), if one came. */
+  readonly usage: Usage | undefined;
+  /** Whether `data: [DONE]` arrived. */
+  readonly done: boolean;
+  readonly error: unknown;
+}
+
+/** Hooks of {@link tapSse}. */
+export interface SseTapHooks {
+  /** The first bytes arrived: the provider has counted the call. */
+  onFirstChunk(): void;
+  /** The stream ended (completed, failed or abandoned by the client): called once. */
+  onEnd(outcome: StreamOutcome): void;
+}
+
+interface Parsed {
+  text: string;
+  usage: Usage | undefined;
+  done: boolean;
+}
+
+function readEvent(line: string, into: Parsed): void {
+  if (!line.startsWith('data:')) return;
+  const data = line.slice(5).trim();
+  if (data === '[DONE]') {
+    into.done = true;
+    return;
+  }
+  try {
+    const chunk = JSON.parse(data) as {
+      choices?: { delta?: { content?: string; tool_calls?: { function?: { name?: string; arguments?: string } }[] } }[];
+      usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
+    };
+    for (const choice of chunk.choices ?? []) {
+      into.text += choice.delta?.content ?? '';
+      for (const call of choice.delta?.tool_calls ?? [])
+        into.text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
+    }
+    const u = chunk.usage;
+    if (u) into.usage = { promptTokens: u.prompt_tokens!, completionTokens: u.completion_tokens!, totalTokens: u.total_tokens! };
+  } catch {
+    // Not JSON: passed through as it is, read as nothing.
+  }
+}
+
+/**
+ * A Node stream of `body`'s bytes, unchanged, reading each `data:` event on the side. Ends
+ * the upstream read when the client goes away (`destroy`).
+ */
+export function tapSse(body: ReadableStream<Uint8Array>, hooks: SseTapHooks): Readable {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  const parsed: Parsed = { text: '', usage: undefined, done: false };
+  let pending = '';
+  let first = true;
+  let ended = false;
+  const end = (error: unknown) => {
+    if (ended) return;
+    ended = true;
+    if (pending) readEvent(pending, parsed);
+    hooks.onEnd({ ...parsed, error });
+  };
+  return new Readable({
+    async read() {
+      try {
+        const { value, done } = await reader.read();
+        if (done) {
+          end(undefined);
+          this.push(null);
+          return;
+        }
+        if (first) hooks.onFirstChunk();
+        first = false;
+        pending += decoder.decode(value, { stream: true });
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) readEvent(line.replace(/\r$/, ''), parsed);
+        this.push(Buffer.from(value));
+      } catch (error) {
+        end(error);
+        this.destroy(error as Error);
+      }
+    },
+    destroy(error, callback) {
+      end(error ?? new Error('the client closed the stream'));
+      reader.cancel().catch(() => {});
+      callback(null);
+    },
+  });
+}

@@ -1,0 +1,101 @@
+// JSON schemas of every request body and parameter: validated by fastify, published as OpenAPI.
+
+const message = {
+  type: 'object',
+  required: ['role'],
+  properties: {
+    role: { type: 'string', enum: ['system', 'developer', 'user', 'assistant', 'tool', 'function'] },
+    content: {
+      anyOf: [{ type: 'string' }, { type: 'null' }, { type: 'array', items: { type: 'object' } }],
+    },
+    name: { type: 'string', maxLength: 256 },
+    tool_call_id: { type: 'string', maxLength: 256 },
+    tool_calls: { type: 'array', items: { type: 'object' } },
+  },
+} as const;
+
+/** `POST /v1/chat/completions`: the fields the gateway reads are checked; the rest pass through. */
+export const chatCompletionBody = {
+  type: 'object',
+  required: ['model', 'messages'],
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 256 },
+    messages: { type: 'array', minItems: 1, maxItems: 4_096, items: message },
+    max_tokens: { anyOf: [{ type: 'integer', minimum: 1, maximum: 10_000_000 }, { type: 'null' }] },
+    max_completion_tokens: { anyOf: [{ type: 'integer', minimum: 1, maximum: 10_000_000 }, { type: 'null' }] },
+    stream: { anyOf: [{ type: 'boolean' }, { type: 'null' }] },
+    tools: { type: 'array', maxItems: 512, items: { type: 'object' } },
+  },
+} as const;
+
+/** An error, in OpenAI's shape. */
+export const errorResponse = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        message: { type: 'string' },
+        type: { type: 'string' },
+        code: { type: 'string' },
+        param: { type: ['string', 'null'] },
+      },
+    },
+  },
+} as const;
+
+const limitsSchema = { type: 'object', description: 'ResourceLimits (camelCase or snake_case fields)' } as const;
+const permissions = {
+  type: 'array',
+  items: { type: 'string', enum: ['read', 'write', 'admin'] },
+  uniqueItems: true,
+} as const;
+
+/** A key as listed: never the key or its hash. */
+export const keyRecord = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    permissions,
+    limits: { anyOf: [limitsSchema, { type: 'null' }] },
+    createdAt: { type: 'string' },
+    rotatedAt: { type: ['string', 'null'] },
+    revokedAt: { type: ['string', 'null'] },
+    usage: {
+      type: 'object',
+      properties: {
+        requests: { type: 'number' },
+        rejected: { type: 'number' },
+        promptTokens: { type: 'number' },
+        completionTokens: { type: 'number' },
+        costUsd: { type: 'number' },
+      },
+    },
+  },
+} as const;
+
+/** A key with the key itself: only in the answer that creates or rotates it. */
+export const issuedKey = {
+  type: 'object',
+  properties: { ...keyRecord.properties, key: { type: 'string', description: 'Shown once; store it now.' } },
+} as const;
+
+/** `POST /admin/keys`. */
+export const newKeyBody = {
+  type: 'object',
+  required: ['name'],
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    permissions: { ...permissions, default: ['read', 'write'] },
+    limits: limitsSchema,
+  },
+} as const;
+
+/** `:id` of the key routes. */
+export const keyParams = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, maxLength: 100 } },
+} as const;
