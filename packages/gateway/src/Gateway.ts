@@ -1,7 +1,14 @@
 // Starts a gateway: upstream (or the embedded simulator), database, quota store, governors, HTTP.
 import { readFileSync } from 'node:fs';
-import { type Clock, ConsoleLogger, type Logger, systemClock, TiktokenCounter, type TokenCounter } from '@tollgate/core';
 import { costOf } from '@tollgate/agents';
+import {
+  type Clock,
+  ConsoleLogger,
+  type Logger,
+  systemClock,
+  TiktokenCounter,
+  type TokenCounter,
+} from '@tollgate/core';
 import { MemoryQuotaStore, type QuotaStore, RedisQuotaStore } from '@tollgate/limits';
 import { CircuitBreaker } from '@tollgate/llm-clients';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate/simulator';
@@ -11,7 +18,12 @@ import { buildGatewayApp } from './app.js';
 import { Authenticator } from './auth/Authenticator.js';
 import { IpBlocker } from './auth/IpBlocker.js';
 import { checkConfigObject } from './config/configFile.js';
-import { DEFAULT_KEY_LIMITS, DEFAULT_PROVIDER_LIMITS, GATEWAY_DEFAULTS as D, type GatewayConfig } from './config/GatewayConfig.js';
+import {
+  GATEWAY_DEFAULTS as D,
+  DEFAULT_KEY_LIMITS,
+  DEFAULT_PROVIDER_LIMITS,
+  type GatewayConfig,
+} from './config/GatewayConfig.js';
 import { openDatabase } from './db/Database.js';
 import { migrate } from './db/migrations.js';
 import { Governance } from './governance/Governance.js';
@@ -52,12 +64,19 @@ export interface Gateway {
 
 const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 
-async function openQuotaStore(redisUrl: string | undefined, clock: Clock): Promise<{ store: QuotaStore; health: QuotaStoreHealth; close(): Promise<void> }> {
+async function openQuotaStore(
+  redisUrl: string | undefined,
+  clock: Clock,
+): Promise<{ store: QuotaStore; health: QuotaStoreHealth; close(): Promise<void> }> {
   if (!redisUrl) {
     const store = new MemoryQuotaStore(clock);
     return { store, health: { kind: 'memory', ping: async () => {} }, close: () => store.close() };
   }
-  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true });
+  const redis = new Redis(redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+  });
   redis.on('error', () => {}); // outages reach the governors as store-unavailable events
   await redis.connect();
   const store = new RedisQuotaStore(redis);
@@ -73,10 +92,20 @@ async function openQuotaStore(redisUrl: string | undefined, clock: Clock): Promi
 
 async function openUpstream(config: GatewayConfig, deps: GatewayDeps) {
   const up = config.upstream ?? {};
-  if (up.baseUrl) return { baseUrl: up.baseUrl, apiKey: up.apiKey ?? D.simulatorApiKey, limits: up.limits ?? DEFAULT_PROVIDER_LIMITS, simulator: undefined };
+  if (up.baseUrl)
+    return {
+      baseUrl: up.baseUrl,
+      apiKey: up.apiKey ?? D.simulatorApiKey,
+      limits: up.limits ?? DEFAULT_PROVIDER_LIMITS,
+      simulator: undefined,
+    };
   const limits = up.limits ?? DEFAULT_PROVIDER_LIMITS;
   const simulator = await startSimulator({
-    quota: { requestsPerWindow: limits.maxRequestsPerMinute, tokensPerWindow: limits.maxTokensPerMinute, windowMs: 60_000 },
+    quota: {
+      requestsPerWindow: limits.maxRequestsPerMinute,
+      tokensPerWindow: limits.maxTokensPerMinute,
+      windowMs: 60_000,
+    },
     ...deps.simulator,
   });
   return { baseUrl: simulator.baseURL, apiKey: up.apiKey ?? D.simulatorApiKey, limits, simulator };
@@ -99,7 +128,11 @@ export async function startGateway(config: GatewayConfig = {}, deps: GatewayDeps
   const keys = new KeyStore(db);
   const { adminKeyFile } = await bootstrapKeys(keys, c.keys ?? [], c.adminKey, logger);
   const quota = await openQuotaStore(c.redisUrl, clock);
-  const services = makeServices(c, { clock, logger, counter: deps.tokenCounter ?? new TiktokenCounter() }, { db, keys, quota, upstream });
+  const services = makeServices(
+    c,
+    { clock, logger, counter: deps.tokenCounter ?? new TiktokenCounter() },
+    { db, keys, quota, upstream },
+  );
   const app = await buildGatewayApp(services, {
     bodyLimitBytes: c.bodyLimitBytes ?? D.bodyLimitBytes,
     corsOrigins: c.corsOrigins,
@@ -111,7 +144,12 @@ export async function startGateway(config: GatewayConfig = {}, deps: GatewayDeps
   await app.listen({ port: c.port ?? D.port, host });
   const port = (app.server.address() as { port: number }).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  logger.info('tollgate gateway listening', { url, upstream: upstream.simulator ? 'embedded simulator' : 'configured', quotaStore: quota.health.kind, database: db.kind });
+  logger.info('tollgate gateway listening', {
+    url,
+    upstream: upstream.simulator ? 'embedded simulator' : 'configured',
+    quotaStore: quota.health.kind,
+    database: db.kind,
+  });
   return {
     url,
     baseURL: `${url}/v1`,
@@ -134,20 +172,47 @@ export async function startGateway(config: GatewayConfig = {}, deps: GatewayDeps
 function makeServices(
   c: GatewayConfig,
   env: { clock: Clock; logger: Logger; counter: TokenCounter },
-  parts: { db: GatewayServices['db']; keys: KeyStore; quota: { store: QuotaStore; health: QuotaStoreHealth }; upstream: Awaited<ReturnType<typeof openUpstream>> },
+  parts: {
+    db: GatewayServices['db'];
+    keys: KeyStore;
+    quota: { store: QuotaStore; health: QuotaStoreHealth };
+    upstream: Awaited<ReturnType<typeof openUpstream>>;
+  },
 ): GatewayServices {
   const { clock, logger } = env;
-  const governance = new Governance({ store: parts.quota.store, providerLimits: parts.upstream.limits, defaultLimits: c.defaultLimits ?? DEFAULT_KEY_LIMITS, clock, logger });
+  const governance = new Governance({
+    store: parts.quota.store,
+    providerLimits: parts.upstream.limits,
+    defaultLimits: c.defaultLimits ?? DEFAULT_KEY_LIMITS,
+    clock,
+    logger,
+  });
   const breaker = new CircuitBreaker('upstream', {}, clock);
   const usage = new UsageRecorder(parts.keys, clock, logger);
-  const upstream = { baseUrl: parts.upstream.baseUrl, apiKey: parts.upstream.apiKey, timeoutMs: c.upstream?.timeoutMs ?? D.timeoutMs };
+  const upstream = {
+    baseUrl: parts.upstream.baseUrl,
+    apiKey: parts.upstream.apiKey,
+    timeoutMs: c.upstream?.timeoutMs ?? D.timeoutMs,
+  };
   const block = c.ipBlock ?? {};
   return {
     db: parts.db,
     keys: parts.keys,
     usage,
-    authenticator: new Authenticator({ keys: parts.keys, jwt: c.jwt, cacheMs: c.keyCacheMs ?? D.keyCacheMs, clock }),
-    blocker: new IpBlocker({ maxFailures: block.maxFailures ?? D.maxFailures, windowMs: block.windowMs ?? D.failureWindowMs, blockMs: block.blockMs ?? D.blockMs }, clock),
+    authenticator: new Authenticator({
+      keys: parts.keys,
+      jwt: c.jwt,
+      cacheMs: c.keyCacheMs ?? D.keyCacheMs,
+      clock,
+    }),
+    blocker: new IpBlocker(
+      {
+        maxFailures: block.maxFailures ?? D.maxFailures,
+        windowMs: block.windowMs ?? D.failureWindowMs,
+        blockMs: block.blockMs ?? D.blockMs,
+      },
+      clock,
+    ),
     governance,
     proxy: new ChatProxy({
       upstream,

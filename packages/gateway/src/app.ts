@@ -37,7 +37,10 @@ const EXPOSED = [
  * routes is a plugin taking the services, so further groups (conversations, metrics) are
  * added the same way: `app.register(plugin, services)`.
  */
-export async function buildGatewayApp(services: GatewayServices, options: GatewayAppOptions): Promise<FastifyInstance> {
+export async function buildGatewayApp(
+  services: GatewayServices,
+  options: GatewayAppOptions,
+): Promise<FastifyInstance> {
   const proxies = options.trustedProxies ?? [];
   const app = Fastify({
     logger: false,
@@ -67,7 +70,8 @@ async function registerDocs(app: FastifyInstance, version: string): Promise<void
     openapi: {
       info: {
         title: 'Tollgate gateway',
-        description: 'An OpenAI-compatible API that admits every request against per-key and provider limits before forwarding it.',
+        description:
+          'An OpenAI-compatible API that admits every request against per-key and provider limits before forwarding it.',
         version,
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

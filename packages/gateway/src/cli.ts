@@ -1,8 +1,8 @@
 #!/usr/bin/env node
+import { loadGatewayConfig } from './config/loadGatewayConfig.js';
 // tollgate-gateway: starts the gateway from flags, env and GATEWAY_CONFIG; stops cleanly on SIGINT/SIGTERM.
 import { GatewayConfigError } from './errors.js';
 import { startGateway } from './Gateway.js';
-import { loadGatewayConfig } from './config/loadGatewayConfig.js';
 
 const HELP = `tollgate-gateway: an OpenAI-compatible gateway that governs every request before forwarding it
 
@@ -38,6 +38,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(GatewayConfigError.is(error) ? error.message : `tollgate-gateway failed to start: ${(error as Error).message}`);
+  console.error(
+    GatewayConfigError.is(error)
+      ? error.message
+      : `tollgate-gateway failed to start: ${(error as Error).message}`,
+  );
   process.exit(1);
 });

@@ -11,7 +11,10 @@ export class GatewayConfigError extends TollgateError {
   readonly expected: string;
 
   constructor(setting: string, expected: string, received: string) {
-    super(GatewayConfigError.errorCode, `Invalid gateway setting \`${setting}\`: expected ${expected}, got ${received}`);
+    super(
+      GatewayConfigError.errorCode,
+      `Invalid gateway setting \`${setting}\`: expected ${expected}, got ${received}`,
+    );
     this.setting = setting;
     this.expected = expected;
   }
@@ -53,6 +56,8 @@ export class HttpError extends TollgateError {
 
   /** The response body. */
   toJSON(): { error: { message: string; type: string; code: string; param: string | null } } {
-    return { error: { message: this.message, type: this.type, code: this.reason, param: this.param ?? null } };
+    return {
+      error: { message: this.message, type: this.type, code: this.reason, param: this.param ?? null },
+    };
   }
 }

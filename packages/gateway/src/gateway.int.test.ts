@@ -13,10 +13,13 @@ describe('gateway: OpenAI API, keys and admin over HTTP', () => {
   }, 120_000);
   afterAll(() => h?.close());
 
-  it('forwards a chat completion and answers with the provider reply, usage and this key\'s rate-limit headers', async () => {
+  it("forwards a chat completion and answers with the provider reply, usage and this key's rate-limit headers", async () => {
     const res = await call(h.gateway, '/v1/chat/completions', { key: testKey('writer'), body: chatBody() });
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { choices: { message: { content: string } }[]; usage: { total_tokens: number } };
+    const body = (await res.json()) as {
+      choices: { message: { content: string } }[];
+      usage: { total_tokens: number };
+    };
     expect(body.choices[0]!.message.content.length).toBeGreaterThan(0);
     expect(body.usage.total_tokens).toBeGreaterThan(0);
     expect(res.headers.get('x-ratelimit-limit-requests')).toBe('60');
@@ -62,12 +65,16 @@ describe('gateway: OpenAI API, keys and admin over HTTP', () => {
     const listed = (JSON.parse(listText) as { data: { id: string; usage: { requests: number } }[] }).data;
     expect(listed.find((k) => k.id === id)?.usage.requests).toBe(1);
 
-    const rotated = (await (await call(h.gateway, `/admin/keys/${id}/rotate`, { key: admin, method: 'POST' })).json()) as {
+    const rotated = (await (
+      await call(h.gateway, `/admin/keys/${id}/rotate`, { key: admin, method: 'POST' })
+    ).json()) as {
       key: string;
     };
     expect(rotated.key).not.toBe(key);
     expect((await call(h.gateway, '/v1/chat/completions', { key, body: chatBody() })).status).toBe(401);
-    expect((await call(h.gateway, '/v1/chat/completions', { key: rotated.key, body: chatBody() })).status).toBe(200);
+    expect(
+      (await call(h.gateway, '/v1/chat/completions', { key: rotated.key, body: chatBody() })).status,
+    ).toBe(200);
 
     expect((await call(h.gateway, `/admin/keys/${id}`, { key: admin, method: 'DELETE' })).status).toBe(200);
     const revoked = await call(h.gateway, '/v1/chat/completions', { key: rotated.key, body: chatBody() });
@@ -80,8 +87,17 @@ describe('gateway: OpenAI API, keys and admin over HTTP', () => {
     expect((await call(h.gateway, '/health/detailed', { key: testKey('writer') })).status).toBe(403);
     const detailed = await call(h.gateway, '/health/detailed', { key: testKey('admin') });
     expect(detailed.status).toBe(200);
-    const health = (await detailed.json()) as { status: string; components: Record<string, { status: string }> };
+    const health = (await detailed.json()) as {
+      status: string;
+      components: Record<string, { status: string }>;
+    };
     expect(health.status).toBe('healthy');
-    expect(Object.keys(health.components).sort()).toEqual(['circuitBreaker', 'database', 'governors', 'quotaStore', 'upstream']);
+    expect(Object.keys(health.components).sort()).toEqual([
+      'circuitBreaker',
+      'database',
+      'governors',
+      'quotaStore',
+      'upstream',
+    ]);
   });
 });

@@ -2,7 +2,7 @@
 import type { Clock } from '@tollgate/core';
 import { parseResourceLimits, type ResourceLimits } from '@tollgate/limits';
 import { importSPKI, type JWTPayload, jwtVerify } from 'jose';
-import { PERMISSIONS, type JwtConfig, type Permission } from '../config/GatewayConfig.js';
+import { type JwtConfig, PERMISSIONS, type Permission } from '../config/GatewayConfig.js';
 import { HttpError } from '../errors.js';
 import { hashApiKey, sameDigest } from '../keys/apiKey.js';
 import type { KeyStore, StoredKey } from '../keys/KeyStore.js';
@@ -95,10 +95,15 @@ export class Authenticator {
         requiredClaims: ['sub', 'exp'],
       }));
     } catch (error) {
-      throw new HttpError(401, 'invalid_token', 'The token is not valid (signature, expiry, issuer or audience).', {
-        type: 'authentication_error',
-        cause: error,
-      });
+      throw new HttpError(
+        401,
+        'invalid_token',
+        'The token is not valid (signature, expiry, issuer or audience).',
+        {
+          type: 'authentication_error',
+          cause: error,
+        },
+      );
     }
     return principalOfClaims(payload);
   }
@@ -115,7 +120,9 @@ export class Authenticator {
 /** A verified token's claims as a principal: `sub`, `permissions`, optional `name` and `limits`. */
 function principalOfClaims(payload: JWTPayload): Principal {
   const bad = (what: string) =>
-    new HttpError(401, 'invalid_token', `The token's ${what} claim is not valid.`, { type: 'authentication_error' });
+    new HttpError(401, 'invalid_token', `The token's ${what} claim is not valid.`, {
+      type: 'authentication_error',
+    });
   const permissions = payload.permissions;
   if (!Array.isArray(permissions) || !permissions.every((p) => PERMISSIONS.includes(p as Permission)))
     throw bad('permissions');

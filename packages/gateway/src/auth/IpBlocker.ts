@@ -62,6 +62,7 @@ export class IpBlocker {
 
   #prune(now: number): void {
     for (const [ip, r] of this.#records)
-      if (r.blockedUntil <= now && r.failures.every((t) => t <= now - this.#limits.windowMs)) this.#records.delete(ip);
+      if (r.blockedUntil <= now && r.failures.every((t) => t <= now - this.#limits.windowMs))
+        this.#records.delete(ip);
   }
 }

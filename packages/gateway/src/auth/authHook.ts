@@ -31,10 +31,15 @@ export function requirePermission(deps: AuthDeps, permission: Permission) {
     const ip = request.ip;
     const blockedMs = deps.blocker.blockedFor(ip);
     if (blockedMs > 0) {
-      throw new HttpError(429, 'ip_blocked', 'Too many failed authentications from this address; try again later.', {
-        type: 'authentication_error',
-        headers: retryAfterHeaders(blockedMs),
-      });
+      throw new HttpError(
+        429,
+        'ip_blocked',
+        'Too many failed authentications from this address; try again later.',
+        {
+          type: 'authentication_error',
+          headers: retryAfterHeaders(blockedMs),
+        },
+      );
     }
     let principal: Principal;
     try {
@@ -44,9 +49,14 @@ export function requirePermission(deps: AuthDeps, permission: Permission) {
       throw error;
     }
     if (!principal.permissions.has(permission)) {
-      throw new HttpError(403, 'permission_denied', `This credential lacks the \`${permission}\` permission.`, {
-        type: 'permission_error',
-      });
+      throw new HttpError(
+        403,
+        'permission_denied',
+        `This credential lacks the \`${permission}\` permission.`,
+        {
+          type: 'permission_error',
+        },
+      );
     }
     request.principal = principal;
   };

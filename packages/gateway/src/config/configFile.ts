@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { GatewayConfigError } from '../errors.js';
-import type { GatewayConfig, GatewayKeyConfig, IpBlockConfig, JwtConfig, UpstreamConfig } from './GatewayConfig.js';
+import type {
+  GatewayConfig,
+  GatewayKeyConfig,
+  IpBlockConfig,
+  JwtConfig,
+  UpstreamConfig,
+} from './GatewayConfig.js';
 import {
   booleanSetting,
   integerSetting,
@@ -43,13 +49,21 @@ export function readConfigFile(path: string, setting = 'GATEWAY_CONFIG'): Gatewa
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new GatewayConfigError(setting, 'a readable JSON or YAML file', `${shown(path)} (${(error as Error).message})`);
+    throw new GatewayConfigError(
+      setting,
+      'a readable JSON or YAML file',
+      `${shown(path)} (${(error as Error).message})`,
+    );
   }
   let data: unknown;
   try {
     data = /\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw new GatewayConfigError(setting, 'valid JSON or YAML', `${shown(path)} (${(error as Error).message})`);
+    throw new GatewayConfigError(
+      setting,
+      'valid JSON or YAML',
+      `${shown(path)} (${(error as Error).message})`,
+    );
   }
   return checkConfigObject(data, setting);
 }
@@ -82,16 +96,26 @@ export function checkConfigObject(data: unknown, source: string): GatewayConfig 
 }
 
 function checkUpstream(name: string, value: unknown): UpstreamConfig {
-  const o = objectSetting(name, value, ['baseUrl', 'apiKey', 'limits', 'maxAttempts', 'timeoutMs', 'charging']);
+  const o = objectSetting(name, value, [
+    'baseUrl',
+    'apiKey',
+    'limits',
+    'maxAttempts',
+    'timeoutMs',
+    'charging',
+  ]);
   const charging = o.charging;
   if (charging !== undefined && charging !== 'admission' && charging !== 'usage')
     throw new GatewayConfigError(`${name}.charging`, "'admission' or 'usage'", shown(charging));
   return {
-    baseUrl: o.baseUrl === undefined ? undefined : urlSetting(`${name}.baseUrl`, o.baseUrl, ['http', 'https']),
+    baseUrl:
+      o.baseUrl === undefined ? undefined : urlSetting(`${name}.baseUrl`, o.baseUrl, ['http', 'https']),
     apiKey: o.apiKey === undefined ? undefined : stringSetting(`${name}.apiKey`, o.apiKey, true),
     limits: o.limits === undefined ? undefined : limitsSetting(`${name}.limits`, o.limits),
-    maxAttempts: o.maxAttempts === undefined ? undefined : integerSetting(`${name}.maxAttempts`, o.maxAttempts, 1, 20),
-    timeoutMs: o.timeoutMs === undefined ? undefined : integerSetting(`${name}.timeoutMs`, o.timeoutMs, 1, MAX_MS),
+    maxAttempts:
+      o.maxAttempts === undefined ? undefined : integerSetting(`${name}.maxAttempts`, o.maxAttempts, 1, 20),
+    timeoutMs:
+      o.timeoutMs === undefined ? undefined : integerSetting(`${name}.timeoutMs`, o.timeoutMs, 1, MAX_MS),
     charging,
   };
 }
@@ -103,17 +127,23 @@ function checkKeys(name: string, value: unknown): GatewayKeyConfig[] {
     const at = `${name}[${i}]`;
     const o = objectSetting(at, entry, ['name', 'key', 'keyHash', 'permissions', 'limits']);
     const keyName = stringSetting(`${at}.name`, o.name);
-    if (names.has(keyName)) throw new GatewayConfigError(`${at}.name`, 'a name no other key has', shown(keyName));
+    if (names.has(keyName))
+      throw new GatewayConfigError(`${at}.name`, 'a name no other key has', shown(keyName));
     names.add(keyName);
     if ((o.key === undefined) === (o.keyHash === undefined))
       throw new GatewayConfigError(at, 'exactly one of `key` and `keyHash`', 'both or neither');
     if (o.keyHash !== undefined && !/^[0-9a-f]{64}$/.test(String(o.keyHash)))
-      throw new GatewayConfigError(`${at}.keyHash`, 'a SHA-256 digest in lowercase hex', shown(o.keyHash, true));
+      throw new GatewayConfigError(
+        `${at}.keyHash`,
+        'a SHA-256 digest in lowercase hex',
+        shown(o.keyHash, true),
+      );
     return {
       name: keyName,
       key: o.key === undefined ? undefined : stringSetting(`${at}.key`, o.key, true, 16),
       keyHash: o.keyHash as string | undefined,
-      permissions: o.permissions === undefined ? undefined : permissionsSetting(`${at}.permissions`, o.permissions),
+      permissions:
+        o.permissions === undefined ? undefined : permissionsSetting(`${at}.permissions`, o.permissions),
       limits: o.limits === undefined ? undefined : limitsSetting(`${at}.limits`, o.limits),
     };
   });
@@ -122,7 +152,11 @@ function checkKeys(name: string, value: unknown): GatewayKeyConfig[] {
 function checkJwt(name: string, value: unknown): JwtConfig {
   const o = objectSetting(name, value, ['secret', 'publicKey', 'issuer', 'audience']);
   if ((o.secret === undefined) === (o.publicKey === undefined))
-    throw new GatewayConfigError(name, 'exactly one of `secret` (HS256) and `publicKey` (RS256)', 'both or neither');
+    throw new GatewayConfigError(
+      name,
+      'exactly one of `secret` (HS256) and `publicKey` (RS256)',
+      'both or neither',
+    );
   return {
     secret: o.secret === undefined ? undefined : stringSetting(`${name}.secret`, o.secret, true, 32),
     publicKey: o.publicKey === undefined ? undefined : stringSetting(`${name}.publicKey`, o.publicKey),

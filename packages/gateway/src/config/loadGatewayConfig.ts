@@ -30,10 +30,17 @@ type Source = (flag: keyof typeof GATEWAY_FLAGS) => { name: string; value: strin
 function parseFlags(argv: readonly string[]): Record<string, string | boolean | undefined> {
   const options = Object.fromEntries(Object.keys(GATEWAY_FLAGS).map((f) => [f, { type: 'string' as const }]));
   try {
-    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean' } }, strict: true }).values;
+    return parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean' } }, strict: true })
+      .values;
   } catch (error) {
     const flag = /'(--[^']+)'/.exec((error as Error).message)?.[1] ?? 'the command line';
-    throw new GatewayConfigError(flag, `one of ${Object.keys(GATEWAY_FLAGS).map((f) => `--${f}`).join(', ')}`, 'an unknown flag or a flag without a value');
+    throw new GatewayConfigError(
+      flag,
+      `one of ${Object.keys(GATEWAY_FLAGS)
+        .map((f) => `--${f}`)
+        .join(', ')}`,
+      'an unknown flag or a flag without a value',
+    );
   }
 }
 
@@ -59,8 +66,15 @@ export function loadGatewayConfig(options: LoadGatewayConfigOptions = {}): Gatew
   return { ...base, ...fromSources(source, env, base) };
 }
 
-function fromSources(source: Source, env: LoadGatewayConfigOptions['env'] & object, base: GatewayConfig): GatewayConfig {
-  const read = <T>(flag: keyof typeof GATEWAY_FLAGS, check: (name: string, value: string) => T): T | undefined => {
+function fromSources(
+  source: Source,
+  env: LoadGatewayConfigOptions['env'] & object,
+  base: GatewayConfig,
+): GatewayConfig {
+  const read = <T>(
+    flag: keyof typeof GATEWAY_FLAGS,
+    check: (name: string, value: string) => T,
+  ): T | undefined => {
     const s = source(flag);
     return s ? check(s.name, s.value) : undefined;
   };
@@ -74,10 +88,12 @@ function fromSources(source: Source, env: LoadGatewayConfigOptions['env'] & obje
   const baseUrl = read('upstream-base-url', (n, v) => urlSetting(n, v, ['http', 'https']));
   const apiKey = env.UPSTREAM_API_KEY;
   if (baseUrl !== undefined || apiKey !== undefined) {
-    if (apiKey !== undefined && apiKey.trim() === '') throw new GatewayConfigError('UPSTREAM_API_KEY', 'a non-empty string', shown(apiKey, true));
+    if (apiKey !== undefined && apiKey.trim() === '')
+      throw new GatewayConfigError('UPSTREAM_API_KEY', 'a non-empty string', shown(apiKey, true));
     out.upstream = { ...base.upstream, ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) };
   }
   const adminKey = env.GATEWAY_ADMIN_KEY;
-  if (adminKey !== undefined && adminKey !== '') out.adminKey = stringSetting('GATEWAY_ADMIN_KEY', adminKey, true, 16);
+  if (adminKey !== undefined && adminKey !== '')
+    out.adminKey = stringSetting('GATEWAY_ADMIN_KEY', adminKey, true, 16);
   return Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined)) as GatewayConfig;
 }

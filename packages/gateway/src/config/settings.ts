@@ -1,13 +1,15 @@
 // Checks of single settings, each throwing a GatewayConfigError that names the setting.
-import { parseResourceLimits, type ResourceLimits } from '@tollgate/limits';
+
 import { InvalidLimitsError } from '@tollgate/core';
+import { parseResourceLimits, type ResourceLimits } from '@tollgate/limits';
 import { GatewayConfigError } from '../errors.js';
 import { PERMISSIONS, type Permission } from './GatewayConfig.js';
 
 /** A value as an error may show it: secrets never, long values cut. */
 export function shown(value: unknown, secret = false): string {
   if (secret) return value === undefined ? 'nothing' : `a ${typeof value} (not shown)`;
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value) ?? String(value);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -62,7 +64,11 @@ export function booleanSetting(name: string, value: unknown): boolean {
 /** A list of permissions. */
 export function permissionsSetting(name: string, value: unknown): Permission[] {
   if (!Array.isArray(value) || !value.every((p) => PERMISSIONS.includes(p as Permission)))
-    throw new GatewayConfigError(name, `an array of ${PERMISSIONS.map((p) => `'${p}'`).join(', ')}`, shown(value));
+    throw new GatewayConfigError(
+      name,
+      `an array of ${PERMISSIONS.map((p) => `'${p}'`).join(', ')}`,
+      shown(value),
+    );
   return [...new Set(value as Permission[])];
 }
 
@@ -86,11 +92,19 @@ export function limitsSetting(name: string, value: unknown): ResourceLimits {
 }
 
 /** An object with only `known` fields. */
-export function objectSetting(name: string, value: unknown, known: readonly string[]): Record<string, unknown> {
+export function objectSetting(
+  name: string,
+  value: unknown,
+  known: readonly string[],
+): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new GatewayConfigError(name, 'an object', shown(value));
   for (const key of Object.keys(value))
     if (!known.includes(key))
-      throw new GatewayConfigError(`${name}.${key}`, `one of the fields ${known.join(', ')}`, 'an unknown field');
+      throw new GatewayConfigError(
+        `${name}.${key}`,
+        `one of the fields ${known.join(', ')}`,
+        'an unknown field',
+      );
   return value as Record<string, unknown>;
 }

@@ -1,7 +1,7 @@
 // The gateway's data store: PostgreSQL through `pg`, or the embedded PGlite, behind one small interface.
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -42,11 +42,17 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
 
 /** PGlite's version, from its package.json (two levels above its entry point). */
 const PGLITE_VERSION: string = JSON.parse(
-  readFileSync(join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'), 'utf8'),
+  readFileSync(
+    join(dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')), '..', 'package.json'),
+    'utf8',
+  ),
 ).version;
 
 /** A PGlite in `dataDir`, or in memory from the template (made from the first one when missing). */
-async function createPglite(dataDir: string | undefined, template: string | false | undefined): Promise<PGlite> {
+async function createPglite(
+  dataDir: string | undefined,
+  template: string | false | undefined,
+): Promise<PGlite> {
   if (dataDir) return PGlite.create(dataDir);
   const file = template ?? join(tmpdir(), `tollgate-pglite-${PGLITE_VERSION}.tar.gz`);
   if (file && existsSync(file)) {

@@ -42,7 +42,10 @@ export const MIGRATIONS: readonly Migration[] = [
 const MIGRATION_LOCK = 7_204_118;
 
 /** Applies the migrations not yet applied; returns the versions it applied. */
-export async function migrate(db: Database, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(
+  db: Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): Promise<number[]> {
   return db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
     await tx.query(

@@ -89,7 +89,10 @@ export class Governance {
   async admitKey(principal: Principal, tokens: number, signal: AbortSignal): Promise<Admission> {
     const keyGovernor = this.keyGovernor(principal);
     try {
-      const keyLease = await keyGovernor.acquire({ requests: 1, tokens, task: 1 }, { signal, label: principal.name });
+      const keyLease = await keyGovernor.acquire(
+        { requests: 1, tokens, task: 1 },
+        { signal, label: principal.name },
+      );
       return { keyGovernor, keyLease };
     } catch (error) {
       if (!ResourceLimitExceededError.is(error)) throw error;
@@ -107,11 +110,16 @@ export class Governance {
     } catch (error) {
       if (ResourceWaitTimeoutError.is(error) || ResourceLimitExceededError.is(error)) {
         const retry = ResourceLimitExceededError.is(error) ? error.retryAfterMs : undefined;
-        throw new HttpError(503, 'upstream_quota_busy', 'The provider quota shared by all clients is busy; try again later.', {
-          type: 'server_error',
-          headers: retryAfterHeaders(retry !== undefined && Number.isFinite(retry) ? retry : 1_000),
-          cause: error,
-        });
+        throw new HttpError(
+          503,
+          'upstream_quota_busy',
+          'The provider quota shared by all clients is busy; try again later.',
+          {
+            type: 'server_error',
+            headers: retryAfterHeaders(retry !== undefined && Number.isFinite(retry) ? retry : 1_000),
+            cause: error,
+          },
+        );
       }
       throw error;
     }
@@ -128,19 +136,33 @@ export class Governance {
   }
 }
 
-function overKeyLimit(principal: Principal, governor: Governor, error: ResourceLimitExceededError): HttpError {
+function overKeyLimit(
+  principal: Principal,
+  governor: Governor,
+  error: ResourceLimitExceededError,
+): HttpError {
   const headers = rateLimitHeaders(governor.checkResourceAvailability());
   const wait = error.retryAfterMs;
   if (wait === Number.POSITIVE_INFINITY) {
-    return new HttpError(429, 'request_too_large', `The request is larger than this key's ${error.limit} limit allows at once.`, {
-      type: 'requests',
-      headers,
-      cause: error,
-    });
+    return new HttpError(
+      429,
+      'request_too_large',
+      `The request is larger than this key's ${error.limit} limit allows at once.`,
+      {
+        type: 'requests',
+        headers,
+        cause: error,
+      },
+    );
   }
-  return new HttpError(429, 'rate_limit_exceeded', `Rate limit reached for key "${principal.name}": ${error.reason}.`, {
-    type: 'requests',
-    headers: { ...headers, ...retryAfterHeaders(wait ?? 1_000) },
-    cause: error,
-  });
+  return new HttpError(
+    429,
+    'rate_limit_exceeded',
+    `Rate limit reached for key "${principal.name}": ${error.reason}.`,
+    {
+      type: 'requests',
+      headers: { ...headers, ...retryAfterHeaders(wait ?? 1_000) },
+      cause: error,
+    },
+  );
 }

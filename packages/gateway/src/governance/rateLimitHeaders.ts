@@ -17,7 +17,9 @@ export function rateLimitHeaders(status: ResourceStatus): Record<string, string>
     if (!shortest) continue;
     headers[`x-ratelimit-limit-${resource}`] = String(shortest.limit);
     headers[`x-ratelimit-remaining-${resource}`] = String(Math.max(0, Math.floor(shortest.remaining)));
-    headers[`x-ratelimit-reset-${resource}`] = seconds(shortest.remaining >= shortest.capacity ? 0 : shortest.windowMs);
+    headers[`x-ratelimit-reset-${resource}`] = seconds(
+      shortest.remaining >= shortest.capacity ? 0 : shortest.windowMs,
+    );
   }
   return headers;
 }

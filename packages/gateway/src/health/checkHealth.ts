@@ -1,6 +1,7 @@
 // Health of every component the gateway depends on, and the overall status (the worst of them).
-import type { GatewayServices } from '../services.js';
+
 import { callUpstream } from '../proxy/upstream.js';
+import type { GatewayServices } from '../services.js';
 
 /** How a component is doing. */
 export type HealthStatus = 'healthy' | 'degraded' | 'unhealthy';
@@ -15,7 +16,10 @@ export interface ComponentHealth {
 /** The answer of `GET /health/detailed`. */
 export interface DetailedHealth {
   readonly status: HealthStatus;
-  readonly components: Record<'upstream' | 'quotaStore' | 'database' | 'governors' | 'circuitBreaker', ComponentHealth>;
+  readonly components: Record<
+    'upstream' | 'quotaStore' | 'database' | 'governors' | 'circuitBreaker',
+    ComponentHealth
+  >;
 }
 
 const RANK: Record<HealthStatus, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
@@ -34,7 +38,11 @@ async function timed(
     const { status, details } = await probe();
     return { status, responseTimeMs: s.clock.now() - started, details };
   } catch (error) {
-    return { status: 'unhealthy', responseTimeMs: s.clock.now() - started, details: { error: (error as Error).message } };
+    return {
+      status: 'unhealthy',
+      responseTimeMs: s.clock.now() - started,
+      details: { error: (error as Error).message },
+    };
   }
 }
 
@@ -45,7 +53,11 @@ function upstream(s: GatewayServices) {
       signal: new AbortController().signal,
     });
     await response.arrayBuffer();
-    const status: HealthStatus = response.ok ? 'healthy' : response.status === 429 || response.status >= 500 ? 'degraded' : 'unhealthy';
+    const status: HealthStatus = response.ok
+      ? 'healthy'
+      : response.status === 429 || response.status >= 500
+        ? 'degraded'
+        : 'unhealthy';
     return { status, details: { httpStatus: response.status } };
   });
 }
@@ -57,7 +69,11 @@ function governors(s: GatewayServices) {
     return {
       status: cooling ? 'degraded' : 'healthy',
       details: {
-        provider: { remaining: provider.remaining, queued: provider.queued, cooldownUntil: provider.cooldownUntil },
+        provider: {
+          remaining: provider.remaining,
+          queued: provider.queued,
+          cooldownUntil: provider.cooldownUntil,
+        },
         keyGovernors: s.governance.governors().length - 1,
         blockedAddresses: s.blocker.blocked,
       },
@@ -85,6 +101,12 @@ export async function checkHealth(s: GatewayServices): Promise<DetailedHealth> {
     responseTimeMs: 0,
     details: { state },
   };
-  const components = { upstream: up, quotaStore: store, database: db, governors: gov, circuitBreaker: breaker };
+  const components = {
+    upstream: up,
+    quotaStore: store,
+    database: db,
+    governors: gov,
+    circuitBreaker: breaker,
+  };
   return { status: worst(Object.values(components).map((c) => c.status)), components };
 }

@@ -98,14 +98,22 @@ export class KeyStore {
        ON CONFLICT (name) DO UPDATE SET key_hash = EXCLUDED.key_hash, permissions = EXCLUDED.permissions,
          limits = EXCLUDED.limits, revoked_at = NULL
        RETURNING ${COLUMNS}`,
-      [randomUUID(), spec.name, keyHash, [...spec.permissions], spec.limits ? JSON.stringify(spec.limits) : null],
+      [
+        randomUUID(),
+        spec.name,
+        keyHash,
+        [...spec.permissions],
+        spec.limits ? JSON.stringify(spec.limits) : null,
+      ],
     );
     return publicRecord(toStored(rows[0]!));
   }
 
   /** The key whose hash is `keyHash`, revoked or not. */
   async findByHash(keyHash: string): Promise<StoredKey | undefined> {
-    const rows = await this.#db.query<KeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`, [keyHash]);
+    const rows = await this.#db.query<KeyRow>(`SELECT ${COLUMNS} FROM api_keys WHERE key_hash = $1`, [
+      keyHash,
+    ]);
     return rows[0] && toStored(rows[0]);
   }
 

@@ -31,7 +31,8 @@ export async function bootstrapKeys(
       k.keyHash ?? hashApiKey(k.key!),
     );
   }
-  if (adminKey) await store.put({ name: 'admin', permissions: PERMISSIONS, limits: null }, hashApiKey(adminKey));
+  if (adminKey)
+    await store.put({ name: 'admin', permissions: PERMISSIONS, limits: null }, hashApiKey(adminKey));
   if ((await store.list()).length > 0) return {};
   const { key } = await store.create({ name: 'admin', permissions: PERMISSIONS });
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-gateway-'));

@@ -2,7 +2,13 @@
 import type { Readable } from 'node:stream';
 import type { Logger, TokenCounter, Usage } from '@tollgate/core';
 import type { GovernorLease } from '@tollgate/limits';
-import { type CircuitBreaker, type CircuitPermit, CircuitOpenError, readUsage, retryAfterMs } from '@tollgate/llm-clients';
+import {
+  type CircuitBreaker,
+  CircuitOpenError,
+  type CircuitPermit,
+  readUsage,
+  retryAfterMs,
+} from '@tollgate/llm-clients';
 import type { Principal } from '../auth/Principal.js';
 import { HttpError } from '../errors.js';
 import type { Admission, Governance } from '../governance/Governance.js';
@@ -95,10 +101,15 @@ export class ChatProxy {
         permit = this.#o.breaker.check();
       } catch (error) {
         if (!CircuitOpenError.is(error)) throw error;
-        throw new HttpError(503, 'upstream_unavailable', 'The provider is failing; the gateway is not calling it for now.', {
-          type: 'server_error',
-          headers: retryAfterHeaders(error.retryAfterMs),
-        });
+        throw new HttpError(
+          503,
+          'upstream_unavailable',
+          'The provider is failing; the gateway is not calling it for now.',
+          {
+            type: 'server_error',
+            headers: retryAfterHeaders(error.retryAfterMs),
+          },
+        );
       }
       const lease = await this.#o.governance
         .admitProvider(call.estimate, signal, call.principal.name)
@@ -113,7 +124,12 @@ export class ChatProxy {
   }
 
   /** One call upstream; `'retry'` after a 429 that cooled the provider governor down. */
-  async #attempt(call: Call, lease: GovernorLease, permit: CircuitPermit, signal: AbortSignal): Promise<ProxyReply | 'retry'> {
+  async #attempt(
+    call: Call,
+    lease: GovernorLease,
+    permit: CircuitPermit,
+    signal: AbortSignal,
+  ): Promise<ProxyReply | 'retry'> {
     let response: Response;
     try {
       response = await callUpstream(this.#o.upstream, '/chat/completions', {
@@ -159,13 +175,27 @@ export class ChatProxy {
 
   #tooMany(call: Call): ProxyReply {
     const headers = { ...this.#keyHeaders(call), ...retryAfterHeaders(1_000) };
-    const error = new HttpError(429, 'upstream_rate_limited', 'The provider kept answering 429; try again later.', {
-      type: 'requests',
-    });
-    return { status: 429, headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(error) };
+    const error = new HttpError(
+      429,
+      'upstream_rate_limited',
+      'The provider kept answering 429; try again later.',
+      {
+        type: 'requests',
+      },
+    );
+    return {
+      status: 429,
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify(error),
+    };
   }
 
-  async #failed(call: Call, response: Response, lease: GovernorLease, permit: CircuitPermit): Promise<ProxyReply> {
+  async #failed(
+    call: Call,
+    response: Response,
+    lease: GovernorLease,
+    permit: CircuitPermit,
+  ): Promise<ProxyReply> {
     const text = await response.text();
     const status = response.status;
     // A 4xx was refused before the provider counted it; a 5xx may have been counted.
@@ -186,7 +216,11 @@ export class ChatProxy {
     try {
       const u = (JSON.parse(text) as { usage?: Record<string, unknown> }).usage;
       const read = readUsage(
-        u && { promptTokens: u.prompt_tokens, completionTokens: u.completion_tokens, totalTokens: u.total_tokens },
+        u && {
+          promptTokens: u.prompt_tokens,
+          completionTokens: u.completion_tokens,
+          totalTokens: u.total_tokens,
+        },
         { provider: 'upstream' },
         call.maxTokens,
       );
@@ -195,7 +229,11 @@ export class ChatProxy {
       usage = undefined;
     }
     this.#settle(call, lease, usage);
-    return { status: response.status, headers: { ...passedHeaders(response), ...this.#keyHeaders(call) }, body: text };
+    return {
+      status: response.status,
+      headers: { ...passedHeaders(response), ...this.#keyHeaders(call) },
+      body: text,
+    };
   }
 
   #stream(call: Call, response: Response, lease: GovernorLease): ProxyReply {
@@ -206,13 +244,20 @@ export class ChatProxy {
         call.admission.keyLease.release();
       },
     });
-    return { status: response.status, headers: { ...passedHeaders(response), ...this.#keyHeaders(call) }, body };
+    return {
+      status: response.status,
+      headers: { ...passedHeaders(response), ...this.#keyHeaders(call) },
+      body,
+    };
   }
 
   #streamUsage(call: Call, outcome: StreamOutcome): Usage {
     const u = outcome.usage;
     if (u && 'promptTokens' in readUsage(u, { provider: 'upstream' }, call.maxTokens)) return u;
-    const completionTokens = Math.min(call.maxTokens, this.#o.counter.countText(outcome.text, { model: call.body.model }));
+    const completionTokens = Math.min(
+      call.maxTokens,
+      this.#o.counter.countText(outcome.text, { model: call.body.model }),
+    );
     return { promptTokens: call.prompt, completionTokens, totalTokens: call.prompt + completionTokens };
   }
 

@@ -19,5 +19,8 @@ export function maxOutputTokens(body: ChatCompletionBody, defaultMaxTokens: numb
 
 /** Prompt tokens as counted before the call (the provider's own count settles it after). */
 export function promptTokens(body: ChatCompletionBody, counter: TokenCounter): number {
-  return counter.countMessages(body.messages, { model: body.model, tools: body.tools ? [...body.tools] : undefined });
+  return counter.countMessages(body.messages, {
+    model: body.model,
+    tools: body.tools ? [...body.tools] : undefined,
+  });
 }

@@ -36,7 +36,9 @@ function readEvent(line: string, into: Parsed): void {
   }
   try {
     const chunk = JSON.parse(data) as {
-      choices?: { delta?: { content?: string; tool_calls?: { function?: { name?: string; arguments?: string } }[] } }[];
+      choices?: {
+        delta?: { content?: string; tool_calls?: { function?: { name?: string; arguments?: string } }[] };
+      }[];
       usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null;
     };
     for (const choice of chunk.choices ?? []) {
@@ -45,7 +47,12 @@ function readEvent(line: string, into: Parsed): void {
         into.text += (call.function?.name ?? '') + (call.function?.arguments ?? '');
     }
     const u = chunk.usage;
-    if (u) into.usage = { promptTokens: u.prompt_tokens!, completionTokens: u.completion_tokens!, totalTokens: u.total_tokens! };
+    if (u)
+      into.usage = {
+        promptTokens: u.prompt_tokens!,
+        completionTokens: u.completion_tokens!,
+        totalTokens: u.total_tokens!,
+      };
   } catch {
     // Not JSON: passed through as it is, read as nothing.
   }

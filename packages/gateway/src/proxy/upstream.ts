@@ -37,7 +37,9 @@ export async function callUpstream(
     throw new HttpError(
       timedOut ? 504 : 502,
       timedOut ? 'upstream_timeout' : 'upstream_unreachable',
-      timedOut ? `The provider did not answer within ${target.timeoutMs} ms.` : 'The provider could not be reached.',
+      timedOut
+        ? `The provider did not answer within ${target.timeoutMs} ms.`
+        : 'The provider could not be reached.',
       { type: 'server_error', cause: error },
     );
   }

@@ -15,7 +15,13 @@ interface NewKeyRequest {
   readonly limits?: ResourceLimits;
 }
 
-const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 409: errorResponse };
+const errors = {
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  404: errorResponse,
+  409: errorResponse,
+};
 
 function checkLimits(limits: unknown): ResourceLimits | undefined {
   if (limits === undefined) return undefined;
@@ -24,10 +30,27 @@ function checkLimits(limits: unknown): ResourceLimits | undefined {
     return limits as ResourceLimits;
   } catch (error) {
     if (!InvalidLimitsError.is(error)) throw error;
-    throw new HttpError(400, 'invalid_request', `Invalid request body: \`limits.${error.field}\` must be ${error.expected}.`, {
-      param: `limits.${error.field}`,
-    });
+    throw new HttpError(
+      400,
+      'invalid_request',
+      `Invalid request body: \`limits.${error.field}\` must be ${error.expected}.`,
+      {
+        param: `limits.${error.field}`,
+      },
+    );
   }
+}
+
+/** Creates a key with a name no other key has. */
+async function createKey({ keys }: GatewayServices, body: NewKeyRequest) {
+  const limits = checkLimits(body.limits);
+  const taken = (await keys.list()).some((k) => k.name === body.name);
+  if (taken)
+    throw new HttpError(409, 'key_name_taken', 'A key with that name exists; pick another name.', {
+      param: 'name',
+    });
+  const { record, key } = await keys.create({ ...body, limits });
+  return { ...record, key };
 }
 
 const notFound = () => new HttpError(404, 'key_not_found', 'No key with that id.');
@@ -47,37 +70,58 @@ export const adminRoutes: FastifyPluginAsync<GatewayServices> = async (app, serv
 
   app.post<{ Body: NewKeyRequest }>(
     '/admin/keys',
-    route('Create a key (the key is in this answer only)', { body: newKeyBody, response: { 201: issuedKey, ...errors } }),
-    async (request, reply) => {
-      const limits = checkLimits(request.body.limits);
-      const taken = (await keys.list()).some((k) => k.name === request.body.name);
-      if (taken) throw new HttpError(409, 'key_name_taken', 'A key with that name exists; pick another name.', { param: 'name' });
-      const { record, key } = await keys.create({ ...request.body, limits });
-      return reply.code(201).send({ ...record, key });
+    route('Create a key (the key is in this answer only)', {
+      body: newKeyBody,
+      response: { 201: issuedKey, ...errors },
+    }),
+    async (request, reply) => reply.code(201).send(await createKey(services, request.body)),
+  );
+
+  app.get(
+    '/admin/keys',
+    route('List keys with their usage (never the keys)', {
+      response: {
+        200: { type: 'object', properties: { data: { type: 'array', items: keyRecord } } },
+        ...errors,
+      },
+    }),
+    async () => ({
+      data: await Promise.all((await keys.list()).map(withUsage)),
+    }),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/keys/:id',
+    route('A key and its usage', { params: keyParams, response: { 200: keyRecord, ...errors } }),
+    async (request) => {
+      const record = await keys.get(request.params.id);
+      if (!record) throw notFound();
+      return withUsage(record);
     },
   );
 
-  app.get('/admin/keys', route('List keys with their usage (never the keys)', { response: { 200: { type: 'object', properties: { data: { type: 'array', items: keyRecord } } }, ...errors } }), async () => ({
-    data: await Promise.all((await keys.list()).map(withUsage)),
-  }));
+  app.post<{ Params: { id: string } }>(
+    '/admin/keys/:id/rotate',
+    route('Give a key a new key; the old one stops working', {
+      params: keyParams,
+      response: { 200: issuedKey, ...errors },
+    }),
+    async (request) => {
+      const rotated = await keys.rotate(request.params.id);
+      if (!rotated) throw notFound();
+      authenticator.forget();
+      return { ...rotated.record, key: rotated.key };
+    },
+  );
 
-  app.get<{ Params: { id: string } }>('/admin/keys/:id', route('A key and its usage', { params: keyParams, response: { 200: keyRecord, ...errors } }), async (request) => {
-    const record = await keys.get(request.params.id);
-    if (!record) throw notFound();
-    return withUsage(record);
-  });
-
-  app.post<{ Params: { id: string } }>('/admin/keys/:id/rotate', route('Give a key a new key; the old one stops working', { params: keyParams, response: { 200: issuedKey, ...errors } }), async (request) => {
-    const rotated = await keys.rotate(request.params.id);
-    if (!rotated) throw notFound();
-    authenticator.forget();
-    return { ...rotated.record, key: rotated.key };
-  });
-
-  app.delete<{ Params: { id: string } }>('/admin/keys/:id', route('Revoke a key', { params: keyParams, response: { 200: keyRecord, ...errors } }), async (request) => {
-    const record = await keys.revoke(request.params.id);
-    if (!record) throw notFound();
-    authenticator.forget();
-    return record;
-  });
+  app.delete<{ Params: { id: string } }>(
+    '/admin/keys/:id',
+    route('Revoke a key', { params: keyParams, response: { 200: keyRecord, ...errors } }),
+    async (request) => {
+      const record = await keys.revoke(request.params.id);
+      if (!record) throw notFound();
+      authenticator.forget();
+      return record;
+    },
+  );
 };

@@ -18,13 +18,17 @@ export function fieldName(issue: ValidationIssue): string {
 }
 
 /** The HttpError a fastify error stands for. */
-export function toHttpError(error: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }): HttpError {
+export function toHttpError(
+  error: FastifyError & { validation?: ValidationIssue[]; validationContext?: string },
+): HttpError {
   if (HttpError.is(error)) return error;
   if (error.validation?.length) {
     const issue = error.validation[0]!;
     const field = fieldName(issue);
     const where = error.validationContext === 'body' ? 'body' : (error.validationContext ?? 'request');
-    const what = issue.params?.additionalProperty ? 'is not a known field' : (issue.message ?? 'is not valid');
+    const what = issue.params?.additionalProperty
+      ? 'is not a known field'
+      : (issue.message ?? 'is not valid');
     return new HttpError(400, 'invalid_request', `Invalid request ${where}: \`${field || where}\` ${what}.`, {
       param: field || undefined,
     });
@@ -52,7 +56,11 @@ export function installErrorHandlers(app: FastifyInstance, logger: Logger): void
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const http = toHttpError(error);
     if (http.status >= 500)
-      logger.error('request failed', { method: request.method, url: request.routeOptions.url, error: String(error.message) });
+      logger.error('request failed', {
+        method: request.method,
+        url: request.routeOptions.url,
+        error: String(error.message),
+      });
     void reply.code(http.status).headers(http.headers).send(http.toJSON());
   });
   app.setNotFoundHandler((request, reply) => {

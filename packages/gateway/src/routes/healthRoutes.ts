@@ -43,14 +43,21 @@ export const healthRoutes: FastifyPluginAsync<GatewayServices> = async (app, ser
               components: {
                 type: 'object',
                 properties: Object.fromEntries(
-                  ['upstream', 'quotaStore', 'database', 'governors', 'circuitBreaker'].map((n) => [n, component]),
+                  ['upstream', 'quotaStore', 'database', 'governors', 'circuitBreaker'].map((n) => [
+                    n,
+                    component,
+                  ]),
                 ),
               },
             },
           },
           401: errorResponse,
           403: errorResponse,
-          503: { description: 'Some component is unhealthy (same shape as 2xx)', type: 'object', additionalProperties: true },
+          503: {
+            description: 'Some component is unhealthy (same shape as 2xx)',
+            type: 'object',
+            additionalProperties: true,
+          },
         },
       },
     },

@@ -6,10 +6,19 @@ import { callUpstream, passedHeaders } from '../proxy/upstream.js';
 import type { GatewayServices } from '../services.js';
 import { chatCompletionBody, errorResponse } from './schemas.js';
 
-const errors = { 200: { description: 'The provider\'s answer, passed through', type: 'object', additionalProperties: true }, 400: errorResponse, 401: errorResponse, 403: errorResponse, 429: errorResponse };
+const errors = {
+  200: { description: "The provider's answer, passed through", type: 'object', additionalProperties: true },
+  400: errorResponse,
+  401: errorResponse,
+  403: errorResponse,
+  429: errorResponse,
+};
 
 /** An AbortSignal that fires when the client goes away before its answer is complete. */
-function clientGone(raw: { once(event: 'close', fn: () => void): unknown }, done: () => boolean): AbortSignal {
+function clientGone(
+  raw: { once(event: 'close', fn: () => void): unknown },
+  done: () => boolean,
+): AbortSignal {
   const controller = new AbortController();
   raw.once('close', () => {
     if (!done()) controller.abort(new Error('the client closed the connection'));
@@ -34,7 +43,10 @@ export const openaiRoutes: FastifyPluginAsync<GatewayServices> = async (app, ser
     async (request, reply) => {
       const signal = clientGone(reply.raw, () => reply.raw.writableFinished);
       const answer = await services.proxy.chat(request.principal!, request.body, signal);
-      return reply.code(answer.status as 200).headers(answer.headers).send(answer.body);
+      return reply
+        .code(answer.status as 200)
+        .headers(answer.headers)
+        .send(answer.body);
     },
   );
 
@@ -42,12 +54,20 @@ export const openaiRoutes: FastifyPluginAsync<GatewayServices> = async (app, ser
     '/v1/models',
     {
       onRequest: requirePermission(services, 'read'),
-      schema: { summary: "List the provider's models", tags: ['openai'], security: [{ bearer: [] }], response: errors },
+      schema: {
+        summary: "List the provider's models",
+        tags: ['openai'],
+        security: [{ bearer: [] }],
+        response: errors,
+      },
     },
-    async (request, reply) => {
+    async (_request, reply) => {
       const signal = clientGone(reply.raw, () => reply.raw.writableFinished);
       const response = await callUpstream(services.upstream, '/models', { method: 'GET', signal });
-      return reply.code(response.status as 200).headers(passedHeaders(response)).send(await response.text());
+      return reply
+        .code(response.status as 200)
+        .headers(passedHeaders(response))
+        .send(await response.text());
     },
   );
 };

@@ -22,7 +22,9 @@ export const chatCompletionBody = {
     model: { type: 'string', minLength: 1, maxLength: 256 },
     messages: { type: 'array', minItems: 1, maxItems: 4_096, items: message },
     max_tokens: { anyOf: [{ type: 'integer', minimum: 1, maximum: 10_000_000 }, { type: 'null' }] },
-    max_completion_tokens: { anyOf: [{ type: 'integer', minimum: 1, maximum: 10_000_000 }, { type: 'null' }] },
+    max_completion_tokens: {
+      anyOf: [{ type: 'integer', minimum: 1, maximum: 10_000_000 }, { type: 'null' }],
+    },
     stream: { anyOf: [{ type: 'boolean' }, { type: 'null' }] },
     tools: { type: 'array', maxItems: 512, items: { type: 'object' } },
   },
@@ -44,7 +46,10 @@ export const errorResponse = {
   },
 } as const;
 
-const limitsSchema = { type: 'object', description: 'ResourceLimits (camelCase or snake_case fields)' } as const;
+const limitsSchema = {
+  type: 'object',
+  description: 'ResourceLimits (camelCase or snake_case fields)',
+} as const;
 const permissions = {
   type: 'array',
   items: { type: 'string', enum: ['read', 'write', 'admin'] },

@@ -21,7 +21,10 @@ export async function startHarness(
     readonly keys?: readonly (Omit<GatewayKeyConfig, 'key'> & { key?: string })[];
   } = {},
 ): Promise<Harness> {
-  const simulator = await startSimulator({ latency: { ttftMs: 2, perTokenMs: 0, jitter: 0 }, ...options.simulator });
+  const simulator = await startSimulator({
+    latency: { ttftMs: 2, perTokenMs: 0, jitter: 0 },
+    ...options.simulator,
+  });
   const keys = (options.keys ?? []).map((k) => (k.keyHash ? k : { ...k, key: k.key ?? testKey(k.name) }));
   const gateway = await startGateway(
     {
@@ -56,7 +59,12 @@ export function call(
   return fetch(`${gateway.url}${path}`, {
     method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
     headers,
-    body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+    body:
+      init.body === undefined
+        ? undefined
+        : typeof init.body === 'string'
+          ? init.body
+          : JSON.stringify(init.body),
   });
 }
 

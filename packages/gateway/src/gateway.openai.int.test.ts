@@ -1,0 +1,129 @@
+import type { GovernorEvent } from '@tollgate/limits';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from './auth/Principal.js';
+import { type Harness, startHarness, testKey } from './test-support/harness.js';
+
+const WINDOW_MS = 400; // "a minute", time-compressed 150x
+const SCALE = 60_000 / WINDOW_MS;
+const PROVIDER_PER_WINDOW = 20;
+const KEYS = [
+  { name: 'small', perWindow: 3 },
+  { name: 'medium', perWindow: 6 },
+  { name: 'roomy', perWindow: 1_000 }, // never over its own limit
+] as const;
+const CLIENTS = 20;
+const CALLS = 2;
+
+/** The most timestamps inside any window of `windowMs` (half-open). */
+function mostInWindow(times: readonly number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+describe('any OpenAI client against the gateway: 3 keys with different limits, 20 concurrent clients each', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      simulator: { quota: { requestsPerWindow: PROVIDER_PER_WINDOW, windowMs: WINDOW_MS } },
+      config: {
+        upstream: {
+          limits: {
+            maxRequestsPerMinute: PROVIDER_PER_WINDOW,
+            algorithm: 'sliding-window',
+            timeScale: SCALE,
+            windowPaddingMs: 2,
+            resourceWaitTimeoutSeconds: 60,
+          },
+        },
+      },
+      keys: KEYS.map((k) => ({
+        name: k.name,
+        limits: { maxRequestsPerMinute: k.perWindow, algorithm: 'sliding-window', timeScale: SCALE },
+      })),
+    });
+  }, 120_000);
+  afterAll(() => h?.close());
+
+  it('zero upstream 429s; no key admitted over its own window; 429s from the gateway only to keys over their limit', async () => {
+    const principals = new Map<string, Principal>();
+    for (const r of await h.gateway.services.keys.list()) {
+      principals.set(r.name, {
+        id: r.id,
+        name: r.name,
+        kind: 'key',
+        permissions: new Set(r.permissions),
+        limits: r.limits ?? undefined,
+      });
+    }
+    const admitted = new Map<string, number[]>(KEYS.map((k) => [k.name, []]));
+    for (const k of KEYS) {
+      h.gateway.services.governance
+        .keyGovernor(principals.get(k.name)!)
+        .events$.subscribe((e: GovernorEvent) => {
+          if (e.type === 'acquired') admitted.get(k.name)!.push(e.at);
+        });
+    }
+    const rejections = new Map<string, { code: string; remaining: string | null; retryAfterMs: number }[]>(
+      KEYS.map((k) => [k.name, []]),
+    );
+    const client = async (keyName: string, i: number) => {
+      const openai = new OpenAI({ baseURL: h.gateway.baseURL, apiKey: testKey(keyName), maxRetries: 0 });
+      for (let done = 0; done < CALLS; ) {
+        try {
+          const reply = await openai.chat.completions.create({
+            model: 'sim-small',
+            messages: [{ role: 'user', content: `client ${i} of ${keyName}` }],
+            max_tokens: 8,
+          });
+          expect(reply.choices[0]?.message.content).toBeTruthy();
+          done++;
+        } catch (error) {
+          if (!(error instanceof OpenAI.APIError) || error.status !== 429) throw error;
+          const wait = Number(error.headers?.get('retry-after-ms'));
+          rejections.get(keyName)!.push({
+            code: String(error.code),
+            remaining: error.headers?.get('x-ratelimit-remaining-requests') ?? null,
+            retryAfterMs: wait,
+          });
+          await new Promise((r) => setTimeout(r, wait));
+        }
+      }
+    };
+    await Promise.all(KEYS.flatMap((k) => Array.from({ length: CLIENTS }, (_, i) => client(k.name, i))));
+
+    const stats = h.simulator.stats();
+    expect(stats.rateLimited).toBe(0);
+    expect(stats.admitted).toBe(KEYS.length * CLIENTS * CALLS);
+    expect(stats.maxRequestsInWindow).toBeLessThanOrEqual(PROVIDER_PER_WINDOW);
+    for (const k of KEYS) {
+      const times = admitted.get(k.name)!;
+      expect(times).toHaveLength(CLIENTS * CALLS);
+      expect(mostInWindow(times, WINDOW_MS)).toBeLessThanOrEqual(k.perWindow);
+      const rejected = rejections.get(k.name)!;
+      for (const r of rejected) {
+        expect(r.code).toBe('rate_limit_exceeded');
+        expect(r.remaining).toBe('0');
+        expect(r.retryAfterMs).toBeGreaterThan(0);
+        expect(r.retryAfterMs).toBeLessThanOrEqual(WINDOW_MS);
+      }
+      if (k.perWindow < CLIENTS) expect(rejected.length).toBeGreaterThan(0);
+      else expect(rejected).toHaveLength(0);
+    }
+    const usage = await Promise.all(
+      KEYS.map(async (k) => {
+        await h.gateway.services.usage.flush();
+        return h.gateway.services.keys.usage(principals.get(k.name)!.id);
+      }),
+    );
+    for (const [i, k] of KEYS.entries()) {
+      expect(usage[i]).toMatchObject({ requests: CLIENTS * CALLS, rejected: rejections.get(k.name)!.length });
+      expect(usage[i]!.promptTokens).toBeGreaterThan(0);
+    }
+  }, 90_000);
+});
