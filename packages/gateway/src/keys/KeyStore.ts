@@ -84,11 +84,24 @@ export class KeyStore {
     this.#db = db;
   }
 
-  /** Creates a key; the key is in the result and nowhere else, ever. */
-  async create(spec: NewKey): Promise<{ record: ApiKeyRecord; key: string }> {
+  /**
+   * Creates a key named `spec.name`; the key is in the result and nowhere else, ever.
+   * `undefined` when another key has that name.
+   */
+  async create(spec: NewKey): Promise<{ record: ApiKeyRecord; key: string } | undefined> {
     const key = generateApiKey();
-    const record = await this.put(spec, hashApiKey(key));
-    return { record, key };
+    const rows = await this.#db.query<KeyRow>(
+      `INSERT INTO api_keys (id, name, key_hash, permissions, limits) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (name) DO NOTHING RETURNING ${COLUMNS}`,
+      [
+        randomUUID(),
+        spec.name,
+        hashApiKey(key),
+        [...spec.permissions],
+        spec.limits ? JSON.stringify(spec.limits) : null,
+      ],
+    );
+    return rows[0] && { record: publicRecord(toStored(rows[0])), key };
   }
 
   /** Creates a key from a known hash, or updates (and un-revokes) the key of that name. */

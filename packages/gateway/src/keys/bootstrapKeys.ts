@@ -34,7 +34,9 @@ export async function bootstrapKeys(
   if (adminKey)
     await store.put({ name: 'admin', permissions: PERMISSIONS, limits: null }, hashApiKey(adminKey));
   if ((await store.list()).length > 0) return {};
-  const { key } = await store.create({ name: 'admin', permissions: PERMISSIONS });
+  const created = await store.create({ name: 'admin', permissions: PERMISSIONS });
+  if (!created) return {}; // another replica made it at the same time
+  const { key } = created;
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-gateway-'));
   const adminKeyFile = join(dir, 'admin-key');
   writeFileSync(adminKeyFile, `${key}\n`, { mode: 0o600 });

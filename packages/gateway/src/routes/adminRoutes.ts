@@ -44,13 +44,12 @@ function checkLimits(limits: unknown): ResourceLimits | undefined {
 /** Creates a key with a name no other key has. */
 async function createKey({ keys }: GatewayServices, body: NewKeyRequest) {
   const limits = checkLimits(body.limits);
-  const taken = (await keys.list()).some((k) => k.name === body.name);
-  if (taken)
+  const created = await keys.create({ ...body, limits });
+  if (!created)
     throw new HttpError(409, 'key_name_taken', 'A key with that name exists; pick another name.', {
       param: 'name',
     });
-  const { record, key } = await keys.create({ ...body, limits });
-  return { ...record, key };
+  return { ...created.record, key: created.key };
 }
 
 const notFound = () => new HttpError(404, 'key_not_found', 'No key with that id.');

@@ -38,6 +38,8 @@ export function toHttpError(
       return new HttpError(413, 'request_too_large', 'The request body is larger than the gateway accepts.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpError(415, 'unsupported_media_type', 'Send the body as application/json.');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new HttpError(400, 'invalid_json', 'The request body is not valid JSON.');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return new HttpError(400, 'invalid_json', 'The request body is empty; send JSON.');
   }

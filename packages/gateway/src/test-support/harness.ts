@@ -2,7 +2,7 @@
 import { silentLogger } from '@tollgate/core';
 import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate/simulator';
 import type { GatewayConfig, GatewayKeyConfig } from '../config/GatewayConfig.js';
-import { type Gateway, startGateway } from '../Gateway.js';
+import { type Gateway, type GatewayDeps, startGateway } from '../Gateway.js';
 
 export interface Harness {
   readonly gateway: Gateway;
@@ -19,6 +19,7 @@ export async function startHarness(
     readonly simulator?: SimulatorOptions;
     readonly config?: GatewayConfig;
     readonly keys?: readonly (Omit<GatewayKeyConfig, 'key'> & { key?: string })[];
+    readonly deps?: GatewayDeps;
   } = {},
 ): Promise<Harness> {
   const simulator = await startSimulator({
@@ -31,11 +32,12 @@ export async function startHarness(
       port: 0,
       adminKey: testKey('admin'),
       docs: false,
+      databaseUrl: process.env.TOLLGATE_TEST_DATABASE_URL || undefined,
       ...options.config,
       upstream: { baseUrl: simulator.baseURL, apiKey: 'sk-upstream', ...options.config?.upstream },
       keys,
     },
-    { logger: silentLogger },
+    { logger: silentLogger, ...options.deps },
   );
   return {
     gateway,
