@@ -197,9 +197,10 @@ describe('gateway security: RS256 tokens and a trusted proxy', () => {
         .setSubject('rs')
         .setExpirationTime('5m')
         .sign(privateKey);
+    publicPem = await exportSPKI(publicKey);
     h = await startHarness({
       config: {
-        jwt: { publicKey: (publicPem = await exportSPKI(publicKey)), audience: 'tollgate' },
+        jwt: { publicKey: publicPem, audience: 'tollgate' },
         trustedProxies: ['127.0.0.1'],
         ipBlock: { maxFailures: 2, windowMs: 60_000, blockMs: 60_000 },
       },
