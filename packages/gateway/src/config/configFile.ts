@@ -71,7 +71,7 @@ export function readConfigFile(path: string, setting = 'GATEWAY_CONFIG'): Gatewa
 /** Checks a config object; errors name the field as `SOURCE:field.path`. */
 export function checkConfigObject(data: unknown, source: string): GatewayConfig {
   const at = (field: string) => `${source}:${field}`;
-  const o = objectSetting(source, data, TOP);
+  const o = objectSetting(source, data, TOP, ':');
   const v = <T>(field: string, check: (name: string, value: unknown) => T): T | undefined =>
     o[field] === undefined ? undefined : check(at(field), o[field]);
   return {

@@ -96,13 +96,14 @@ export function objectSetting(
   name: string,
   value: unknown,
   known: readonly string[],
+  separator = '.',
 ): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw new GatewayConfigError(name, 'an object', shown(value));
   for (const key of Object.keys(value))
     if (!known.includes(key))
       throw new GatewayConfigError(
-        `${name}.${key}`,
+        `${name}${separator}${key}`,
         `one of the fields ${known.join(', ')}`,
         'an unknown field',
       );
