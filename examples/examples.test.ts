@@ -9,6 +9,7 @@ import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
 import { main as researchAgent } from './research-agent.js';
 import { main as rounds } from './research-writer-rounds.js';
+import { main as telemetry } from './telemetry.js';
 
 it('governor-basics runs every task under the limits and prints its events', async () => {
   const lines: string[] = [];
@@ -162,4 +163,16 @@ it('ai-sdk: a fleet of AI SDK generateText calls under one quota, zero 429s, the
     14,
   );
   expect(lines.join('\n')).toMatch(/14\/14 succeeded/);
+});
+
+it('telemetry: a fleet on the simulator reports its calls as metrics at /metrics and as GenAI spans', async () => {
+  const result = await telemetry({ agents: 3, log: () => {} });
+  expect(result.calls).toBe(6);
+  // Each agent's own governor: its task slot, two calls and a tool call.
+  expect(result.metrics).toContain('tollgate_admissions_total{governor="agents"} 12');
+  expect(result.metrics.filter((l) => l.startsWith('tollgate_admissions_total{governor="provider:'))).toEqual(
+    ['tollgate_admissions_total{governor="provider:openai:gpt-4o-mini"} 6'],
+  );
+  expect(result.spans.filter((s) => s === 'chat gpt-4o-mini')).toHaveLength(6);
+  expect(result.spans.filter((s) => s === 'invoke_agent Analyst')).toHaveLength(3);
 });
