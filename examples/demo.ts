@@ -14,6 +14,7 @@
  *   npm run demo -- --agents 500 --rpm 120 --window-ms 1000
  *   npm run demo -- --agents 20 --rpm 10 --out .tollgate/demo --responses
  *   npm run demo -- --stream      # replies streamed: each call holds the window only until its first chunk
+ *   npm run demo -- --dashboard   # a live page of the run at the printed URL (127.0.0.1), kept up after it until Ctrl-C
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -31,6 +32,7 @@ import {
   writeReport,
 } from '@tollgate/agents';
 import { TiktokenCounter, TOKENS } from '@tollgate/core';
+import { type Dashboard, serveDashboard } from '@tollgate/dashboard';
 import type { ResourceGovernor } from '@tollgate/limits';
 import { OpenAIClient } from '@tollgate/llm-clients';
 import { startSimulator } from '@tollgate/simulator';
@@ -69,6 +71,10 @@ export interface DemoOptions {
   /** Progress goes here (plain lines unless it is a terminal). @default process.stderr */
   readonly progress?: { write(text: string): unknown; readonly isTTY?: boolean } | false;
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Serve the live dashboard during the run (on this port; 0: any free one); the result holds it, still open. */
+  readonly dashboard?: boolean;
+  /** @default 7357 */
+  readonly dashboardPort?: number;
 }
 
 export interface DemoResult {
@@ -78,6 +84,8 @@ export interface DemoResult {
   /** The least time the quota allows for all calls (simulator only). */
   readonly minimumMs: number | undefined;
   readonly metricsPath: string | undefined;
+  /** The dashboard, still serving the final state (close it), when asked for. */
+  readonly dashboard: Dashboard | undefined;
 }
 
 export async function main(options: DemoOptions = {}): Promise<DemoResult> {
@@ -133,6 +141,10 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
     input: `Agent ${i + 1}: what should a team sharing one API key know about quotas?`,
   }));
   // #endregion fleet
+  const dashboard = options.dashboard
+    ? await serveDashboard(fleet, { port: options.dashboardPort ?? 7357, title: 'Tollgate demo' })
+    : undefined;
+  if (dashboard) log(`dashboard: ${dashboard.url}`);
   const estimate = fleet.estimate(tasks.length);
   const rpmLimit = providerGovernor.limits.maxRequestsPerMinute;
   log(
@@ -181,7 +193,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   fleet.dispose();
   providerGovernor.dispose();
   await sim?.close();
-  return { report, providerRateLimited, minimumMs, metricsPath };
+  return { report, providerRateLimited, minimumMs, metricsPath, dashboard };
 }
 
 /** Run presets for `--preset`: agents, and a quota that keeps each run near a (compressed) minute. */
@@ -208,6 +220,8 @@ export function demoOptionsFrom(
       out: { type: 'string', default: '.tollgate/demo' },
       responses: { type: 'boolean', default: false },
       stream: { type: 'boolean', default: false },
+      dashboard: { type: 'boolean', default: false },
+      'dashboard-port': { type: 'string' },
     },
   });
   const presetName = values.preset ?? env.TOLLGATE_DEMO_PRESET;
@@ -242,6 +256,8 @@ export function demoOptionsFrom(
     out: values.out,
     responses: values.responses,
     stream: values.stream || env.TOLLGATE_DEMO_STREAM === '1',
+    ...(values.dashboard ? { dashboard: true } : {}),
+    ...(values['dashboard-port'] === undefined ? {} : { dashboardPort: Number(values['dashboard-port']) }),
   };
 }
 
@@ -253,7 +269,12 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     console.error((error as Error).message);
     process.exit(2);
   }
-  const { report, providerRateLimited } = await main(options);
+  const { report, providerRateLimited, dashboard } = await main(options);
+  if (dashboard) {
+    console.log(`dashboard: still at ${dashboard.url} with the final state; Ctrl-C to stop`);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+    await dashboard.close();
+  }
   const clean =
     report.totals.failed === 0 && report.totals.rateLimited === 0 && (providerRateLimited ?? 0) === 0;
   process.exitCode = clean && report.stopReason === 'completed' ? 0 : 1;

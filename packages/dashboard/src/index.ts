@@ -1,0 +1,15 @@
+export {
+  DASHBOARD_DEFAULTS,
+  type Dashboard,
+  type DashboardOptions,
+  serveDashboard,
+} from './serveDashboard.js';
+export type {
+  AgentView,
+  CallsView,
+  FleetView,
+  GovernorView,
+  HistoryPoint,
+  LimitView,
+  Snapshot,
+} from './views.js';
