@@ -20,7 +20,7 @@ const lookup = defineTool({
   execute: ({ topic }) => `Notes on ${topic}: windows are strict.`,
 });
 
-class Analyst extends HybridAgent {
+export class Analyst extends HybridAgent {
   readonly systemPrompt = 'Look the topic up with the tool, then answer in one line.';
   override readonly tools = [lookup];
   override readonly maxTokens = 40;
