@@ -67,7 +67,9 @@ export class Governance {
   /** The governor of `principal`'s own limits (one per principal and limits, made on first use). */
   keyGovernor(principal: Principal): Governor {
     const limits = { ...(principal.limits ?? this.#options.defaultLimits), rejectOnLimit: true };
-    const quota = `${this.#prefix}:key:${digest(`${principal.id}\n${JSON.stringify(limits)}`)}`;
+    // Keys are shared by name: replicas with their own databases and the same keys share quotas.
+    const who = principal.kind === 'key' ? `key:${principal.name}` : principal.id;
+    const quota = `${this.#prefix}:key:${digest(`${who}\n${JSON.stringify(limits)}`)}`;
     let governor = this.#keys.get(quota);
     if (!governor) {
       governor = new DistributedGovernor(limits, {
