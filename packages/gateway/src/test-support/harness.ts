@@ -10,6 +10,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Where a suite keeps the gateway's data: `url()` is read when each gateway starts. */
+export interface DatabaseBackend {
+  readonly name: string;
+  url(): string | undefined;
+}
+
 /** A key for tests: 24 characters, distinct per name. */
 export const testKey = (name: string) => `tg-test-${name.padEnd(16, 'x')}`;
 
@@ -20,6 +26,8 @@ export async function startHarness(
     readonly config?: GatewayConfig;
     readonly keys?: readonly (Omit<GatewayKeyConfig, 'key'> & { key?: string })[];
     readonly deps?: GatewayDeps;
+    /** A PostgreSQL URL; PGlite without one. */
+    readonly databaseUrl?: string | undefined;
   } = {},
 ): Promise<Harness> {
   const simulator = await startSimulator({
@@ -32,7 +40,7 @@ export async function startHarness(
       port: 0,
       adminKey: testKey('admin'),
       docs: false,
-      databaseUrl: process.env.TOLLGATE_TEST_DATABASE_URL || undefined,
+      databaseUrl: options.databaseUrl,
       ...options.config,
       upstream: { baseUrl: simulator.baseURL, apiKey: 'sk-upstream', ...options.config?.upstream },
       keys,
