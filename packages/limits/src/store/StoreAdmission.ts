@@ -56,6 +56,8 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
   #slotsUsed = 0;
   #requestSeq = 0;
   #renewTimer: TimerHandle | undefined;
+  /** Pending `waitForResources` calls: each one's answer. */
+  readonly #probes = new Set<(answer: boolean) => void>();
 
   constructor(
     host: AdmissionHost<StoreTicket, StoreWait>,
@@ -214,24 +216,37 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     if (reply.cooldownUntil > reply.now) this.#host.extendCooldown(at + (reply.cooldownUntil - reply.now));
   }
 
-  /** `waitForResources`: asks the store until `demand` would be admitted, or `timeoutMs` passes. */
-  readonly probe = async (timeoutMs: number, demand: Demand): Promise<boolean> => {
-    const deadline = this.#clock.now() + timeoutMs;
+  /**
+   * `waitForResources`: asks the store until `demand` would be admitted, or `timeoutMs`
+   * passes. Dispose answers `false` at once, even with a store call in flight.
+   */
+  readonly probe = (timeoutMs: number, demand: Demand): Promise<boolean> =>
+    new Promise<boolean>((resolve) => {
+      const answer = (value: boolean) => {
+        if (this.#probes.delete(answer)) resolve(value);
+      };
+      this.#probes.add(answer);
+      this.#probeUntil(this.#clock.now() + timeoutMs, demand).then(answer, () => answer(false));
+    });
+
+  async #probeUntil(deadline: number, demand: Demand): Promise<boolean> {
     for (;;) {
       if (this.#host.disposed) return false;
       try {
         await this.refresh();
+        if (this.#host.disposed) return false;
         if (this.#host.reason(demand) === undefined) return true;
       } catch {
         // unreachable store: not available; try again until the deadline
       }
       const left = deadline - this.#clock.now();
-      if (left <= 0) return false;
+      if (left <= 0 || this.#host.disposed) return false;
       await this.#pump.sleep(left);
     }
-  };
+  }
 
   dispose(): void {
+    for (const answer of [...this.#probes]) answer(false);
     this.#pump.wakeSleepers();
     if (this.#renewTimer !== undefined) this.#clock.clearTimeout(this.#renewTimer);
     this.#unsubscribe();

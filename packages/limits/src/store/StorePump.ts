@@ -74,6 +74,8 @@ export class StorePump {
 
   /** Resolves after `ms` (at most a timer's longest), or at the next wake-up. */
   sleep(ms: number): Promise<void> {
+    // A disposed governor arms no timer: whoever sleeps finds it disposed at once.
+    if (this.#host.disposed) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const wake = () => {
         this.#sleepers.delete(wake);
