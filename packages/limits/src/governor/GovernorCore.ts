@@ -147,6 +147,8 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
     if (this.disposed) return Promise.resolve(false);
     try {
       const checked = checkAcquireOptions({ timeoutMs }, 'waitForResources');
+      // Monitor mode admits every acquire at once, whatever the limits: so does the probe.
+      if (this.mode === 'monitor') return Promise.resolve(true);
       const probe = this.#admission.probe;
       if (probe) return probe(timeoutMs, this.#admission.demand(cost));
       return this.#acquire(cost, checked, true) as Promise<boolean>;
