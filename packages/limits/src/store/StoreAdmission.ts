@@ -153,7 +153,23 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     if (local) local.settle(this.outage.fallbackUsage(values));
     else if (lease.stored)
       this.#send('settle', this.store.settle(this.config, lease.storeId, lease.amounts, values));
+    else if (this.#host.mode === 'monitor') this.#chargeShortfall(lease, values);
     return false;
+  }
+
+  /**
+   * Monitor mode: what a lease used beyond its estimate is charged to the store, as its
+   * estimate was at the grant (`reserve`), so the shared quota sees real usage. The store
+   * cannot tell a monitored take from another, so an over-estimate stays charged.
+   */
+  #chargeShortfall(lease: DistributedLease, values: readonly (number | undefined)[]): void {
+    values.forEach((value, i) => {
+      if (value === undefined) return;
+      const delta = value - lease.amounts[i]!;
+      if (delta <= 0) return;
+      this.lower(i, delta);
+      lease.amounts[i] = value;
+    });
   }
 
   endHold(lease: DistributedLease): boolean {
