@@ -115,6 +115,11 @@ export interface AdmissionHost<T, X> {
     ticket?: T,
   ): Lease<T>;
   emit(event: EventBody): void;
+  /**
+   * Emits `limit-approaching` for each rate (of those `amounts` touches, when given) whose
+   * availability went from `before` to what it is at `now` across the threshold.
+   */
+  approached(before: readonly number[], now: number, amounts?: readonly number[]): void;
   /** The status changed. */
   changed(): void;
 }

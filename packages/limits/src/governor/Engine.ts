@@ -170,7 +170,7 @@ export class Engine<T, X> implements AdmissionHost<T, X> {
     if (this.hub.observed) {
       const waitedMs = now - who.enqueuedAt;
       this.hub.emit({ type: 'acquired', leaseId: lease.id, cost: demand.cost, waitedMs, label: who.label });
-      if (before) this.#checkApproaching(demand, before, now);
+      if (before) this.approached(before, now, demand.amounts);
     }
     this.hub.changed();
     return lease;
@@ -237,11 +237,11 @@ export class Engine<T, X> implements AdmissionHost<T, X> {
     this.hub.changed();
   }
 
-  /** Emits `limit-approaching` for each rate a take moved across the threshold. */
-  #checkApproaching(demand: Demand, before: readonly number[], now: number): void {
+  approached(before: readonly number[], now: number, amounts?: readonly number[]): void {
+    if (!this.hub.observed) return;
     const { rates } = this.admission;
     for (let i = 0; i < rates.length; i++) {
-      if (demand.amounts[i]! <= 0) continue;
+      if (amounts && amounts[i]! <= 0) continue;
       const after = this.admission.available(i, now);
       const event = approaching(rates[i]!, before[i]!, after, this.options.approachingRatio);
       if (event) this.hub.emit(event);

@@ -222,12 +222,15 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     this.#host.changed();
   }
 
-  /** Takes in what a store reply says of the quota. */
+  /** Takes in what a store reply says of the quota; after grants here, says which limits they brought near. */
   learn(
     reply: { remaining: readonly number[]; slotsUsed: number; cooldownUntil: number; now: number },
     at: number,
+    granted = false,
   ): void {
+    const before = this.#remaining;
     this.#remaining = [...reply.remaining];
+    if (granted) this.#host.approached(before, at);
     this.#slotsUsed = reply.slotsUsed;
     if (reply.cooldownUntil > reply.now) this.#host.extendCooldown(at + (reply.cooldownUntil - reply.now));
   }

@@ -18,8 +18,8 @@ export interface PumpTarget {
   readonly store: QuotaStore;
   readonly config: QuotaConfig;
   readonly outage: StoreOutage;
-  /** Takes in what a store reply says of the quota. */
-  learn(reply: AcquireReply, localNow: number): void;
+  /** Takes in what a store reply says of the quota (`granted`: it admitted some of this process's waiters). */
+  learn(reply: AcquireReply, localNow: number, granted: boolean): void;
 }
 
 type W = Waiter<StoreWait>;
@@ -188,7 +188,7 @@ export class StorePump {
 
   async #apply(batch: readonly W[], reply: AcquireReply): Promise<void> {
     const localNow = this.#clock.now();
-    this.#target.learn(reply, localNow);
+    this.#target.learn(reply, localNow, reply.granted > 0);
     for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, localNow);
     if (reply.granted < batch.length) {
       const head = batch[reply.granted]!;
