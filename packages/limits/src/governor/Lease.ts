@@ -49,7 +49,24 @@ export class Lease<T = unknown> implements GovernorLease {
   #released = false;
 
   /** @internal leases are made by governors. */
-  constructor(owner: LeaseOwner, grant: LeaseGrant<T>) {
+  constructor(owner: LeaseOwner, grant: LeaseGrant<T>);
+  /**
+   * @internal the positional form of earlier releases: `handles` (the reservation handle
+   * per rate) is the lease's ticket.
+   * @deprecated pass a {@link LeaseGrant}.
+   */
+  constructor(
+    owner: LeaseOwner,
+    id: number,
+    cost: ResourceCost,
+    acquiredAt: number,
+    handles: T,
+    amounts: number[],
+    slots: number,
+    held: boolean,
+  );
+  constructor(owner: LeaseOwner, ...args: [LeaseGrant<T>] | PositionalGrant<T>) {
+    const grant = args.length === 1 ? args[0] : positionalGrant(args);
     this.#owner = owner;
     this.id = grant.id;
     this.cost = grant.cost;
@@ -58,6 +75,15 @@ export class Lease<T = unknown> implements GovernorLease {
     this.slots = grant.slots;
     this.held = grant.held;
     this.ticket = grant.ticket;
+  }
+
+  /**
+   * @internal the reservation handle per rate, as earlier releases showed it: the ticket of
+   * an in-process lease; empty for a lease whose reservation lives elsewhere (a store).
+   */
+  get handles(): (object | undefined)[] {
+    const ticket: unknown = this.ticket;
+    return Array.isArray(ticket) ? ticket : [];
   }
 
   get settled(): boolean {
@@ -103,4 +129,27 @@ export class Lease<T = unknown> implements GovernorLease {
     this.#released = true;
     this.#owner.releaseLease(this);
   }
+}
+
+/** The arguments of the positional `Lease` constructor, after its owner. */
+type PositionalGrant<T> = [
+  id: number,
+  cost: ResourceCost,
+  acquiredAt: number,
+  handles: T,
+  amounts: number[],
+  slots: number,
+  held: boolean,
+];
+
+function positionalGrant<T>([
+  id,
+  cost,
+  acquiredAt,
+  ticket,
+  amounts,
+  slots,
+  held,
+]: PositionalGrant<T>): LeaseGrant<T> {
+  return { id, cost, acquiredAt, ticket, amounts, slots, held };
 }

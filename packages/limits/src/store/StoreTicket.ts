@@ -1,6 +1,6 @@
 // What a store-backed lease keeps of its grant, and the lease class that shows it.
 import type { GovernorLease } from '../governor/Governor.js';
-import { Lease } from '../governor/Lease.js';
+import { Lease, type LeaseGrant, type LeaseOwner } from '../governor/Lease.js';
 
 /** Where a store-backed lease was granted: by the store, failing open, or by the local fallback. */
 export interface StoreTicket {
@@ -14,6 +14,15 @@ export interface StoreTicket {
 
 /** A lease of a distributed governor: in the store, or local while the store was down. */
 export class DistributedLease extends Lease<StoreTicket> {
+  /** Whether it was acquired with `holdUntilSettled` (a settle or end of hold does not change it; see `holding`). */
+  readonly holds: boolean;
+
+  /** @internal leases are made by governors. */
+  constructor(owner: LeaseOwner, grant: LeaseGrant<StoreTicket>) {
+    super(owner, grant);
+    this.holds = grant.held;
+  }
+
   /** Its id in the store. */
   get storeId(): string {
     return this.ticket.storeId;
