@@ -50,6 +50,8 @@ export class StoreOutage {
   #down = false;
   #downSince = 0;
   #probeTimer: TimerHandle | undefined;
+  /** Waiters the local fallback serves now. */
+  readonly #forwarded = new Set<Waiter<StoreWait>>();
 
   constructor(deps: OutageDeps) {
     this.#deps = deps;
@@ -78,7 +80,8 @@ export class StoreOutage {
     const queue = this.#deps.host.queue;
     if (this.#deps.policy === 'fail-open') {
       for (const waiter of queue) this.#admitOpen(waiter);
-    } else {
+    } else if (this.#forwarded.size < queue.size) {
+      // Waiters already with the fallback are not walked again (a release wakes this too).
       for (const waiter of queue) this.#forward(waiter);
     }
     return true;
@@ -145,8 +148,13 @@ export class StoreOutage {
     if (wait.forwarded || waiter.done) return;
     const forwarded = new AbortController();
     wait.forwarded = forwarded;
-    waiter.onLeave = () => wait.forwarded?.abort();
-    host.blocked(waiter, 'quota store unavailable: waiting for the local share');
+    this.#forwarded.add(waiter);
+    waiter.onLeave = () => {
+      this.#forwarded.delete(waiter);
+      wait.forwarded?.abort();
+    };
+    // Only this waiter's timeout starts: the walk arms each one, so forwarding n waiters is O(n).
+    host.blocked(waiter, 'quota store unavailable: waiting for the local share', false);
     const { priority, label } = waiter;
     const options = { signal: forwarded.signal, priority, ...(label === undefined ? {} : { label }) };
     fallback!.acquire(wait.request, options).then(
@@ -165,6 +173,7 @@ export class StoreOutage {
   #recall(): void {
     const { host, fallback, store, config } = this.#deps;
     if (!fallback) return;
+    this.#forwarded.clear();
     for (const waiter of host.queue) {
       const forwarded = waiter.extra.forwarded;
       waiter.extra.forwarded = undefined;
