@@ -70,7 +70,8 @@ describe.skipIf(!withChromium)('the dashboard, in Chromium, follows a fleet on t
   });
 
   it('shows the limit reached when the window is used up, and the callers queued behind it', async () => {
-    held = await provider().acquire({ requests: 5 });
+    // Held until released: the window stays used however long the agents take to queue.
+    held = await provider().acquire({ requests: 5 }, { holdUntilSettled: true });
     await expect.poll(() => field('remaining:requestsPerMinute'), POLL).toBe('0');
     expect(status().remaining.requestsPerMinute).toBe(0);
     expect(await field('reached:requestsPerMinute')).toBe('limit reached');
@@ -82,6 +83,8 @@ describe.skipIf(!withChromium)('the dashboard, in Chromium, follows a fleet on t
         POLL,
       )
       .toBe(true);
+    expect(provider().queued).toBe(3); // every agent's first call
+    held.release(); // the window counts it a full window from now
   });
 
   it("shows the provider's 429 and the cooldown it starts while the governor is cooling down", async () => {

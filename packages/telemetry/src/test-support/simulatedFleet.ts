@@ -40,6 +40,7 @@ export interface SimulatedFleetOptions {
 export async function simulatedFleet(options: SimulatedFleetOptions) {
   const { agents, rpm, windowMs } = options;
   const tokenCounter = new TiktokenCounter();
+  tokenCounter.countText('warm up'); // load the encoder before anything is timed
   const sim = await startSimulator({
     quota: { requestsPerWindow: rpm, windowMs },
     toolTurns: 1,
