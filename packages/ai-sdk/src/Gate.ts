@@ -14,12 +14,14 @@ import {
 } from '@tollgate/core';
 import type { Governor, GovernorLease } from '@tollgate/limits';
 import {
+  anthropicQuotaExhaustion,
   anyQuotaExhaustion,
   type ClientEvent,
   type ClientStats,
   geminiQuotaExhaustion,
   type HeaderSource,
   openAIQuotaExhaustion,
+  parseAnthropicRateLimitHeaders,
   parseRateLimitHeaders,
 } from '@tollgate/llm-clients';
 import { Subject } from 'rxjs';
@@ -181,7 +183,8 @@ export class Gate {
    * used the key. A count below 0 or not finite says nothing true: it is ignored (logged).
    */
   feedback(headers: HeaderSource | undefined, atSend: Remaining, provider: string): void {
-    const info = parseRateLimitHeaders(headers);
+    // OpenAI's `x-ratelimit-*` headers, or Anthropic's `anthropic-ratelimit-*`.
+    const info = parseRateLimitHeaders(headers) ?? parseAnthropicRateLimitHeaders(headers);
     if (!info) return;
     for (const [resource, theirs, ours] of [
       ['requests', info.remainingRequests, atSend.requests],

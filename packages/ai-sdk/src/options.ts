@@ -59,7 +59,7 @@ export interface TollgateMiddlewareOptions {
   readonly maxRetryAfterMs?: number | undefined;
   /**
    * Recognises a 429 that is a used-up quota or spend limit (no wait helps): the call then
-   * fails with `QuotaExhaustedError`, without a cooldown. @default OpenAI's and Gemini's
+   * fails with `QuotaExhaustedError`, without a cooldown. @default OpenAI's, Anthropic's and Gemini's
    */
   readonly quotaExhaustion?: QuotaExhaustionDetector | undefined;
   /** @default systemClock */
