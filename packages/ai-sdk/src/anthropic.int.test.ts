@@ -116,7 +116,7 @@ describe('tollgateMiddleware against the Anthropic Messages API of the simulator
   });
 
   it('50 concurrent calls on 7 requests per window: all succeed, zero 429s', async () => {
-    const windowMs = 1_000;
+    const windowMs = 1_500;
     const sim = await simulator({ quota: { requestsPerWindow: 7, windowMs }, completionTokens: [5, 12] });
     sims.push(sim);
     // Open the keep-alive connections on another key first (the simulator keeps a quota per key).
@@ -147,13 +147,15 @@ describe('tollgateMiddleware against the Anthropic Messages API of the simulator
     );
     const stats = sim.stats();
     const spanMs = stats.lastAdmissionMs! - stats.firstAdmissionMs!;
+    console.log(
+      `anthropic: 50 calls, admissions over ${spanMs.toFixed(0)} ms, ${sim.stats().rateLimited} x 429`,
+    );
     expect(replies.every((r) => /\w/.test(r.text))).toBe(true);
     expect(stats).toMatchObject({ admitted: 50, rateLimited: 0 });
     expect(middleware.stats).toMatchObject({ succeeded: 50, retries: 0 });
     // Strict windows: 8 windows' worth, the last admission 7 windows after the first, plus at most 10%.
     expect(spanMs).toBeGreaterThanOrEqual(7 * windowMs);
     expect(spanMs).toBeLessThanOrEqual(7 * windowMs * 1.1);
-    console.log(`anthropic: 50 calls, admissions over ${spanMs.toFixed(0)} ms, 0 x 429`);
     provider.dispose();
-  }, 30_000);
+  }, 45_000);
 });
