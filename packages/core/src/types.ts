@@ -12,13 +12,21 @@ export interface Usage {
 /** A usage of zero. */
 export const EMPTY_USAGE: Usage = Object.freeze({ promptTokens: 0, completionTokens: 0, totalTokens: 0 });
 
-/** Sums two usages. */
+/** Sums two usages; the cache counts are summed where either reports them (a missing one counts 0). */
 export function addUsage(a: Usage, b: Usage): Usage {
+  const cacheReadTokens = sumReported(a.cacheReadTokens, b.cacheReadTokens);
+  const cacheWriteTokens = sumReported(a.cacheWriteTokens, b.cacheWriteTokens);
   return {
     promptTokens: a.promptTokens + b.promptTokens,
     completionTokens: a.completionTokens + b.completionTokens,
     totalTokens: a.totalTokens + b.totalTokens,
+    ...(cacheReadTokens !== undefined ? { cacheReadTokens } : {}),
+    ...(cacheWriteTokens !== undefined ? { cacheWriteTokens } : {}),
   };
+}
+
+function sumReported(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined && b === undefined ? undefined : (a ?? 0) + (b ?? 0);
 }
 
 /** The parts of a chat message that count toward its token cost. */

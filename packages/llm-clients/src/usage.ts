@@ -7,10 +7,19 @@ export const MAX_USAGE_TOKENS = 10_000_000;
 const isCount = (n: unknown): n is number =>
   typeof n === 'number' && Number.isInteger(n) && n >= 0 && n <= MAX_USAGE_TOKENS;
 
+/** Cache counts, where reported, are whole counts that together fit in the prompt they are part of. */
+function isCachePart(read: unknown, write: unknown, promptTokens: number): boolean {
+  if (read === undefined && write === undefined) return true;
+  const r = read ?? 0;
+  const w = write ?? 0;
+  return isCount(r) && isCount(w) && r + w <= promptTokens;
+}
+
 /**
  * A provider's usage report as token counts, or the `MalformedResponseError` to raise when
  * it is missing, any count is not a whole number from 0 to `MAX_USAGE_TOKENS`, or the
- * completion count is above `maxCompletionTokens` (the `max_tokens` sent). Bad numbers are
+ * completion count is above `maxCompletionTokens` (the `max_tokens` sent), or cache counts
+ * (`cacheReadTokens`, `cacheWriteTokens`, where reported) are not whole counts within the prompt. Bad numbers are
  * the provider's fault, not the caller's, and must never reach a governor's settle. The
  * counts are returned as reported: a total that disagrees with prompt + completion is for
  * the caller to judge (the governed client charges prompt + completion).
@@ -20,10 +29,21 @@ export function readUsage(
   where: { readonly provider: string; readonly requestId?: string | undefined },
   maxCompletionTokens?: number,
 ): Usage | MalformedResponseError {
-  const { promptTokens, completionTokens, totalTokens } = usage ?? {};
-  if (isCount(promptTokens) && isCount(completionTokens) && isCount(totalTokens)) {
+  const { promptTokens, completionTokens, totalTokens, cacheReadTokens, cacheWriteTokens } = usage ?? {};
+  if (
+    isCount(promptTokens) &&
+    isCount(completionTokens) &&
+    isCount(totalTokens) &&
+    isCachePart(cacheReadTokens, cacheWriteTokens, promptTokens)
+  ) {
     if (maxCompletionTokens === undefined || completionTokens <= maxCompletionTokens) {
-      return { promptTokens, completionTokens, totalTokens };
+      return {
+        promptTokens,
+        completionTokens,
+        totalTokens,
+        ...(cacheReadTokens !== undefined ? { cacheReadTokens: cacheReadTokens as number } : {}),
+        ...(cacheWriteTokens !== undefined ? { cacheWriteTokens: cacheWriteTokens as number } : {}),
+      };
     }
   }
   const what = usage ? `usage that is not token counts: ${JSON.stringify(usage).slice(0, 200)}` : 'no usage';

@@ -12,6 +12,8 @@ export const FEEDBACK_RESOURCES: ReadonlyArray<{
 }> = [
   { resource: 'requests', remaining: 'remainingRequests' },
   { resource: 'tokens', remaining: 'remainingTokens' },
+  { resource: 'inputTokens', remaining: 'remainingInputTokens' },
+  { resource: 'outputTokens', remaining: 'remainingOutputTokens' },
 ];
 
 /**

@@ -62,7 +62,7 @@ export interface GovernedClientOptions {
 }
 
 /** A governor resource that rate-limit headers can lower (see the `feedback` event). */
-export type FeedbackResource = 'requests' | 'tokens';
+export type FeedbackResource = 'requests' | 'tokens' | 'inputTokens' | 'outputTokens';
 
 /** What the governed client does, as it happens. */
 export type ClientEvent =

@@ -134,6 +134,7 @@ export class ScriptedClient implements LLMClient {
         promptTokens,
         completionTokens,
         totalTokens: reply.usage?.totalTokens ?? promptTokens + completionTokens,
+        ...cacheCounts(reply.usage),
       },
       ...(reply.rateLimit ? { rateLimit: reply.rateLimit } : {}),
     };
@@ -186,4 +187,13 @@ export class ScriptedClient implements LLMClient {
   #sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return sleep(this.#clock, ms, signal);
   }
+}
+
+/** The cache counts a scripted usage sets, if any. */
+function cacheCounts(usage: Partial<ChatResponse['usage']> | undefined): Partial<ChatResponse['usage']> {
+  const { cacheReadTokens, cacheWriteTokens } = usage ?? {};
+  return {
+    ...(cacheReadTokens !== undefined ? { cacheReadTokens } : {}),
+    ...(cacheWriteTokens !== undefined ? { cacheWriteTokens } : {}),
+  };
 }
