@@ -1,0 +1,64 @@
+// What the openai SDK threw, as Tollgate's typed provider errors.
+import { AbortError } from '@tollgate/core';
+import OpenAI from 'openai';
+import {
+  MalformedResponseError,
+  ProviderConnectionError,
+  ProviderError,
+  ProviderRateLimitError,
+  QuotaExhaustedError,
+} from '../errors.js';
+import { retryAfterMs } from '../headers.js';
+import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
+
+/**
+ * Maps an error of the openai SDK to a typed error: aborts to `AbortError`, connection
+ * failures and timeouts to `ProviderConnectionError`, a 429 to `ProviderRateLimitError` (or
+ * `QuotaExhaustedError` when `quotaExhaustion` recognises its body), other statuses to
+ * `ProviderError`, an unreadable reply to `MalformedResponseError`.
+ */
+export function toProviderError(
+  error: unknown,
+  provider: string,
+  quotaExhaustion: QuotaExhaustionDetector,
+): Error {
+  if (error instanceof ProviderError || AbortError.is(error)) return error;
+  if (error instanceof OpenAI.APIUserAbortError)
+    return new AbortError('the provider call was aborted', error);
+  if (error instanceof OpenAI.APIConnectionError) {
+    return new ProviderConnectionError(error.message || 'connection failed', { provider, cause: error });
+  }
+  if (error instanceof OpenAI.APIError) return fromStatus(error, provider, quotaExhaustion);
+  if (error instanceof SyntaxError || error instanceof TypeError) {
+    return new MalformedResponseError(`unreadable reply: ${error.message}`, { provider, cause: error });
+  }
+  return error instanceof Error ? error : new ProviderError(String(error), { provider });
+}
+
+function fromStatus(
+  error: InstanceType<typeof OpenAI.APIError>,
+  provider: string,
+  quotaExhaustion: QuotaExhaustionDetector,
+): ProviderError {
+  const requestId = error.requestID ?? undefined;
+  const after = retryAfterMs(error.headers, error.error);
+  const common = {
+    provider,
+    cause: error,
+    ...(requestId ? { requestId } : {}),
+    ...(after !== undefined ? { retryAfterMs: after } : {}),
+  };
+  if (error.status === 429) {
+    const quota = quotaExhaustion(error.error, Date.now());
+    if (!quota) return new ProviderRateLimitError(error.message, common);
+    return new QuotaExhaustedError(quota.message, {
+      ...common,
+      status: 429,
+      ...(quota.resetsAt !== undefined ? { resetsAt: quota.resetsAt } : {}),
+    });
+  }
+  return new ProviderError(error.message, {
+    ...common,
+    ...(error.status !== undefined ? { status: error.status } : {}),
+  });
+}
