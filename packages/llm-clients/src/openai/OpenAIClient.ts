@@ -2,6 +2,7 @@
 import { AbortError, checkOptions, InvalidArgumentError, optionRules, rule } from '@tollgate/core';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { Observable, type Subscriber } from 'rxjs';
+import { CallDeadline } from '../callDeadline.js';
 import { parseRateLimitHeaders } from '../headers.js';
 import {
   anyQuotaExhaustion,
@@ -10,7 +11,6 @@ import {
   type QuotaExhaustionDetector,
 } from '../quotaExhaustion.js';
 import type { CallOptions, ChatChunk, ChatRequest, ChatResponse, LLMClient } from '../types.js';
-import { Deadline } from './Deadline.js';
 import { toProviderError } from './errorMapping.js';
 import { type ReplyContext, toChatChunk, toChatResponse } from './replies.js';
 import { toRequestBody } from './requestBody.js';
@@ -100,7 +100,7 @@ export class OpenAIClient implements LLMClient {
   /** Sends one chat completions request; its reply, or a typed error. */
   async chat(request: ChatRequest, options: CallOptions = {}): Promise<ChatResponse> {
     // The SDK's timeout ends at the response headers: this one covers the body too.
-    const deadline = new Deadline(options.signal, this.#timeoutMs);
+    const deadline = new CallDeadline(options.signal, this.#timeoutMs);
     try {
       const { data, response, request_id } = await this.#client.chat.completions
         .create(toRequestBody(request, this.model), { signal: deadline.signal })
@@ -122,7 +122,7 @@ export class OpenAIClient implements LLMClient {
   stream(request: ChatRequest, options: CallOptions = {}): Observable<ChatChunk> {
     return new Observable<ChatChunk>((subscriber) => {
       // Restarted at every chunk: `timeoutMs` is how long the stream may stay silent.
-      const deadline = new Deadline(options.signal, this.#timeoutMs);
+      const deadline = new CallDeadline(options.signal, this.#timeoutMs);
       this.#streamInto(request, deadline, subscriber).catch((error: unknown) => {
         deadline.clear();
         subscriber.error(this.#error(deadline.explain(error)));
@@ -136,7 +136,7 @@ export class OpenAIClient implements LLMClient {
 
   async #streamInto(
     request: ChatRequest,
-    deadline: Deadline,
+    deadline: CallDeadline,
     subscriber: Subscriber<ChatChunk>,
   ): Promise<void> {
     const { data, response, request_id } = await this.#client.chat.completions

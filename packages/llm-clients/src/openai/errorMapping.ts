@@ -1,6 +1,7 @@
 // What the openai SDK threw, as Tollgate's typed provider errors.
 import { AbortError } from '@tollgate/core';
 import OpenAI from 'openai';
+import { DeadlineExpired } from '../callDeadline.js';
 import {
   MalformedResponseError,
   ProviderConnectionError,
@@ -13,7 +14,7 @@ import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
 
 /**
  * Maps an error of the openai SDK to a typed error: aborts to `AbortError`, connection
- * failures and timeouts to `ProviderConnectionError`, a 429 to `ProviderRateLimitError` (or
+ * failures and timeouts (the SDK's or the call's `DeadlineExpired`) to `ProviderConnectionError`, a 429 to `ProviderRateLimitError` (or
  * `QuotaExhaustedError` when `quotaExhaustion` recognises its body), other statuses to
  * `ProviderError`, an unreadable reply to `MalformedResponseError`.
  */
@@ -23,6 +24,9 @@ export function toProviderError(
   quotaExhaustion: QuotaExhaustionDetector,
 ): Error {
   if (error instanceof ProviderError || AbortError.is(error)) return error;
+  // Our own deadline (the whole body, a stream's silence) ends a call as the SDK's timeout does.
+  if (error instanceof DeadlineExpired)
+    return toProviderError(new OpenAI.APIConnectionTimeoutError(), provider, quotaExhaustion);
   if (error instanceof OpenAI.APIUserAbortError)
     return new AbortError('the provider call was aborted', error);
   if (error instanceof OpenAI.APIConnectionError) {
