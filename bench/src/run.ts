@@ -14,12 +14,13 @@ import { parseArgs } from 'node:util';
 import { accuracy } from './accuracy.js';
 import { coldstart } from './coldstart.js';
 import { type BenchOptions, machine, type SectionResult } from './common.js';
+import { gateway } from './gateway.js';
 import { overhead } from './overhead.js';
 import { redis } from './redis.js';
 import { scale } from './scale.js';
 import { utilisation } from './utilisation.js';
 
-export const SECTIONS = { overhead, accuracy, utilisation, scale, redis, coldstart } as const;
+export const SECTIONS = { overhead, accuracy, utilisation, scale, redis, coldstart, gateway } as const;
 export type SectionName = keyof typeof SECTIONS;
 
 const here = dirname(fileURLToPath(import.meta.url));

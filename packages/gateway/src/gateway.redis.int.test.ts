@@ -46,7 +46,7 @@ describe.skipIf(!hasService(redisService, import.meta.url))('two gateway process
     );
     const env = { REDIS_URL: redis.url, GATEWAY_CONFIG: config };
     gateways = await Promise.all([startGatewayProcess(env), startGatewayProcess(env)]);
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(gateways.map((g) => g.stop()));
     await simulator?.close();

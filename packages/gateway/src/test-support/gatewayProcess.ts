@@ -15,7 +15,7 @@ export interface GatewayProcess {
 /** Starts the CLI with `env` (on a free port) and resolves once it prints its address. */
 export function startGatewayProcess(
   env: Record<string, string>,
-  timeoutMs = 90_000,
+  timeoutMs = 240_000,
 ): Promise<GatewayProcess> {
   const child: ChildProcess = spawn(
     process.execPath,

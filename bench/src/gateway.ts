@@ -1,0 +1,181 @@
+// Gateway section: the latency and throughput the gateway adds over calling the provider
+// directly, and a storm of provider 429s in which every request still gets an answer.
+import { silentLogger } from '@tollgate/core';
+import { type Gateway, startGateway } from '@tollgate/gateway';
+import { type Simulator, startSimulator } from '@tollgate/simulator';
+import { type BenchOptions, fmt, markdown, type SectionResult, table } from './common.js';
+
+const KEY = 'tg-bench-key-0123456789abcdef';
+const BODY = JSON.stringify({
+  model: 'sim-small',
+  messages: [{ role: 'user', content: 'hello' }],
+  max_tokens: 16,
+});
+
+interface Load {
+  readonly requests: number;
+  readonly perSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly statuses: Record<string, number>;
+}
+
+const percentile = (sorted: readonly number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
+
+/** `concurrency` workers posting chat completions to `baseURL` for `durationMs` (or `total` requests). */
+async function load(
+  baseURL: string,
+  concurrency: number,
+  until: { durationMs?: number; total?: number },
+): Promise<Load> {
+  const latencies: number[] = [];
+  const statuses: Record<string, number> = {};
+  const started = performance.now();
+  let issued = 0;
+  const more = () =>
+    until.total !== undefined ? issued < until.total : performance.now() - started < (until.durationMs ?? 0);
+  const worker = async () => {
+    while (more()) {
+      issued++;
+      const t = performance.now();
+      let status: string;
+      try {
+        const res = await fetch(`${baseURL}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: BODY,
+        });
+        await res.arrayBuffer();
+        status = String(res.status);
+      } catch {
+        status = 'no answer';
+      }
+      latencies.push(performance.now() - t);
+      statuses[status] = (statuses[status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const elapsed = performance.now() - started;
+  latencies.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    perSecond: (latencies.length / elapsed) * 1000,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    statuses,
+  };
+}
+
+async function gatewayFor(sim: Simulator, maxAttempts = 3): Promise<Gateway> {
+  return startGateway(
+    {
+      port: 0,
+      docs: false,
+      upstream: {
+        baseUrl: sim.baseURL,
+        apiKey: 'sk-bench',
+        maxAttempts,
+        limits: { maxRequestsPerMinute: 10_000_000, maxTokensPerMinute: 1e12 },
+      },
+      keys: [{ name: 'bench', key: KEY, limits: { maxRequestsPerMinute: 10_000_000 } }],
+    },
+    { logger: silentLogger },
+  );
+}
+
+async function overheadRows(options: BenchOptions) {
+  const sim = await startSimulator({ latency: { ttftMs: 0, perTokenMs: 0, jitter: 0 } });
+  const gw = await gatewayFor(sim);
+  try {
+    const durationMs = options.quick ? 1_000 : 5_000;
+    await load(gw.baseURL, 4, { total: 50 }); // warm up both paths (token counter, connections)
+    await load(sim.baseURL, 4, { total: 50 });
+    const direct = await load(sim.baseURL, 16, { durationMs });
+    const through = await load(gw.baseURL, 16, { durationMs });
+    return { direct, through };
+  } finally {
+    await gw.close();
+    await sim.close();
+  }
+}
+
+async function storm(options: BenchOptions) {
+  const sim = await startSimulator({
+    latency: { ttftMs: 1, perTokenMs: 0, jitter: 0 },
+    faults: { foreign429: 0.5, foreign429RetryAfterMs: 20 },
+  });
+  const gw = await gatewayFor(sim, 5);
+  try {
+    const total = options.quick ? 200 : 1_000;
+    const result = await load(gw.baseURL, 32, { total });
+    return {
+      total,
+      result,
+      upstream429s: sim.stats().faults.foreign429,
+      upstreamAdmitted: sim.stats().admitted,
+    };
+  } finally {
+    await gw.close();
+    await sim.close();
+  }
+}
+
+export async function gateway(options: BenchOptions): Promise<SectionResult> {
+  options.log('gateway: overhead against the simulator directly, then a storm of upstream 429s');
+  const { direct, through } = await overheadRows(options);
+  const s = await storm(options);
+  const answered = Object.entries(s.result.statuses)
+    .filter(([status]) => status !== 'no answer')
+    .reduce((n, [, c]) => n + c, 0);
+  const header = ['path', 'requests', 'req/s', 'p50', 'p99', 'answers'];
+  const answers = (l: Load) =>
+    Object.entries(l.statuses)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
+  const rows = [
+    [
+      'simulator directly (16 concurrent)',
+      direct.requests,
+      fmt.rate(direct.perSecond),
+      fmt.ms(direct.p50Ms),
+      fmt.ms(direct.p99Ms),
+      answers(direct),
+    ],
+    [
+      'through the gateway (16 concurrent)',
+      through.requests,
+      fmt.rate(through.perSecond),
+      fmt.ms(through.p50Ms),
+      fmt.ms(through.p99Ms),
+      answers(through),
+    ],
+    [
+      'gateway, upstream answering 50% 429 (32 concurrent)',
+      s.result.requests,
+      fmt.rate(s.result.perSecond),
+      fmt.ms(s.result.p50Ms),
+      fmt.ms(s.result.p99Ms),
+      answers(s.result),
+    ],
+  ];
+  return {
+    name: 'gateway',
+    title: 'Gateway: overhead over calling the provider directly, and a 429 storm',
+    data: { direct, through, storm: s },
+    table: table(header, rows),
+    markdown: markdown(header, rows),
+    goals: [
+      {
+        goal: 'every request of the 429 storm answered',
+        met: answered === s.total,
+        value: `${answered} of ${s.total}`,
+      },
+      {
+        goal: 'gateway adds under 5 ms at p50 on 127.0.0.1',
+        met: through.p50Ms - direct.p50Ms < 5,
+        value: fmt.ms(through.p50Ms - direct.p50Ms),
+      },
+    ],
+  };
+}
