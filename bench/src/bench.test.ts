@@ -49,4 +49,4 @@ it('runs every section in quick mode and writes results of the documented shape'
   const doc = renderMarkdown(report);
   expect(doc).toMatch(/^# Benchmarks/);
   expect(doc).toMatch(/## Goals/);
-}, 120_000);
+}, 240_000); // the gateway section starts two gateways, each with an embedded PostgreSQL

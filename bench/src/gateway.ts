@@ -88,7 +88,7 @@ async function overheadRows(options: BenchOptions) {
   const sim = await startSimulator({ latency: { ttftMs: 0, perTokenMs: 0, jitter: 0 } });
   const gw = await gatewayFor(sim);
   try {
-    const durationMs = options.quick ? 1_000 : 5_000;
+    const durationMs = options.quick ? 500 : 5_000;
     await load(gw.baseURL, 4, { total: 50 }); // warm up both paths (token counter, connections)
     await load(sim.baseURL, 4, { total: 50 });
     const direct = await load(sim.baseURL, 16, { durationMs });
@@ -107,7 +107,7 @@ async function storm(options: BenchOptions) {
   });
   const gw = await gatewayFor(sim, 5);
   try {
-    const total = options.quick ? 200 : 1_000;
+    const total = options.quick ? 100 : 1_000;
     const result = await load(gw.baseURL, 32, { total });
     return {
       total,
