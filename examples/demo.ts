@@ -15,6 +15,8 @@
  *   npm run demo -- --agents 20 --rpm 10 --out .tollgate/demo --responses
  *   npm run demo -- --stream      # replies streamed: each call holds the window only until its first chunk
  *   npm run demo -- --dashboard   # a live page of the run at the printed URL (127.0.0.1), kept up after it until Ctrl-C
+ *   npm run demo -- --provider anthropic|gemini|openai   # the provider's client and protocol (default openai);
+ *                                 # with ANTHROPIC_API_KEY / GEMINI_API_KEY set, against the real endpoint
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,7 +36,13 @@ import {
 import { TiktokenCounter, TOKENS } from '@tollgate/core';
 import { type Dashboard, serveDashboard } from '@tollgate/dashboard';
 import type { ResourceGovernor } from '@tollgate/limits';
-import { OpenAIClient } from '@tollgate/llm-clients';
+import {
+  AnthropicClient,
+  GeminiClient,
+  type LLMClient,
+  OpenAIClient,
+  tokenCounterFor,
+} from '@tollgate/llm-clients';
 import { startSimulator } from '@tollgate/simulator';
 import { z } from 'zod';
 
@@ -75,6 +83,35 @@ export interface DemoOptions {
   readonly dashboard?: boolean;
   /** @default 7357 */
   readonly dashboardPort?: number;
+  /** Whose client and protocol: the simulator speaks all three. @default 'openai' */
+  readonly provider?: DemoProvider;
+}
+
+/** The providers the demo runs against. */
+export type DemoProvider = 'openai' | 'anthropic' | 'gemini';
+
+/** Each provider's key variable, model variable and default model. */
+const PROVIDERS = {
+  openai: { key: 'OPENAI_API_KEY', model: 'OPENAI_MODEL', defaultModel: 'gpt-4o-mini' },
+  anthropic: { key: 'ANTHROPIC_API_KEY', model: 'ANTHROPIC_MODEL', defaultModel: 'claude-sonnet-4-5' },
+  gemini: { key: 'GEMINI_API_KEY', model: 'GEMINI_MODEL', defaultModel: 'gemini-2.5-flash' },
+} as const;
+
+/** The client of `name`: on the simulator when there is one, else on the real endpoint (its key from the environment). */
+function clientFor(
+  name: DemoProvider,
+  model: string,
+  sim: { url: string; baseURL: string } | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): LLMClient {
+  if (name === 'anthropic')
+    return new AnthropicClient({ model, ...(sim ? { baseURL: sim.url, apiKey: 'sk-ant-demo' } : {}) });
+  if (name === 'gemini')
+    return new GeminiClient({ model, ...(sim ? { baseURL: sim.url, apiKey: 'AIza-demo' } : {}) });
+  return new OpenAIClient({
+    model,
+    ...(sim ? { baseURL: sim.baseURL, apiKey: 'sk-demo' } : { baseURL: env.OPENAI_BASE_URL }),
+  });
 }
 
 export interface DemoResult {
@@ -97,18 +134,24 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
     log = console.log,
     env = process.env,
   } = options;
-  const real = Boolean(env.OPENAI_API_KEY);
+  const providerName = options.provider ?? 'openai';
+  const spec = PROVIDERS[providerName];
+  const real = Boolean(env[spec.key]);
   const minute = real ? 60_000 : windowMs;
-  const tokenCounter = new TiktokenCounter();
-  tokenCounter.countText('warm up'); // load the encoder before the clock starts
+  const tokenCounter = tokenCounterFor(providerName);
+  tokenCounter.countText('warm up'); // load the encoders before the clock starts
+  // The Anthropic route counts with a tokenizer of its own; the others share a warmed one.
+  const simCounter = providerName === 'anthropic' ? undefined : new TiktokenCounter();
+  simCounter?.countText('warm up');
   const sim = real
     ? undefined
-    : await startSimulator({ quota: { requestsPerWindow: rpm, windowMs }, toolTurns: 2, tokenCounter });
-  const model = env.OPENAI_MODEL ?? 'gpt-4o-mini';
-  const provider = new OpenAIClient({
-    model,
-    ...(sim ? { baseURL: sim.baseURL, apiKey: 'sk-demo' } : { baseURL: env.OPENAI_BASE_URL }),
-  });
+    : await startSimulator({
+        quota: { requestsPerWindow: rpm, windowMs },
+        toolTurns: 2,
+        ...(simCounter ? { tokenCounter: simCounter } : {}),
+      });
+  const model = env[spec.model] ?? spec.defaultModel;
+  const provider = clientFor(providerName, model, sim, env);
   const container = createTollgateContainer({
     provider,
     tokenCounter,
@@ -148,7 +191,7 @@ export async function main(options: DemoOptions = {}): Promise<DemoResult> {
   const estimate = fleet.estimate(tasks.length);
   const rpmLimit = providerGovernor.limits.maxRequestsPerMinute;
   log(
-    `${agents} agents x 3 calls on ${rpmLimit} requests per ${real ? 'minute' : `${minute} ms "minute"`}, against ${sim ? `the simulator (${sim.url})` : (env.OPENAI_BASE_URL ?? 'OpenAI')}`,
+    `${agents} agents x 3 calls on ${rpmLimit} requests per ${real ? 'minute' : `${minute} ms "minute"`}, ${providerName} protocol, against ${sim ? `the simulator (${sim.url})` : (env.OPENAI_BASE_URL ?? providerName)}`,
   );
   log(
     `estimate: ${estimate.totalTokens.toLocaleString('en-US')} tokens, $${estimate.cost.toFixed(4)} at ${model} prices`,
@@ -222,8 +265,12 @@ export function demoOptionsFrom(
       stream: { type: 'boolean', default: false },
       dashboard: { type: 'boolean', default: false },
       'dashboard-port': { type: 'string' },
+      provider: { type: 'string' },
     },
   });
+  const providerName = values.provider ?? env.TOLLGATE_DEMO_PROVIDER;
+  if (providerName !== undefined && !Object.hasOwn(PROVIDERS, providerName))
+    throw new Error(`--provider: expected ${Object.keys(PROVIDERS).join(', ')}, got ${providerName}`);
   const presetName = values.preset ?? env.TOLLGATE_DEMO_PRESET;
   if (presetName !== undefined && !Object.hasOwn(PRESETS, presetName))
     throw new Error(`--preset: expected ${Object.keys(PRESETS).join(', ')}, got ${presetName}`);
@@ -257,6 +304,7 @@ export function demoOptionsFrom(
     responses: values.responses,
     stream: values.stream || env.TOLLGATE_DEMO_STREAM === '1',
     ...(values.dashboard ? { dashboard: true } : {}),
+    ...(providerName ? { provider: providerName as DemoProvider } : {}),
     ...(values['dashboard-port'] === undefined ? {} : { dashboardPort: Number(values['dashboard-port']) }),
   };
 }

@@ -125,6 +125,24 @@ it('the demo with streamed replies: every agent finishes, zero 429s, the same to
   expect(report.durationMs).toBeGreaterThanOrEqual(minimumMs!);
 });
 
+it.each(['anthropic', 'gemini'] as const)(
+  'the demo on the %s protocol: every agent finishes, zero 429s',
+  async (provider) => {
+    const { report, providerRateLimited } = await demo({
+      provider,
+      agents: 14,
+      windowMs: 250,
+      log: () => {},
+      progress: false,
+      env: {},
+    });
+    expect(report.stopReason).toBe('completed');
+    expect(report.totals).toMatchObject({ tasks: 14, succeeded: 14, failed: 0, llmCalls: 42, toolCalls: 28 });
+    expect(report.totals.rateLimited).toBe(0);
+    expect(providerRateLimited).toBe(0);
+  },
+);
+
 it('research-writer-rounds: writers follow research round by round, and the token budget stops dispatch', async () => {
   const capped = await rounds({ log: () => {} });
   expect(capped.stopReason).toBe('budget');
