@@ -8,6 +8,8 @@ export {
   type GovernorFactory,
   type GovernorFactoryContext,
   governedClientFactory,
+  isOwnedByAgent,
+  ownedByAgent,
   resourceGovernorFactory,
 } from './agent/factories.js';
 export { type AnyTool, HybridAgent, type OutputInfo } from './agent/HybridAgent.js';

@@ -106,6 +106,7 @@ export abstract class HybridAgent<TOutput = string> {
   readonly #deps: AgentDeps;
   readonly #ids: IdSource | undefined;
   readonly #ownsGovernor: boolean;
+  readonly #ownsClient: boolean;
   readonly #events = new Subject<AgentEvent>();
   readonly #inflight = new Set<LinkedAbort>();
   #registry: ToolRegistry | undefined;
@@ -118,6 +119,7 @@ export abstract class HybridAgent<TOutput = string> {
     this.#deps = deps;
     this.#ids = deps.ids;
     this.#ownsGovernor = parts.ownsGovernor;
+    this.#ownsClient = parts.ownsClient;
     ({ agentId: this.agentId, name: this.name, clock: this.clock, logger: this.logger } = parts);
     ({ pricing: this.pricing, governor: this.governor, client: this.client } = parts);
     this.providerGovernor = parts.providerGovernor;
@@ -216,14 +218,15 @@ export abstract class HybridAgent<TOutput = string> {
   /**
    * Aborts every task in flight (their results say `aborted`), rejects tasks waiting for a
    * slot, releases everything and completes `events$`. The shared provider governor is left
-   * alone; this agent's own governor is disposed unless it was passed in.
+   * alone; this agent's own governor is disposed unless it was passed in, and its client only
+   * if its client factory marked it `ownedByAgent` (as the default factory does).
    */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     for (const scope of this.#inflight) scope.abort(new DisposedError(`Agent '${this.agentId}'`));
     if (this.#ownsGovernor) this.governor.dispose();
-    this.client.dispose?.();
+    if (this.#ownsClient) this.client.dispose?.();
     // Aborted tasks still report `task-finished`; the stream completes after the last one.
     if (this.#inflight.size === 0) this.#events.complete();
   }

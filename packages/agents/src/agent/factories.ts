@@ -30,15 +30,17 @@ export const resourceGovernorFactory: GovernorFactory = (limits, { name, clock, 
 
 /**
  * The client an agent calls through: any `LLMClient`. What a `GovernedClient` adds is used
- * when present: its `events$` reach the agent's `events$`, its `stats` the fleet's report,
- * and `dispose` is called when the agent is disposed.
+ * when present: its `events$` reach the agent's `events$` and its `stats` the fleet's
+ * report. Its `dispose` is called when the agent is disposed only if the factory marked
+ * it with {@link ownedByAgent} (as {@link governedClientFactory} does): a client a factory
+ * shares between agents is left to whoever made it.
  */
 export interface AgentClient extends LLMClient {
   /** Passed on as the agent's `client` events. @default none */
   readonly events$?: Observable<ClientEvent> | undefined;
   /** Retries and 429s, for a fleet's report. @default counted as 0 */
   readonly stats?: Readonly<Pick<ClientStats, 'retries' | 'rateLimited'>> | undefined;
-  /** Releases what the client holds; called by the agent's `dispose`. */
+  /** Releases what the client holds; called by the agent's `dispose` when the client is {@link ownedByAgent}. */
   dispose?(): void;
 }
 
@@ -63,20 +65,41 @@ export interface AgentClientContext {
  * Builds the client an agent calls through. The default, {@link governedClientFactory},
  * wraps the provider in a `GovernedClient` over the agent's governor then the provider
  * governor; bind another under `AGENT_TOKENS.AgentClientFactory`, or pass it as
- * `AgentDeps.clientFactory`.
+ * `AgentDeps.clientFactory`. A factory that builds a fresh client per agent marks it with
+ * {@link ownedByAgent} so the agent disposes it; an unmarked client is never disposed by
+ * the agent. A client that does not pass its calls through `governor` and
+ * `providerGovernor` skips their limits.
  */
 export type AgentClientFactory = (context: AgentClientContext) => AgentClient;
 
-/** Wraps the provider in a `GovernedClient`: the default {@link AgentClientFactory}. */
+const owned = new WeakSet<object>();
+
+/**
+ * Marks `client`, built by an {@link AgentClientFactory} for one agent, as that agent's
+ * own: the agent calls its `dispose` when the agent is disposed. Returns `client`.
+ */
+export function ownedByAgent<T extends AgentClient>(client: T): T {
+  owned.add(client);
+  return client;
+}
+
+/** Whether `client` was marked with {@link ownedByAgent}. */
+export function isOwnedByAgent(client: AgentClient): boolean {
+  return owned.has(client);
+}
+
+/** Wraps the provider in a `GovernedClient` the agent owns: the default {@link AgentClientFactory}. */
 export const governedClientFactory: AgentClientFactory = (context) => {
   const { governor, providerGovernor } = context;
-  return new GovernedClient(context.provider, {
-    ...context.options,
-    governors: providerGovernor ? [governor, providerGovernor] : [governor],
-    providerGovernor: providerGovernor ?? governor,
-    tokenCounter: typedCounter(context.tokenCounter),
-    clock: context.clock,
-    logger: context.logger,
-    label: context.agentId,
-  });
+  return ownedByAgent(
+    new GovernedClient(context.provider, {
+      ...context.options,
+      governors: providerGovernor ? [governor, providerGovernor] : [governor],
+      providerGovernor: providerGovernor ?? governor,
+      tokenCounter: typedCounter(context.tokenCounter),
+      clock: context.clock,
+      logger: context.logger,
+      label: context.agentId,
+    }),
+  );
 };

@@ -4,6 +4,7 @@ import type { Governor } from '@tollgate/limits';
 import type { Observable } from 'rxjs';
 import { Subject } from 'rxjs';
 import { resourceGovernorFactory } from '../agent/factories.js';
+import { checkFactoryResult, isGovernor } from '../agent/wiring.js';
 import { costOf, DEFAULT_PRICING, type PricingTable } from '../pricing.js';
 import { type FleetContext, type FleetEventInput, FleetRun } from './FleetRun.js';
 import { checkFleetOptions, fleetLimits } from './fleetOptions.js';
@@ -50,7 +51,10 @@ export class AgentFleet {
   readonly #events = new Subject<FleetEvent>();
   #busy = false;
 
-  /** @throws InvalidArgumentError for a missing `createAgent`, or an option of the wrong type or out of range. */
+  /**
+   * @throws InvalidArgumentError for a missing `createAgent`, an option of the wrong type or
+   * out of range, or a `governorFactory` that returned no governor.
+   */
   constructor(options: AgentFleetOptions) {
     checkFleetOptions(options);
     this.#options = options;
@@ -65,6 +69,7 @@ export class AgentFleet {
       clock: this.#clock,
       logger: this.#logger,
     });
+    checkFactoryResult('governorFactory', this.governor, 'a Governor', isGovernor);
     this.events$ = this.#events.asObservable();
   }
 

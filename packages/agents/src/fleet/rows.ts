@@ -41,10 +41,15 @@ export function resultRow(
     durationMs: result.durationMs,
     llmCalls: result.llmCalls,
     toolCalls: result.toolCalls,
-    retries: stats?.retries ?? 0,
-    rateLimited: stats?.rateLimited ?? 0,
+    retries: count(stats?.retries),
+    rateLimited: count(stats?.rateLimited),
     usage: result.usage,
     cost: result.cost,
     ...(result.error ? { error: result.error.message } : {}),
   };
+}
+
+/** A client's count as reported, or 0 when it is not a finite non-negative number. */
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
 }
