@@ -106,15 +106,19 @@ export class FleetRun {
    */
   async dispatchAll(tasks: readonly FleetTask[], options: DispatchOptions): Promise<void> {
     const inFlight: Promise<void>[] = [];
-    for (const [index, task] of tasks.entries()) {
-      const started = await this.#dispatchOne(task, options);
-      if (!started) {
-        for (const rest of tasks.slice(index)) this.skip(rest, options.round);
-        break;
+    try {
+      for (const [index, task] of tasks.entries()) {
+        const started = await this.#dispatchOne(task, options);
+        if (!started) {
+          for (const rest of tasks.slice(index)) this.skip(rest, options.round);
+          break;
+        }
+        inFlight.push(started.done);
       }
-      inFlight.push(started.done);
+    } finally {
+      // However dispatch ended, the run ends only after every task it started.
+      await Promise.allSettled(inFlight);
     }
-    await Promise.all(inFlight);
   }
 
   /** Why dispatching `count` more tasks would cross the budget, or `undefined`. */
@@ -176,7 +180,15 @@ export class FleetRun {
       lease = await this.ctx.governor.acquire({ task: 1, agentStarts: 1 }, options);
     } catch (error) {
       if (AbortError.is(error) || this.signal.aborted || this.stopped) return this.#stopIfAborted();
-      throw error;
+      // The governor itself failed (a store down, a dispose): dispatch stops, the run reports.
+      const message = error instanceof Error ? error.message : String(error);
+      this.ctx.logger.error('fleet governor failed', {
+        fleet: this.ctx.name,
+        taskId: task.id,
+        error: message,
+      });
+      this.stop('governor-failed', `the fleet governor failed: ${message}`);
+      return undefined;
     }
     // Spending may have moved while we waited for the slot.
     over = budgetCount > 0 ? this.wouldCross(budgetCount) : undefined;

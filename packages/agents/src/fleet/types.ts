@@ -97,6 +97,8 @@ export type StopReason =
   | 'budget'
   /** A call ended with `QuotaExhaustedError`: the provider's quota is used up, so no task is started after it. */
   | 'quota-exhausted'
+  /** The fleet's governor failed (its store unavailable, disposed during the run): no task is started after it. */
+  | 'governor-failed'
   | 'aborted';
 
 /** The run's expectation, before it starts. */
