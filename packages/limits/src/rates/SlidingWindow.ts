@@ -61,9 +61,45 @@ export class SlidingWindow implements RateLimiter {
   take(amount: number, now: number, held = false): RateReservation {
     this.#prune(now);
     const entry: Entry = { at: now, weight: amount, held };
-    this.#entries.push(entry);
+    this.#insert(entry);
     this.#used += amount;
     return entry;
+  }
+
+  /**
+   * Takes `amount` admitted at `at`, which may lie ahead of `now`: a store's held
+   * reservation counts as admitted at the end of its hold until it is settled. Entries
+   * stay in time order.
+   */
+  takeAt(amount: number, at: number, now: number): RateReservation {
+    this.#prune(now);
+    const entry: Entry = { at, weight: amount, held: false };
+    this.#insert(entry);
+    this.#used += amount;
+    return entry;
+  }
+
+  /** Admissions in the log (inside the window as of the last take), for callers that keep handles. */
+  get entryCount(): number {
+    return this.#entries.length - this.#head;
+  }
+
+  /** Whether a reservation still counts at `now` (held, or inside the window). */
+  counts(reservation: RateReservation, now: number): boolean {
+    const entry = reservation as Entry;
+    return entry.held || this.#overdue.has(entry) || entry.at + this.windowMs > now;
+  }
+
+  /** Counts a reservation admitted after `now` (see {@link takeAt}) from `now`. */
+  advance(reservation: RateReservation, now: number): void {
+    this.#prune(now);
+    const entry = reservation as Entry;
+    if (entry.at <= now) return;
+    const index = this.#indexOf(entry);
+    if (index < 0) return;
+    this.#entries.splice(index, 1);
+    entry.at = now;
+    this.#insert(entry);
   }
 
   adjust(reservation: RateReservation, delta: number, now: number): void {
@@ -98,6 +134,19 @@ export class SlidingWindow implements RateLimiter {
     entry.at = now;
     this.#entries.push(entry);
     this.#used += entry.weight;
+  }
+
+  /** Puts `entry` after every entry admitted at or before it. */
+  #insert(entry: Entry): void {
+    const entries = this.#entries;
+    const last = entries[entries.length - 1];
+    if (!last || last.at <= entry.at) {
+      entries.push(entry);
+      return;
+    }
+    let i = this.#lowerBound(entry.at);
+    while (i < entries.length && entries[i]!.at <= entry.at) i++;
+    entries.splice(i, 0, entry);
   }
 
   /** Position of a live entry: binary search on its time, then a scan of equal times. */

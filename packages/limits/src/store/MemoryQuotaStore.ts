@@ -1,23 +1,28 @@
+// The quota store semantics of RedisQuotaStore in this process, on the rate maths of rates/.
 import { type Clock, checkOptions, systemClock } from '@tollgate/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
+import type { RateReservation } from '../rates/RateLimiter.js';
+import { SlidingWindow } from '../rates/SlidingWindow.js';
+import { TokenBucket } from '../rates/TokenBucket.js';
 import { clockRule } from './distributedOptions.js';
-import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest, StoreStatus } from './QuotaStore.js';
+import type {
+  AcquireReply,
+  QuotaConfig,
+  QuotaStore,
+  StoreRate,
+  StoreRequest,
+  StoreStatus,
+} from './QuotaStore.js';
 
-interface Entry {
-  readonly lease: string;
-  amount: number;
-  /** Admitted at (in the future while held). */
-  at: number;
-}
-
+/** One rate of a quota: its limiter, and each lease's window entry (sliding windows only). */
 interface RateState {
-  entries: Entry[];
-  level: number | undefined;
-  ts: number;
+  readonly limiter: SlidingWindow | TokenBucket;
+  readonly entries: Map<string, RateReservation>;
 }
 
 interface QuotaState {
   cooldownUntil: number;
+  /** Slot member (`lease#k`) to its expiry. */
   readonly slots: Map<string, number>;
   readonly rates: Map<string, RateState>;
 }
@@ -26,6 +31,9 @@ interface QuotaState {
  * The quota store semantics of `RedisQuotaStore`, in this process, on an injected clock:
  * for tests (with a ManualClock) and for one process that wants the distributed
  * governor's behaviour without Redis. `ResourceGovernor` is the faster in-process choice.
+ * Rates are the limiters of `rates/`; a held reservation is a window entry admitted at the
+ * end of its hold (`SlidingWindow.takeAt`), as the Lua scripts store it. A differential
+ * test holds every answer against a real Redis.
  */
 export class MemoryQuotaStore implements QuotaStore {
   readonly kind = 'memory';
@@ -42,77 +50,34 @@ export class MemoryQuotaStore implements QuotaStore {
   async acquire(config: QuotaConfig, requests: readonly StoreRequest[]): Promise<AcquireReply> {
     const now = this.#clock.now();
     const q = this.#state(config.quota);
-    const avail = config.rates.map((r) => this.#available(q, r, now));
+    const rates = config.rates.map((r) => this.#rate(q, r, now));
     let slotsUsed = this.#slotsUsed(q, now);
     let granted = 0;
     let waitMs = 0;
     let blockedBy: string | undefined;
     for (const request of requests) {
-      if (q.cooldownUntil > now) {
-        waitMs = q.cooldownUntil - now;
-        blockedBy = 'cooldown';
+      const blocked = this.#blocked(config, q, rates, request, slotsUsed, now);
+      if (blocked) {
+        waitMs = Math.max(1, Math.ceil(blocked.waitMs));
+        blockedBy = blocked.by;
         break;
       }
-      if (config.maxSlots !== null && request.slots > 0 && slotsUsed + request.slots > config.maxSlots) {
-        const earliest = Math.min(...q.slots.values());
-        waitMs = Number.isFinite(earliest) ? earliest - now : config.slotTtlMs;
-        blockedBy = 'slots';
-        break;
-      }
-      let longest = 0;
-      let by: string | undefined;
-      config.rates.forEach((r, i) => {
-        const a = request.amounts[i] ?? 0;
-        if (a <= 0 || avail[i]! >= a) return;
-        let w: number;
-        if (r.algorithm === 'sliding-window') {
-          w = r.windowMs;
-          let freed = 0;
-          for (const e of [...this.#rate(q, r.name).entries].sort((x, y) => x.at - y.at)) {
-            freed += e.amount;
-            if (avail[i]! + freed >= a) {
-              w = e.at + r.windowMs - now;
-              break;
-            }
-          }
-        } else {
-          w = Math.ceil(((a - avail[i]!) * r.windowMs) / r.limit);
-        }
-        w = Math.max(1, w);
-        if (w > longest) {
-          longest = w;
-          by = r.name;
-        }
-      });
-      if (by) {
-        waitMs = longest;
-        blockedBy = by;
-        break;
-      }
-      config.rates.forEach((r, i) => {
-        const a = request.amounts[i] ?? 0;
-        if (a <= 0) return;
-        if (r.algorithm === 'sliding-window')
-          this.#rate(q, r.name).entries.push({
-            lease: request.leaseId,
-            amount: a,
-            at: request.held ? now + config.holdTtlMs : now,
-          });
-        avail[i] = avail[i]! - a;
-      });
-      if (config.maxSlots !== null)
-        for (let k = 1; k <= request.slots; k++)
-          q.slots.set(`${request.leaseId}#${k}`, now + config.slotTtlMs);
+      this.#reserve(config, q, rates, request, now);
       slotsUsed += config.maxSlots === null ? 0 : request.slots;
       granted++;
     }
-    config.rates.forEach((r, i) => {
-      if (r.algorithm !== 'token-bucket') return;
-      const state = this.#rate(q, r.name);
-      state.level = avail[i]!;
-      state.ts = now;
-    });
-    return { now, granted, waitMs, blockedBy, remaining: avail, slotsUsed, cooldownUntil: q.cooldownUntil };
+    // Every bucket is written back at this call's time, as the script does.
+    for (const { limiter } of rates) if (limiter instanceof TokenBucket) limiter.adjust(NO_HANDLE, 0, now);
+    const remaining = rates.map((r) => r.limiter.available(now));
+    return {
+      now,
+      granted,
+      waitMs,
+      blockedBy,
+      remaining,
+      slotsUsed,
+      cooldownUntil: cooldownOf(q, now),
+    };
   }
 
   async settle(
@@ -124,23 +89,21 @@ export class MemoryQuotaStore implements QuotaStore {
     const now = this.#clock.now();
     const q = this.#state(config.quota);
     config.rates.forEach((r, i) => {
-      const amount = actual[i] ?? reserved[i] ?? 0;
-      if (r.algorithm === 'sliding-window') {
-        const state = this.#rate(q, r.name);
-        this.#expire(state, r.windowMs, now);
-        const entry = state.entries.find((e) => e.lease === leaseId);
-        if (entry) {
-          entry.amount = amount;
-          entry.at = Math.min(entry.at, now);
-          if (amount <= 0) state.entries.splice(state.entries.indexOf(entry), 1);
-        } else if ((reserved[i] ?? 0) === 0 && amount > 0) {
-          state.entries.push({ lease: leaseId, amount, at: now });
-        }
-      } else if (actual[i] !== undefined) {
-        const level = this.#available(q, r, now) + (reserved[i] ?? 0) - actual[i]!;
-        const state = this.#rate(q, r.name);
-        state.level = Math.min(r.capacity, level);
-        state.ts = now;
+      const { limiter, entries } = this.#rate(q, r, now);
+      const booked = reserved[i] ?? 0;
+      const amount = actual[i] ?? booked;
+      if (limiter instanceof TokenBucket) {
+        if (actual[i] !== undefined) limiter.adjust(NO_HANDLE, amount - booked, now);
+        return;
+      }
+      const entry = entries.get(leaseId);
+      // A settle is the lease's last word on its window entry: nothing looks it up again.
+      entries.delete(leaseId);
+      if (entry) {
+        limiter.advance(entry, now); // a held entry counts from its settle
+        limiter.adjust(entry, amount - booked, now);
+      } else if (booked === 0 && amount > 0) {
+        limiter.takeAt(amount, now, now);
       }
     });
     this.#wake(config.quota);
@@ -158,7 +121,9 @@ export class MemoryQuotaStore implements QuotaStore {
     for (let k = 1; k <= slots; k++) q.slots.delete(`${leaseId}#${k}`);
     if (endHold)
       for (const r of config.rates) {
-        for (const e of this.#rate(q, r.name).entries) if (e.lease === leaseId && e.at > now) e.at = now;
+        const { limiter, entries } = this.#rate(q, r, now);
+        const entry = entries.get(leaseId);
+        if (entry && limiter instanceof SlidingWindow) limiter.advance(entry, now);
       }
     this.#wake(config.quota);
   }
@@ -178,8 +143,11 @@ export class MemoryQuotaStore implements QuotaStore {
   }
 
   async cooldown(config: QuotaConfig, ms: number): Promise<number> {
+    const now = this.#clock.now();
     const q = this.#state(config.quota);
-    q.cooldownUntil = Math.max(q.cooldownUntil, this.#clock.now() + ms);
+    const whole = Math.ceil(ms);
+    if (now + whole <= cooldownOf(q, now)) return q.cooldownUntil;
+    q.cooldownUntil = now + whole;
     return q.cooldownUntil;
   }
 
@@ -187,13 +155,9 @@ export class MemoryQuotaStore implements QuotaStore {
     const r = config.rates[index];
     if (!r) return;
     const now = this.#clock.now();
-    const q = this.#state(config.quota);
-    const state = this.#rate(q, r.name);
-    if (r.algorithm === 'sliding-window') state.entries.push({ lease: `fill-${now}`, amount, at: now });
-    else {
-      state.level = this.#available(q, r, now) - amount;
-      state.ts = now;
-    }
+    const { limiter } = this.#rate(this.#state(config.quota), r, now);
+    if (limiter instanceof TokenBucket) limiter.take(amount, now);
+    else limiter.takeAt(amount, now, now);
   }
 
   async status(config: QuotaConfig): Promise<StoreStatus> {
@@ -201,9 +165,9 @@ export class MemoryQuotaStore implements QuotaStore {
     const q = this.#state(config.quota);
     return {
       now,
-      remaining: config.rates.map((r) => this.#available(q, r, now)),
+      remaining: config.rates.map((r) => this.#rate(q, r, now).limiter.available(now)),
       slotsUsed: this.#slotsUsed(q, now),
-      cooldownUntil: q.cooldownUntil,
+      cooldownUntil: cooldownOf(q, now),
     };
   }
 
@@ -216,6 +180,61 @@ export class MemoryQuotaStore implements QuotaStore {
 
   async close(): Promise<void> {
     this.#listeners.clear();
+  }
+
+  /** Why `request` cannot be granted now, and for how long (unrounded), if so. */
+  #blocked(
+    config: QuotaConfig,
+    q: QuotaState,
+    rates: readonly RateState[],
+    request: StoreRequest,
+    slotsUsed: number,
+    now: number,
+  ): { waitMs: number; by: string } | undefined {
+    const cooldownUntil = cooldownOf(q, now);
+    if (cooldownUntil > now) return { waitMs: cooldownUntil - now, by: 'cooldown' };
+    if (config.maxSlots !== null && request.slots > 0 && slotsUsed + request.slots > config.maxSlots) {
+      // The earliest expiry among the holders: a dead holder's slot is free exactly then.
+      const earliest = Math.min(...q.slots.values());
+      return { waitMs: Number.isFinite(earliest) ? earliest - now : config.slotTtlMs, by: 'slots' };
+    }
+    let longest = 0;
+    let by: string | undefined;
+    config.rates.forEach((r, i) => {
+      const amount = request.amounts[i] ?? 0;
+      const limiter = rates[i]!.limiter;
+      if (amount <= 0) return;
+      const waitMs = storeWait(r, limiter, amount, now);
+      if (waitMs === 0) return;
+      if (waitMs > longest) {
+        longest = waitMs;
+        by = r.name;
+      }
+    });
+    return by === undefined ? undefined : { waitMs: longest, by };
+  }
+
+  /** Takes what `request` asks, as the Lua script writes it: a held window entry counts from the end of its hold. */
+  #reserve(
+    config: QuotaConfig,
+    q: QuotaState,
+    rates: readonly RateState[],
+    request: StoreRequest,
+    now: number,
+  ) {
+    config.rates.forEach((_, i) => {
+      const amount = request.amounts[i] ?? 0;
+      if (amount <= 0) return;
+      const { limiter, entries } = rates[i]!;
+      if (limiter instanceof TokenBucket) limiter.take(amount, now);
+      else {
+        const at = request.held ? now + config.holdTtlMs : now;
+        entries.set(request.leaseId, limiter.takeAt(amount, at, now));
+        if (entries.size > 2 * limiter.entryCount + 64) forgetGone(entries, limiter, now);
+      }
+    });
+    if (config.maxSlots !== null)
+      for (let k = 1; k <= request.slots; k++) q.slots.set(`${request.leaseId}#${k}`, now + config.slotTtlMs);
   }
 
   #wake(quota: string): void {
@@ -234,27 +253,21 @@ export class MemoryQuotaStore implements QuotaStore {
     return q;
   }
 
-  #rate(q: QuotaState, name: string): RateState {
-    let r = q.rates.get(name);
-    if (!r) {
-      r = { entries: [], level: undefined, ts: 0 };
-      q.rates.set(name, r);
+  #rate(q: QuotaState, r: StoreRate, now: number): RateState {
+    let state = q.rates.get(r.name);
+    if (!state) {
+      const spec = {
+        name: r.name,
+        resource: r.resource,
+        limit: r.limit,
+        windowMs: r.windowMs,
+        burst: r.capacity,
+      };
+      const limiter = r.algorithm === 'sliding-window' ? new SlidingWindow(spec) : new TokenBucket(spec, now);
+      state = { limiter, entries: new Map() };
+      q.rates.set(r.name, state);
     }
-    return r;
-  }
-
-  #expire(state: RateState, windowMs: number, now: number): void {
-    state.entries = state.entries.filter((e) => e.at > now - windowMs);
-  }
-
-  #available(q: QuotaState, r: QuotaConfig['rates'][number], now: number): number {
-    const state = this.#rate(q, r.name);
-    if (r.algorithm === 'sliding-window') {
-      this.#expire(state, r.windowMs, now);
-      return r.limit - state.entries.reduce((s, e) => s + e.amount, 0);
-    }
-    if (state.level === undefined) return r.capacity;
-    return Math.min(r.capacity, state.level + ((now - state.ts) * r.limit) / r.windowMs);
+    return state;
   }
 
   #slotsUsed(q: QuotaState, now: number): number {
@@ -262,3 +275,30 @@ export class MemoryQuotaStore implements QuotaStore {
     return q.slots.size;
   }
 }
+
+/**
+ * How long until `amount` fits `limiter`, as the store says it: 0 when it fits now, else
+ * whole ms, and one window for more than the limit can ever grant.
+ */
+function storeWait(
+  rate: StoreRate,
+  limiter: SlidingWindow | TokenBucket,
+  amount: number,
+  now: number,
+): number {
+  const waitMs = limiter.waitTime(amount, now);
+  return Math.ceil(Number.isFinite(waitMs) ? waitMs : rate.windowMs);
+}
+
+/** The cooldown's end, or 0 once it has passed. */
+function cooldownOf(q: QuotaState, now: number): number {
+  return q.cooldownUntil > now ? q.cooldownUntil : 0;
+}
+
+/** Drops the entries of leases never settled whose admissions have left the window. */
+function forgetGone(entries: Map<string, RateReservation>, limiter: SlidingWindow, now: number): void {
+  for (const [lease, entry] of entries) if (!limiter.counts(entry, now)) entries.delete(lease);
+}
+
+/** A token bucket's reservations need no handle. */
+const NO_HANDLE: RateReservation = Object.freeze({});
