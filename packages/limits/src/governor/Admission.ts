@@ -3,7 +3,7 @@ import type { Clock, Logger } from '@tollgate/core';
 import type { ParsedResourceLimits } from '../config/ResourceLimits.js';
 import type { MemoryProbe } from '../memory/MemoryProbe.js';
 import type { RateInfo } from '../rates/RateLimiter.js';
-import type { Demand as BaseDemand, Blocker } from './demand.js';
+import type { Blocker, QueuedDemand } from './demand.js';
 import type { EventBody } from './EventHub.js';
 import type { Lease, LeaseGrant, LeaseOwner } from './Lease.js';
 import type { LivenessView } from './liveness.js';
@@ -15,9 +15,7 @@ import type { WaitQueue } from './WaitQueue.js';
 export type RateView = RateInfo;
 
 /** A parsed cost, with the bit mask of the limits it touches (queue ordering). */
-export interface Demand extends BaseDemand {
-  readonly mask: number;
-}
+export type Demand = QueuedDemand;
 
 /**
  * Where a governor's quota lives and how waiters are admitted: in this process

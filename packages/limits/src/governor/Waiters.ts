@@ -1,6 +1,6 @@
 // The callers a governor keeps waiting: their order, their wait timeouts and their abort signals.
 import { type Clock, onAbort, type TimerHandle } from '@tollgate/core';
-import type { Demand } from './Admission.js';
+import type { QueuedDemand as Demand } from './demand.js';
 import type { Lease } from './Lease.js';
 import type { TaskContext } from './taskContext.js';
 import { type QueueItem, WaitQueue } from './WaitQueue.js';

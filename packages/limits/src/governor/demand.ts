@@ -12,6 +12,11 @@ export interface Demand {
   readonly slots: number;
 }
 
+/** A demand with the bit mask of the limits it touches (queue ordering). */
+export interface QueuedDemand extends Demand {
+  readonly mask: number;
+}
+
 /** Why a demand cannot be admitted now. */
 export interface Blocker {
   readonly limit: string;

@@ -1,55 +1,18 @@
 // The shared-quota governor: the governor engine over a store-backed admission.
 
-import type { Clock, Logger } from '@tollgate/core';
 import { parseResourceLimits } from '../config/parseResourceLimits.js';
 import type { ResourceLimits } from '../config/ResourceLimits.js';
 import { checkRateCount } from '../governor/demand.js';
 import { GovernorCore } from '../governor/GovernorCore.js';
 import type { ResourceStatus } from '../governor/types.js';
-import { type MemoryProbe, ProcessMemoryProbe } from '../memory/MemoryProbe.js';
-import { resolveDistributedOptions } from './distributedOptions.js';
+import { ProcessMemoryProbe } from '../memory/MemoryProbe.js';
+import { type DistributedGovernorOptions, resolveDistributedOptions } from './distributedOptions.js';
 import type { QuotaConfig, QuotaStore } from './QuotaStore.js';
 import { quotaConfig, StoreAdmission } from './StoreAdmission.js';
 import { DistributedLease, type StoreTicket } from './StoreTicket.js';
 import type { StoreDownPolicy, StoreWait } from './storeOutage.js';
 
-export { DistributedLease, type StoreDownPolicy };
-
-/** Options of {@link DistributedGovernor}, checked by its constructor. */
-export interface DistributedGovernorOptions {
-  readonly store: QuotaStore;
-  /** The shared quota's name: every process using it must give the same name and limits. No `{` or `}`. */
-  readonly quota: string;
-  /** @default 'fail-closed' */
-  readonly onStoreDown?: StoreDownPolicy | undefined;
-  /** Share of each limit enforced locally under `local-fallback` (e.g. 1 / number of processes). In (0, 1]. @default 0.25 */
-  readonly localShare?: number | undefined;
-  /** A slot whose process stops renewing it is free after this long. Greater than 0, at most 2^31-1. @default 10_000 */
-  readonly slotTtlMs?: number | undefined;
-  /** A held reservation whose process died counts from this long after it was taken. Greater than 0, at most 2^31-1. @default 120_000 */
-  readonly holdTtlMs?: number | undefined;
-  /** See `QuotaConfig.recoveryHoldMs`. From 0 to 2^31-1. @default 0 */
-  readonly recoveryHoldMs?: number | undefined;
-  /** Added to each computed wait, so processes woken together do not all retry at once. From 0 to 60_000. @default 3 */
-  readonly jitterMs?: number | undefined;
-  /** Waiters sent to the store in one call. An integer, at least 1. @default 64 */
-  readonly batchSize?: number | undefined;
-  /** How often a down store is probed. Greater than 0, at most 2^31-1. @default 500 */
-  readonly retryMs?: number | undefined;
-  /** @default 'distributed' */
-  readonly name?: string | undefined;
-  /** Local timers (waits, timeouts, renewals). The store keeps its own clock. @default systemClock */
-  readonly clock?: Clock | undefined;
-  /** @default silentLogger */
-  readonly logger?: Logger | undefined;
-  /** @default Math.random */
-  readonly random?: (() => number) | undefined;
-  /**
-   * Reads this process's memory for `maxMemoryMb` (memory is each process's own, never
-   * shared). @default a ProcessMemoryProbe when `maxMemoryMb` is set
-   */
-  readonly memoryProbe?: MemoryProbe | undefined;
-}
+export { type DistributedGovernorOptions, DistributedLease, type StoreDownPolicy };
 
 /**
  * A governor whose quota lives in a `QuotaStore` shared by many processes (Redis). Within

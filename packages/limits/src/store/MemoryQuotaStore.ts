@@ -1,18 +1,11 @@
 // The quota store semantics of RedisQuotaStore in this process, on the rate maths of rates/.
 import { type Clock, checkOptions, systemClock } from '@tollgate/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
-import type { RateReservation } from '../rates/RateLimiter.js';
+import type { RateInfo, RateReservation } from '../rates/RateLimiter.js';
 import { SlidingWindow } from '../rates/SlidingWindow.js';
 import { TokenBucket } from '../rates/TokenBucket.js';
 import { clockRule } from './distributedOptions.js';
-import type {
-  AcquireReply,
-  QuotaConfig,
-  QuotaStore,
-  StoreRate,
-  StoreRequest,
-  StoreStatus,
-} from './QuotaStore.js';
+import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest, StoreStatus } from './QuotaStore.js';
 
 /** One rate of a quota: its limiter, and each lease's window entry (sliding windows only). */
 interface RateState {
@@ -253,7 +246,7 @@ export class MemoryQuotaStore implements QuotaStore {
     return q;
   }
 
-  #rate(q: QuotaState, r: StoreRate, now: number): RateState {
+  #rate(q: QuotaState, r: RateInfo, now: number): RateState {
     let state = q.rates.get(r.name);
     if (!state) {
       const spec = {
@@ -281,7 +274,7 @@ export class MemoryQuotaStore implements QuotaStore {
  * whole ms, and one window for more than the limit can ever grant.
  */
 function storeWait(
-  rate: StoreRate,
+  rate: RateInfo,
   limiter: SlidingWindow | TokenBucket,
   amount: number,
   now: number,
