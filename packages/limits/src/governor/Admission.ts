@@ -64,8 +64,10 @@ export interface Admission<T, X> {
   lease(owner: LeaseOwner, grant: LeaseGrant<T>): Lease<T>;
   /** Stops timers and subscriptions. */
   dispose(): void;
-  /** The admission's part of the liveness view. */
-  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'>;
+  /** The admission's part of the liveness view; `waitOf` a waiter is as `LivenessView.headWaitMs`. */
+  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> & {
+    waitOf(waiter: Waiter<X>): number | undefined;
+  };
 }
 
 /** What the engine offers its admission. */

@@ -7,6 +7,7 @@ import { neverFits } from './demand.js';
 import { type CoreOptions, Engine } from './Engine.js';
 import type { Governor } from './Governor.js';
 import type { Lease, LeaseOwner } from './Lease.js';
+import { limitMask } from './limitMask.js';
 import { type Inspectable, type LivenessView, livenessView } from './liveness.js';
 import { checkActualUsage, queueBlocker, shortestRate } from './rules.js';
 import { runLeased } from './runLeased.js';
@@ -228,12 +229,25 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
   /** @internal see {@link LivenessView}. */
   [livenessView](): LivenessView {
     const engine = this.#engine;
+    const admission = this.#admission;
+    const { waitOf, ...part } = admission.liveness();
+    const slotsGated = Number.isFinite(admission.maxSlots) || engine.memoryProbe !== undefined;
+    const fronts: LivenessView['fronts'][number][] = [];
+    let earlier = 0;
+    let position = 0;
+    for (const w of engine.queue) {
+      const needs = limitMask(w.demand.amounts, w.demand.slots, slotsGated);
+      if ((needs & earlier) === 0) fronts.push({ position, needs, waitMs: waitOf(w) });
+      earlier |= needs;
+      position++;
+    }
     return {
       disposed: engine.disposed,
       waiting: engine.queue.size,
       activeTasks: engine.activeTasks,
       footprint: engine.queue.footprint,
-      ...this.#admission.liveness(),
+      fronts,
+      ...part,
     };
   }
 

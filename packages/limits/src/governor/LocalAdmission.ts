@@ -5,6 +5,7 @@ import type { RateLimiter, RateReservation } from '../rates/RateLimiter.js';
 import type { Admission, AdmissionHost, Demand } from './Admission.js';
 import { type Blocker, checkRateCount, parseDemand, rateReason } from './demand.js';
 import { Lease, type LeaseGrant, type LeaseOwner } from './Lease.js';
+import { limitMask } from './limitMask.js';
 import type { LivenessView } from './liveness.js';
 import type { ResourceCost } from './types.js';
 import type { Waiter } from './Waiters.js';
@@ -25,7 +26,6 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
   readonly maxSlots: number;
   readonly synchronous = true;
   readonly #host: AdmissionHost<LocalTicket, undefined>;
-  readonly #taskBit: number;
   /** Slots are gated (a slot limit or a memory cap): slot takers queue in order. */
   readonly #slotsGated: boolean;
   readonly #timer: WakeTimer;
@@ -37,7 +37,6 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
     const now = host.clock.now();
     this.rates = resolveRates(limits).map((rate) => createRateLimiter(rate, now));
     checkRateCount(this.rates.length);
-    this.#taskBit = 1 << this.rates.length;
     this.maxSlots = limits.maxConcurrentTasks ?? Number.POSITIVE_INFINITY;
     this.#slotsGated = Number.isFinite(this.maxSlots) || host.memoryProbe !== undefined;
     this.#timer = new WakeTimer(host.clock, () => this.serve());
@@ -45,11 +44,7 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
 
   demand(cost: ResourceCost): Demand {
     const { amounts, slots } = parseDemand(cost, this.rates);
-    let mask = slots > 0 && this.#slotsGated ? this.#taskBit : 0;
-    for (let i = 0; i < amounts.length; i++) if (amounts[i]! > 0) mask |= 1 << i;
-    // A cost no limit cares about still queues in order behind other such costs (in a cooldown).
-    if (mask === 0) mask = this.#taskBit << 1;
-    return { cost, amounts, slots, mask };
+    return { cost, amounts, slots, mask: limitMask(amounts, slots, this.#slotsGated) };
   }
 
   prepare(): undefined {
@@ -161,14 +156,16 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
     this.#timer.set(Number.POSITIVE_INFINITY);
   }
 
-  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> {
-    const head = this.#host.queue.head;
-    const blocker = head && this.#host.blocker(head.demand, this.#host.clock.now());
-    return {
-      wakeAt: this.#timer.due,
-      headWaitMs: head && (blocker ? (blocker.waitMs ?? Number.POSITIVE_INFINITY) : 0),
-      busy: false,
+  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> & {
+    waitOf(waiter: Waiter<undefined>): number;
+  } {
+    const now = this.#host.clock.now();
+    const waitOf = (waiter: Waiter<undefined>) => {
+      const blocker = this.#host.blocker(waiter.demand, now);
+      return blocker ? (blocker.waitMs ?? Number.POSITIVE_INFINITY) : 0;
     };
+    const head = this.#host.queue.head;
+    return { wakeAt: this.#timer.due, headWaitMs: head && waitOf(head), busy: false, waitOf };
   }
 
   #scan(): void {

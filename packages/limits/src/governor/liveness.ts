@@ -1,7 +1,8 @@
 /**
  * What a governor shows of its waiting machinery, for tests of liveness: whenever callers
- * wait and the governor is not disposed, the head can be admitted now, or a wake-up is
- * armed for (at the latest) the moment it can. Not part of the public API.
+ * wait and the governor is not disposed, the head (and every waiter that needs no limit an
+ * earlier one needs) can be admitted now, or a wake-up is armed for (at the latest) the
+ * moment it can. Not part of the public API.
  */
 export interface LivenessView {
   readonly disposed: boolean;
@@ -18,6 +19,17 @@ export interface LivenessView {
   readonly activeTasks: number;
   /** A store call is in flight; its reply arms the next wake-up. */
   readonly busy: boolean;
+  /**
+   * The front waiters, in queue order: the head, and every waiter that needs no limit an
+   * earlier one needs (from its cost, whatever the admission does with it), each to be
+   * served as the head is. Its position in the queue, the limits it needs (a bit each) and
+   * ms until it fits, as `headWaitMs` says of the head.
+   */
+  readonly fronts: readonly {
+    readonly position: number;
+    readonly needs: number;
+    readonly waitMs: number | undefined;
+  }[];
   /** Array slots the wait queue uses, left waiters included. */
   readonly footprint: number;
 }

@@ -16,11 +16,12 @@ export { type DistributedGovernorOptions, DistributedLease, type StoreDownPolicy
 
 /**
  * A governor whose quota lives in a `QuotaStore` shared by many processes (Redis). Within
- * the process, waiters keep FIFO order (by priority); the head of the queue, with up to
- * `batchSize` waiters behind it, is sent to the store in one atomic call that grants them
- * in order until one does not fit, and tells how long until it would. The pump then sleeps
- * exactly that long (plus a little jitter), or less when a settle or release anywhere
- * publishes a wake-up: no polling.
+ * the process, waiters keep their order (by priority) among those that need the same
+ * limits, as in `ResourceGovernor`; up to `batchSize` of them are sent to the store in one
+ * atomic call that grants them in order until one does not fit, and tells how long until
+ * it would. Waiters that share no limit with that one go in the next call; once everyone
+ * waits, the pump sleeps until the first can fit (plus a little jitter), or less when a
+ * settle or release anywhere publishes a wake-up: no polling.
  *
  * Slots are leases with a TTL, renewed while held, so a killed process frees its slots
  * within `slotTtlMs`. A 429's cooldown is stored too: every process backs off together.

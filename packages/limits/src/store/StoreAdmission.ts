@@ -5,6 +5,7 @@ import { type ParsedResourceLimits, resolveRates } from '../config/ResourceLimit
 import type { Admission, AdmissionHost, Demand } from '../governor/Admission.js';
 import { type Blocker, parseDemand, rateReason } from '../governor/demand.js';
 import type { LeaseGrant, LeaseOwner } from '../governor/Lease.js';
+import { limitMask } from '../governor/limitMask.js';
 import type { LivenessView } from '../governor/liveness.js';
 import type { ResourceCost } from '../governor/types.js';
 import type { Waiter } from '../governor/Waiters.js';
@@ -100,8 +101,10 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
   }
 
   demand(cost: ResourceCost): Demand {
-    // One quota: every waiter of this process is served in order.
-    return { ...parseDemand(cost, this.rates), mask: 1 };
+    const { amounts, slots } = parseDemand(cost, this.rates);
+    // Waiters keep their order among those that need the same limits, as in one process.
+    const slotsGated = this.config.maxSlots !== null || this.#host.memoryProbe !== undefined;
+    return { cost, amounts, slots, mask: limitMask(amounts, slots, slotsGated) };
   }
 
   prepare(demand: Demand, held: boolean): StoreWait {
@@ -109,9 +112,9 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     return { request: { leaseId, slots: demand.slots, held, amounts: demand.amounts }, forwarded: undefined };
   }
 
-  /** Waiters the store has made wait go first (reject mode refuses new work behind them). */
-  ahead(_demand: Demand, queue: WaitQueue<Waiter<StoreWait>>): boolean {
-    return queue.head?.noted === true;
+  /** Waiters the store has made wait go first, among those that need the same limits (reject mode refuses new work behind them). */
+  ahead(demand: Demand, queue: WaitQueue<Waiter<StoreWait>>): boolean {
+    return (demand.mask & this.#pump.waitingMask & queue.liveMask()) !== 0;
   }
 
   rateBlocker(demand: Demand, _now: number): Blocker | undefined {
@@ -273,8 +276,10 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     this.outage.dispose();
   }
 
-  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> {
-    return this.#pump.liveness();
+  liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> & {
+    waitOf(waiter: Waiter<StoreWait>): number | undefined;
+  } {
+    return { ...this.#pump.liveness(), waitOf: (waiter) => this.#pump.waitOf(waiter) };
   }
 
   /** A settle or release sent to the store: the pump wakes when it is done. */

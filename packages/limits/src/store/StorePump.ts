@@ -25,11 +25,14 @@ export interface PumpTarget {
 type W = Waiter<StoreWait>;
 
 /**
- * Serves the queue through the store. The head, with up to `batchSize` waiters behind it,
- * goes to the store in one atomic call that grants them in order until one does not fit,
- * and tells how long until it would. The pump then sleeps exactly that long (plus a
- * little jitter), or less when a settle or release anywhere publishes a wake-up: no
- * polling. Callers that enqueue in the same tick go in one batch.
+ * Serves the queue through the store, in rounds. Up to `batchSize` waiters go to the store
+ * in one atomic call that grants them in order until one does not fit, and tells how long
+ * until it would. That one's limits are then claimed for the round: whoever needs any of
+ * them waits behind it, while waiters that share no limit with it go in the next call (a
+ * running task's request is not stuck behind a task waiting for that task's slot). Once
+ * everyone left waits behind someone, the pump sleeps until the first of them can fit
+ * (plus a little jitter), or less when a settle or release anywhere publishes a wake-up:
+ * no polling. Callers that enqueue in the same tick go in one batch.
  */
 export class StorePump {
   readonly #host: AdmissionHost<StoreTicket, StoreWait>;
@@ -41,6 +44,16 @@ export class StorePump {
   readonly #sleepers = new Map<() => void, number>();
   #pumping = false;
   #kickPending = false;
+  /** The limits of the waiters the store made wait this round: who needs any of them waits too. */
+  #claimed = 0;
+  /** Until the first of those can fit, ms. */
+  #roundWaitMs = Number.POSITIVE_INFINITY;
+  /** This round's first waiter for a slot kept out by the memory cap (this process's own). */
+  #memoryWaiter: W | undefined;
+  /** What each waiter the store made wait was told: ms until it fits (`undefined`: only the store knows). */
+  #answers = new WeakMap<W, number | undefined>();
+  /** The limits someone was made to wait for when the pump last slept (new work needing them waits behind). */
+  waitingMask = 0;
 
   constructor(
     host: AdmissionHost<StoreTicket, StoreWait>,
@@ -57,6 +70,7 @@ export class StorePump {
 
   /** Capacity may have changed: sleepers retry now, and an idle pump starts. */
   wake(): void {
+    this.#newRound();
     this.wakeSleepers();
     const host = this.#host;
     if (this.#pumping || this.#kickPending || host.queue.size === 0 || host.disposed) return;
@@ -70,6 +84,12 @@ export class StorePump {
 
   wakeSleepers(): void {
     for (const wake of [...this.#sleepers.keys()]) wake();
+  }
+
+  /** Time passes or capacity may change: every waiter may be asked again. */
+  #newRound(): void {
+    this.#claimed = 0;
+    this.#roundWaitMs = Number.POSITIVE_INFINITY;
   }
 
   /** Resolves after `ms` (at most a timer's longest), or at the next wake-up. */
@@ -98,6 +118,17 @@ export class StorePump {
     };
   }
 
+  /**
+   * Ms until `waiter` fits, as far as this process can tell: the cooldown's end, or what
+   * the store said when it made it wait (`Infinity` for a slot, `undefined` for a time
+   * only the store knows), or 0 when it has not made it wait (nothing known keeps it out).
+   */
+  waitOf(waiter: W): number | undefined {
+    const cooling = this.#host.cooldownUntil - this.#clock.now();
+    if (cooling > 0) return cooling;
+    return this.#answers.has(waiter) ? this.#answers.get(waiter) : 0;
+  }
+
   async #run(): Promise<void> {
     this.#pumping = true;
     try {
@@ -107,40 +138,69 @@ export class StorePump {
     }
   }
 
-  /** One round: whether to go on. */
+  /** One step of a round: whether to go on. */
   async #step(): Promise<boolean> {
     const host = this.#host;
     // The store is down and the policy serves the queue: the pump resumes when it is back.
     if (this.#target.outage.serve()) return false;
     const localNow = this.#clock.now();
     if (host.cooldownUntil > localNow) {
+      this.waitingMask = -1;
       await this.#wait(host.queue.head!, this.#cooldownBlocker(host.cooldownUntil - localNow));
       return true;
     }
     const batch = this.#batch();
-    if (batch.length === 0) {
-      const head = host.queue.head!;
-      const memory = host.memoryBlocker(head.demand.slots);
-      if (memory) await this.#wait(head, memory);
+    if (batch.length > 0) {
+      const reply = await this.#call(batch);
+      if (reply) this.#apply(batch, reply);
       return true;
     }
-    const reply = await this.#call(batch);
-    if (reply) await this.#apply(batch, reply);
+    await this.#rest();
     return true;
   }
 
   /**
-   * The head and up to `batchSize - 1` waiters behind it, in order. Over the memory cap
-   * (this process's own), the batch stops before the first waiter that needs a slot.
+   * Waiters in order that share no limit with one the store made wait this round, up to
+   * `batchSize`. Over the memory cap (this process's own), waiters for a slot are kept out,
+   * and so is whoever needs a limit they need.
    */
   #batch(): W[] {
     const batch: W[] = [];
-    for (const waiter of this.#host.queue) if (batch.push(waiter) >= this.#o.batchSize) break;
-    if (this.#host.memoryBlocker(1)) {
-      const first = batch.findIndex((w) => w.demand.slots > 0);
-      if (first >= 0) batch.length = first;
+    const queue = this.#host.queue;
+    const live = queue.liveMask();
+    const overMemory = this.#host.memoryBlocker(1) !== undefined;
+    let claimed = this.#claimed;
+    this.#memoryWaiter = undefined;
+    for (const waiter of queue) {
+      if ((claimed & live) === live) break;
+      if ((waiter.mask & claimed) !== 0) continue;
+      if (overMemory && waiter.demand.slots > 0) {
+        this.#memoryWaiter ??= waiter;
+        claimed |= waiter.mask;
+        continue;
+      }
+      if (batch.push(waiter) >= this.#o.batchSize) break;
     }
     return batch;
+  }
+
+  /** Everyone left waits behind a waiter the store (or the memory cap) made wait: sleep until the first can fit. */
+  async #rest(): Promise<void> {
+    let waitMs = this.#roundWaitMs;
+    this.waitingMask = this.#claimed;
+    this.#newRound();
+    const waiter = this.#memoryWaiter;
+    const memory = waiter && this.#host.memoryBlocker(waiter.demand.slots);
+    if (waiter && memory) {
+      if (this.#refused(waiter, memory)) return;
+      this.#host.blocked(waiter, memory.reason);
+      this.#answers.set(waiter, undefined);
+      this.waitingMask |= waiter.mask;
+      waitMs = Math.min(waitMs, memory.waitMs!);
+    }
+    // Someone always waits behind a claim with a wait; should none be known, retry within a window.
+    if (!Number.isFinite(waitMs)) waitMs = this.#maxSleepMs;
+    await this.sleep(waitMs + this.#o.random() * this.#o.jitterMs);
   }
 
   /** The store's reply to `batch`, or `undefined` when it failed (handled here). */
@@ -183,20 +243,24 @@ export class StorePump {
       return;
     }
     for (const w of host.queue) host.arm(w);
+    this.#newRound();
     await this.sleep(this.#o.retryMs);
   }
 
-  async #apply(batch: readonly W[], reply: AcquireReply): Promise<void> {
+  /** Grants what the store granted; the first it did not is made to wait, its limits claimed for the round. */
+  #apply(batch: readonly W[], reply: AcquireReply): void {
     const localNow = this.#clock.now();
     this.#target.learn(reply, localNow, reply.granted > 0);
     for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, localNow);
-    if (reply.granted < batch.length) {
-      const head = batch[reply.granted]!;
-      if (head.done) return;
-      const blocker = this.#blockerOf(reply, head);
-      if (this.#refused(head, blocker)) return;
-      this.#host.blocked(head, blocker.reason);
-      await this.sleep(this.#waitFor(reply) + this.#o.random() * this.#o.jitterMs);
+    const first = batch[reply.granted];
+    if (first && !first.done) {
+      const blocker = this.#blockerOf(reply, first);
+      if (!this.#refused(first, blocker)) {
+        this.#host.blocked(first, blocker.reason);
+        this.#answers.set(first, blocker.waitMs === undefined ? Number.POSITIVE_INFINITY : undefined);
+        this.#claimed |= first.mask;
+        this.#roundWaitMs = Math.min(this.#roundWaitMs, this.#waitFor(reply));
+      }
     }
     this.#host.changed();
   }
@@ -205,6 +269,7 @@ export class StorePump {
   async #wait(head: W, blocker: Blocker): Promise<void> {
     if (this.#refused(head, blocker)) return;
     this.#host.blocked(head, blocker.reason);
+    this.#newRound();
     await this.sleep(blocker.waitMs!);
   }
 
@@ -261,8 +326,9 @@ export class StorePump {
   }
 
   /**
-   * Reject mode: refuses the blocked head if it is new work, and every new work waiting
-   * behind a head that may wait (a started task's). Whether the head was refused.
+   * Reject mode: refuses the blocked head if it is new work, and every new work that needs
+   * one of its limits, waiting behind a head that may wait (a started task's). Whether the
+   * head was refused.
    */
   #refused(head: W, blocker: Blocker): boolean {
     const host = this.#host;
@@ -272,7 +338,8 @@ export class StorePump {
       return true;
     }
     for (const waiter of host.queue) {
-      if (waiter !== head && mayRefuse(waiter.task)) host.refuse(waiter, queueBlocker(host.queue.size - 1));
+      if (waiter !== head && (waiter.mask & head.mask) !== 0 && mayRefuse(waiter.task))
+        host.refuse(waiter, queueBlocker(host.queue.size - 1));
     }
     return false;
   }
