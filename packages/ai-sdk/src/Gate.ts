@@ -14,7 +14,6 @@ import {
 } from '@tollgate/core';
 import type { Governor, GovernorLease } from '@tollgate/limits';
 import {
-  anthropicQuotaExhaustion,
   anyQuotaExhaustion,
   type ClientEvent,
   type ClientStats,
