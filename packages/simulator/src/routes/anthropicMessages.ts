@@ -41,26 +41,28 @@ export const anthropicMessagesRoute: Route = {
     const admission = admitAnthropic(ctx, req, key, { input, output: maxOut });
     if (!admission) return;
     const { sequence, quota } = admission;
-    const reply = composeReply(ctx, {
-      model,
-      messages,
-      tools,
-      toolChoice: body.toolChoice,
-      maxOut,
-      sequence,
-    });
-    ctx.stats.tokens.prompt += input;
-    ctx.stats.tokens.completion += reply.completionTokens;
-    const usage: AnthropicUsage = {
-      input_tokens: input,
-      output_tokens: reply.completionTokens,
-      cache_creation_input_tokens: 0,
-      cache_read_input_tokens: 0,
-    };
-    const id = `msg_sim_${sequence}`;
-    const headers = { ...admission.headers, 'request-id': `req_sim_${sequence}` };
-    const delayMs = replyDelayMs(ctx, reply.completionTokens);
+    let produced = 0;
     try {
+      const reply = composeReply(ctx, {
+        model,
+        messages,
+        tools,
+        toolChoice: body.toolChoice,
+        maxOut,
+        sequence,
+      });
+      produced = reply.completionTokens;
+      ctx.stats.tokens.prompt += input;
+      ctx.stats.tokens.completion += reply.completionTokens;
+      const usage: AnthropicUsage = {
+        input_tokens: input,
+        output_tokens: reply.completionTokens,
+        cache_creation_input_tokens: 0,
+        cache_read_input_tokens: 0,
+      };
+      const id = `msg_sim_${sequence}`;
+      const headers = { ...admission.headers, 'request-id': `req_sim_${sequence}` };
+      const delayMs = replyDelayMs(ctx, reply.completionTokens);
       await inFlight(ctx, async () => {
         if (body.stream)
           await streamAnthropicMessage(ctx, res, { headers, id, model, reply, usage, delayMs });
@@ -68,8 +70,8 @@ export const anthropicMessagesRoute: Route = {
           sendJson(res, 200, anthropicMessage(id, model, reply, usage), headers);
       });
     } finally {
-      // The reply has ended (or its caller left): output reserved and not produced is given back.
-      quota.settleOutput(maxOut - reply.completionTokens, ctx.clock.now());
+      // The reply has ended (or its caller left, or it failed): output reserved and not produced is given back.
+      quota.settleOutput(maxOut - produced, ctx.clock.now());
     }
   },
 };
