@@ -3,6 +3,7 @@ import type { CountableMessage } from '@tollgate/core';
 import type { OfferedTool } from './compose.js';
 import { HttpError } from './HttpError.js';
 import { MAX_DEPTH, tooDeep } from './request.js';
+import { badRequired, badSchemaError, optionalString } from './toolSchema.js';
 
 /** A checked `POST /v1/messages` body, with its conversation in the neutral shape. */
 export interface AnthropicBody {
@@ -39,6 +40,8 @@ export function parseAnthropicBody(raw: Buffer): AnthropicBody {
   if (!Array.isArray(tools) || !tools.every((t) => isObject(t) && typeof t.name === 'string')) {
     throw invalid('tools', 'tools: expected a list of tools with a name and an input_schema');
   }
+  const badSchema = tools.map((t, i) => badRequired(t.input_schema, `tools.${i}.input_schema`)).find(Boolean);
+  if (badSchema) throw badSchemaError(badSchema);
   return {
     model: value.model,
     maxTokens: value.max_tokens,
@@ -78,17 +81,23 @@ function toCountable(m: unknown, i: number): CountableMessage[] {
     throw invalid(`${at}.content`, `${at}.content: expected a string or a list of content blocks`);
   }
   const blocks = m.content as Json[];
+  const blockAt = (b: Json) => `${at}.content.${blocks.indexOf(b)}`;
   const results = blocks
     .filter((b) => b.type === 'tool_result')
     .map((b) => ({
       role: 'tool',
-      tool_call_id: String(b.tool_use_id ?? ''),
+      tool_call_id: optionalString(b.tool_use_id, `${blockAt(b)}.tool_use_id`),
       content:
         typeof b.content === 'string' ? b.content : blocksText(Array.isArray(b.content) ? b.content : []),
     }));
   const calls = blocks
     .filter((b) => b.type === 'tool_use')
-    .map((b) => ({ function: { name: String(b.name ?? ''), arguments: JSON.stringify(b.input ?? {}) } }));
+    .map((b) => ({
+      function: {
+        name: optionalString(b.name, `${blockAt(b)}.name`),
+        arguments: JSON.stringify(b.input ?? {}),
+      },
+    }));
   const text = blocksText(blocks.filter((b) => b.type === 'text'));
   const own =
     text || calls.length > 0 || results.length === 0

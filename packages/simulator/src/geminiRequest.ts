@@ -3,6 +3,7 @@ import type { CountableMessage } from '@tollgate/core';
 import type { OfferedTool } from './compose.js';
 import { HttpError } from './HttpError.js';
 import { MAX_DEPTH, tooDeep } from './request.js';
+import { badRequired, badSchemaError, optionalString } from './toolSchema.js';
 
 /** A checked `generateContent` body, with its conversation in the neutral shape. */
 export interface GeminiBody {
@@ -51,13 +52,21 @@ function partsText(parts: unknown): string {
 function toolsOf(tools: unknown): OfferedTool[] {
   if (tools === undefined) return [];
   if (!Array.isArray(tools)) throw invalid('tools', '* GenerateContentRequest.tools: expected a list');
-  return tools.flatMap((t) =>
+  return tools.flatMap((t, i) =>
     isObject(t) && Array.isArray(t.functionDeclarations)
-      ? t.functionDeclarations.filter(isObject).map((f) => ({
-          function: { name: String(f.name ?? ''), parameters: f.parametersJsonSchema ?? f.parameters },
-        }))
+      ? t.functionDeclarations
+          .filter(isObject)
+          .map((f, j) => declaration(f, `tools[${i}].functionDeclarations[${j}]`))
       : [],
   );
+}
+
+function declaration(f: Json, at: string): OfferedTool {
+  const param = `* GenerateContentRequest.${at}`;
+  const parameters = f.parametersJsonSchema ?? f.parameters;
+  const bad = badRequired(parameters, `${param}.parameters`);
+  if (bad) throw badSchemaError(bad);
+  return { function: { name: optionalString(f.name, `${param}.name`), parameters } };
 }
 
 function toolChoiceOf(config: unknown): unknown {
@@ -66,7 +75,8 @@ function toolChoiceOf(config: unknown): unknown {
   if (calling.mode === 'NONE') return 'none';
   const allowed = calling.allowedFunctionNames;
   if (calling.mode === 'ANY' && Array.isArray(allowed) && allowed.length === 1) {
-    return { function: { name: String(allowed[0]) } };
+    const param = '* GenerateContentRequest.tool_config.function_calling_config.allowed_function_names[0]';
+    return { function: { name: optionalString(allowed[0], param) } };
   }
   return undefined;
 }
@@ -78,19 +88,27 @@ function toCountable(content: unknown, i: number): CountableMessage[] {
     throw invalid(at, `* GenerateContentRequest.${at}.parts: expected a list of parts`);
   }
   const role = content.role === 'model' ? 'assistant' : 'user';
+  const param = `* GenerateContentRequest.${at}.parts`;
   const parts = content.parts as Json[];
   const results = parts
     .map((p) => p.functionResponse)
     .filter(isObject)
     .map((r) => ({
       role: 'tool',
-      tool_call_id: String(r.id ?? r.name ?? ''),
+      tool_call_id:
+        optionalString(r.id, `${param}.functionResponse.id`) ||
+        optionalString(r.name, `${param}.functionResponse.name`),
       content: JSON.stringify(r.response ?? {}),
     }));
   const calls = parts
     .map((p) => p.functionCall)
     .filter(isObject)
-    .map((c) => ({ function: { name: String(c.name ?? ''), arguments: JSON.stringify(c.args ?? {}) } }));
+    .map((c) => ({
+      function: {
+        name: optionalString(c.name, `${param}.functionCall.name`),
+        arguments: JSON.stringify(c.args ?? {}),
+      },
+    }));
   const text = partsText(parts);
   const own =
     text || calls.length > 0 || results.length === 0

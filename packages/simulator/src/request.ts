@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CountableMessage } from '@tollgate/core';
 import { HttpError } from './HttpError.js';
+import { badRequired } from './toolSchema.js';
 
 /** A chat completion request the simulator has checked. */
 export interface ChatBody {
@@ -104,6 +105,10 @@ function checkMessage(m: unknown, i: number): void {
   ) {
     throw HttpError.invalid(`${at}.tool_calls`, `Invalid '${at}.tool_calls': expected function calls.`);
   }
+  if (m.tool_call_id !== undefined && typeof m.tool_call_id !== 'string') {
+    const message = `Invalid type for '${at}.tool_call_id': expected a string, got ${kind(m.tool_call_id)}.`;
+    throw HttpError.invalid(`${at}.tool_call_id`, message);
+  }
 }
 
 function checkTool(t: unknown, i: number): void {
@@ -111,6 +116,8 @@ function checkTool(t: unknown, i: number): void {
   if (!isObject(t) || !isObject(t.function) || typeof t.function.name !== 'string') {
     throw HttpError.invalid(at, `Invalid '${at}': expected { type: 'function', function: { name } }.`);
   }
+  const bad = badRequired(t.function.parameters, `${at}.function.parameters`);
+  if (bad) throw HttpError.invalid(bad, `Invalid schema for '${bad}': expected an array of strings.`);
 }
 
 type Json = Record<string, unknown>;

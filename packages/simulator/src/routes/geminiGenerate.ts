@@ -2,9 +2,11 @@
 import type { IncomingMessage } from 'node:http';
 import { admit } from '../admission.js';
 import { composeReply } from '../compose.js';
+import type { SimulatorContext } from '../context.js';
 import { countPrompt } from '../countPrompt.js';
 import { inFlight, replyDelayMs, sleep } from '../delivery.js';
 import { parseGeminiBody } from '../geminiRequest.js';
+import { HttpError } from '../HttpError.js';
 import { type GeminiUsage, geminiResponse, sendGeminiError, streamGeminiResponse } from '../render/gemini.js';
 import { sendJson } from '../render/json.js';
 import { maxOutputTokens, readRequest } from './input.js';
@@ -17,6 +19,16 @@ function geminiKey(req: IncomingMessage, url: URL): string | undefined {
   return (
     (req.headers['x-goog-api-key'] as string | undefined)?.trim() || url.searchParams.get('key') || undefined
   );
+}
+
+/** The model named in the path, percent-decoded: a broken escape is a 400 (counted as a bad request). */
+function modelName(ctx: SimulatorContext, raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    ctx.stats.badRequests++;
+    throw HttpError.invalid('model', `* GenerateContentRequest.model: invalid model name '${raw}'.`);
+  }
 }
 
 /**
@@ -33,7 +45,7 @@ export const geminiGenerateRoute: Route = {
   sendError: sendGeminiError,
   async handle(ctx, { req, res, key, url }) {
     const [, rawModel = '', method] = PATH.exec(url.pathname) ?? [];
-    const model = decodeURIComponent(rawModel);
+    const model = modelName(ctx, rawModel);
     const body = await readRequest(ctx, req, parseGeminiBody);
     const { messages, tools } = body;
     const maxOut = maxOutputTokens(ctx, body.maxTokens, 'generationConfig.maxOutputTokens');
