@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './routes/adminRoutes.js';
 import { installErrorHandlers } from './routes/errorHandler.js';
 import { healthRoutes } from './routes/healthRoutes.js';
+import { installJsonParser } from './routes/jsonBody.js';
 import { openaiRoutes } from './routes/openaiRoutes.js';
 import type { GatewayServices } from './services.js';
 
@@ -50,6 +51,7 @@ export async function buildGatewayApp(
     return503OnClosing: true,
   });
   installErrorHandlers(app, services.logger);
+  installJsonParser(app);
   if (options.corsOrigins !== undefined) {
     await app.register(cors, {
       origin: options.corsOrigins === true ? true : [...options.corsOrigins],

@@ -1,6 +1,6 @@
 // /admin/keys: create, list, read, rotate and revoke API keys (admin permission).
 import { InvalidLimitsError } from '@tollgate/core';
-import { parseResourceLimits, type ResourceLimits } from '@tollgate/limits';
+import { LIMIT_FIELDS, parseResourceLimits, type ResourceLimits, toSnakeCase } from '@tollgate/limits';
 import type { FastifyPluginAsync } from 'fastify';
 import { requirePermission } from '../auth/authHook.js';
 import type { Permission } from '../config/GatewayConfig.js';
@@ -23,11 +23,32 @@ const errors = {
   409: errorResponse,
 };
 
+const CAMEL = new Map<string, string>(LIMIT_FIELDS.map((f) => [toSnakeCase(f), f]));
+
+/** Limits with camelCase names (as stored and answered), whichever spelling they came in. */
+function camelLimits<T extends ResourceLimits | null | undefined>(limits: T): T {
+  if (!limits) return limits;
+  return Object.fromEntries(Object.entries(limits).map(([k, v]) => [CAMEL.get(k) ?? k, v])) as T;
+}
+
+/** PostgreSQL text holds neither NUL nor an unpaired UTF-16 surrogate. */
+const storable = (text: string): boolean => !text.includes('\u0000') && !/[\uD800-\uDFFF]/u.test(text);
+
+function checkName(name: string): void {
+  if (!storable(name))
+    throw new HttpError(
+      400,
+      'invalid_request',
+      'Invalid request body: `name` must not contain NUL characters or unpaired surrogates.',
+      { param: 'name' },
+    );
+}
+
 function checkLimits(limits: unknown): ResourceLimits | undefined {
   if (limits === undefined) return undefined;
   try {
     parseResourceLimits(limits);
-    return limits as ResourceLimits;
+    return camelLimits(limits as ResourceLimits);
   } catch (error) {
     if (!InvalidLimitsError.is(error)) throw error;
     throw new HttpError(
@@ -43,14 +64,18 @@ function checkLimits(limits: unknown): ResourceLimits | undefined {
 
 /** Creates a key with a name no other key has. */
 async function createKey({ keys }: GatewayServices, body: NewKeyRequest) {
+  checkName(body.name);
   const limits = checkLimits(body.limits);
   const created = await keys.create({ ...body, limits });
   if (!created)
     throw new HttpError(409, 'key_name_taken', 'A key with that name exists; pick another name.', {
       param: 'name',
     });
-  return { ...created.record, key: created.key };
+  return { ...shown(created.record), key: created.key };
 }
+
+/** A record as answered: its limits with camelCase names. */
+const shown = (record: ApiKeyRecord): ApiKeyRecord => ({ ...record, limits: camelLimits(record.limits) });
 
 const notFound = () => new HttpError(404, 'key_not_found', 'No key with that id.');
 
@@ -60,7 +85,7 @@ export const adminRoutes: FastifyPluginAsync<GatewayServices> = async (app, serv
   const admin = requirePermission(services, 'admin');
   const withUsage = async (record: ApiKeyRecord) => {
     await usage.flush();
-    return { ...record, usage: await keys.usage(record.id) };
+    return { ...shown(record), usage: await keys.usage(record.id) };
   };
   const route = (summary: string, schema: object) => ({
     onRequest: admin,
@@ -109,7 +134,7 @@ export const adminRoutes: FastifyPluginAsync<GatewayServices> = async (app, serv
       const rotated = await keys.rotate(request.params.id);
       if (!rotated) throw notFound();
       authenticator.forget();
-      return { ...rotated.record, key: rotated.key };
+      return { ...shown(rotated.record), key: rotated.key };
     },
   );
 
@@ -120,7 +145,7 @@ export const adminRoutes: FastifyPluginAsync<GatewayServices> = async (app, serv
       const record = await keys.revoke(request.params.id);
       if (!record) throw notFound();
       authenticator.forget();
-      return record;
+      return shown(record);
     },
   );
 };

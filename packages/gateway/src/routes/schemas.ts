@@ -1,4 +1,5 @@
 // JSON schemas of every request body and parameter: validated by fastify, published as OpenAPI.
+import { MAX_DURATION_MS, toSnakeCase } from '@tollgate/limits';
 
 const message = {
   type: 'object',
@@ -46,9 +47,91 @@ export const errorResponse = {
   },
 } as const;
 
-const limitsSchema = {
+/** The most a count or rate limit may be: beyond it the value is a mistake, not a limit. */
+export const MAX_LIMIT_VALUE = Number.MAX_SAFE_INTEGER;
+/** The longest time a limit may name, seconds (366 days, as `@tollgate/limits` checks). */
+const MAX_SECONDS = MAX_DURATION_MS / 1000;
+const positive = { type: 'number', exclusiveMinimum: 0, maximum: MAX_LIMIT_VALUE } as const;
+const atLeastOne = { type: 'number', minimum: 1, maximum: MAX_LIMIT_VALUE } as const;
+const algorithm = { type: 'string', enum: ['token-bucket', 'sliding-window'] } as const;
+/** Text inside limits is stored in PostgreSQL: no NUL, no unpaired surrogate. */
+const storableText = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 200,
+  pattern: '^[^\\u0000\\uD800-\\uDFFF]*$',
+} as const;
+
+const limitProperties = {
+  maxConcurrentTasks: { type: 'integer', minimum: 1, maximum: MAX_LIMIT_VALUE },
+  maxRequestsPerMinute: positive,
+  maxRequestsPerDay: positive,
+  maxTokensPerMinute: positive,
+  maxTokensPerHour: positive,
+  tokenBurstSize: atLeastOne,
+  requestBurstSize: atLeastOne,
+  maxToolCallsPerMinute: positive,
+  maxToolCallsPerHour: positive,
+  toolCallBurstSize: atLeastOne,
+  maxInputTokensPerMinute: positive,
+  inputTokenBurstSize: atLeastOne,
+  maxOutputTokensPerMinute: positive,
+  outputTokenBurstSize: atLeastOne,
+  maxMemoryMb: positive,
+  taskTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS },
+  resourceWaitTimeoutSeconds: { type: 'number', minimum: 0, maximum: MAX_SECONDS },
+  enforceLimits: { type: 'boolean' },
+  rejectOnLimit: { type: 'boolean' },
+  algorithm,
+  algorithms: {
+    type: 'object',
+    additionalProperties: false,
+    properties: Object.fromEntries(
+      [
+        'requestsPerMinute',
+        'requestsPerDay',
+        'tokensPerMinute',
+        'tokensPerHour',
+        'toolCallsPerMinute',
+        'toolCallsPerHour',
+        'inputTokensPerMinute',
+        'outputTokensPerMinute',
+      ].map((name) => [name, algorithm]),
+    ),
+  },
+  rates: {
+    type: 'array',
+    maxItems: 64,
+    items: {
+      type: 'object',
+      required: ['resource', 'limit', 'windowMs'],
+      additionalProperties: false,
+      properties: {
+        name: storableText,
+        resource: storableText,
+        limit: positive,
+        windowMs: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS * 1000 },
+        burst: atLeastOne,
+        algorithm,
+      },
+    },
+  },
+  timeScale: positive,
+  windowPaddingMs: { type: 'number', minimum: 0, maximum: 60_000 },
+} as const;
+
+/**
+ * A key's own `ResourceLimits`, each value finite and bounded (camelCase or snake_case
+ * names; answers use camelCase). Checked again by `@tollgate/limits` for combinations.
+ */
+export const limitsSchema = {
   type: 'object',
-  description: 'ResourceLimits (camelCase or snake_case fields)',
+  description: 'ResourceLimits: the fields a key may set (camelCase or snake_case)',
+  additionalProperties: false,
+  properties: {
+    ...limitProperties,
+    ...Object.fromEntries(Object.entries(limitProperties).map(([k, v]) => [toSnakeCase(k), v])),
+  },
 } as const;
 const permissions = {
   type: 'array',
