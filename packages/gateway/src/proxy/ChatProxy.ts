@@ -43,6 +43,22 @@ export interface ChatProxyOptions {
   readonly logger: Logger;
 }
 
+/** The error event closing a stream the provider broke off: a stall past the time limit or a fault. */
+function streamError(error: unknown, timeoutMs: number): { message: string; type: string; code: string } {
+  const timedOut = error instanceof Error && error.name === 'TimeoutError';
+  return timedOut
+    ? {
+        message: `The provider's stream did not finish within ${timeoutMs} ms; the answer is incomplete.`,
+        type: 'server_error',
+        code: 'upstream_timeout',
+      }
+    : {
+        message: "The provider's stream broke off; the answer is incomplete.",
+        type: 'server_error',
+        code: 'upstream_stream_failed',
+      };
+}
+
 /** One request's reservation and what is known of it. */
 interface Call {
   readonly principal: Principal;
@@ -243,6 +259,7 @@ export class ChatProxy {
         this.#settle(call, lease, this.#streamUsage(call, outcome));
         call.admission.keyLease.release();
       },
+      describeError: (error) => streamError(error, this.#o.upstream.timeoutMs),
     });
     return {
       status: response.status,

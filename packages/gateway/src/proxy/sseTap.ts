@@ -19,6 +19,11 @@ export interface SseTapHooks {
   onFirstChunk(): void;
   /** The stream ended (completed, failed or abandoned by the client): called once. */
   onEnd(outcome: StreamOutcome): void;
+  /**
+   * The error the upstream read failed with, as the OpenAI-style `error` object sent to the
+   * client in a closing `data:` event (so it can tell a provider timeout from a network fault).
+   */
+  describeError(error: unknown): { message: string; type: string; code: string };
 }
 
 interface Parsed {
@@ -58,9 +63,17 @@ function readEvent(line: string, into: Parsed): void {
   }
 }
 
+/** The closing event of a stream the upstream broke off, after a blank line ending any event in progress. */
+function errorEvent(error: { message: string; type: string; code: string }, midLine: boolean): Buffer {
+  const body = JSON.stringify({ error: { ...error, param: null } });
+  return Buffer.from(`${midLine ? '\n\n' : '\n'}data: ${body}\n\n`);
+}
+
 /**
- * A Node stream of `body`'s bytes, unchanged, reading each `data:` event on the side. Ends
- * the upstream read when the client goes away (`destroy`).
+ * A Node stream of `body`'s bytes, unchanged, reading each `data:` event on the side. When
+ * the upstream read fails (stall past the time limit, reset) the stream ends cleanly with an
+ * error event instead of a reset socket. Ends the upstream read when the client goes away
+ * (`destroy`).
  */
 export function tapSse(body: ReadableStream<Uint8Array>, hooks: SseTapHooks): Readable {
   const reader = body.getReader();
@@ -92,8 +105,10 @@ export function tapSse(body: ReadableStream<Uint8Array>, hooks: SseTapHooks): Re
         for (const line of lines) readEvent(line.replace(/\r$/, ''), parsed);
         this.push(Buffer.from(value));
       } catch (error) {
+        const midLine = pending !== '';
         end(error);
-        this.destroy(error as Error);
+        this.push(errorEvent(hooks.describeError(error), midLine));
+        this.push(null);
       }
     },
     destroy(error, callback) {
