@@ -130,11 +130,16 @@ export class Gate {
     this.stats.calls++;
     for (let n = 1; ; n++) {
       let toll: Toll | undefined;
+      let context: AttemptContext | undefined;
       try {
         toll = await this.#reserve(reservation, signal);
-        return await attempt(toll, { attempt: n, atSend: this.#remaining(), startedAt: this.clock.now() });
+        context = { attempt: n, atSend: this.#remaining(), startedAt: this.clock.now() };
+        return await attempt(toll, context);
       } catch (error) {
         const verdict = this.#policy.judge(error, n, signal, provider);
+        // A refusal's rate-limit headers count too: a 429 that says nothing is left while we
+        // thought some was (another user of the key) holds back the callers after its cooldown.
+        if (context) this.feedback(verdict.failure?.headers, context.atSend, provider);
         if (toll && !toll.done) {
           const status = verdict.failure?.status;
           toll.refund(!(status !== undefined && status >= 400 && status < 500));

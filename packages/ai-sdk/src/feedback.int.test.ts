@@ -63,6 +63,32 @@ describe('provider feedback through the AI SDK', () => {
     provider.dispose();
   });
 
+  it("a 429's rate-limit headers hold back the callers after the cooldown while another tenant's calls are still in the window", async () => {
+    const windowMs = 3_000;
+    const s = await sim({ quota: { requestsPerWindow: 4, windowMs } });
+    const provider = providerGovernor(4, windowMs);
+    const middleware = tollgateMiddleware({ governors: [provider], tokenCounter });
+    const model = wrapLanguageModel({ model: simulatedModel(s), middleware });
+    // The other tenant's calls are spread: the 429's retry-after frees one place, not four.
+    await useQuota(s, 2);
+    await new Promise((r) => setTimeout(r, 200));
+    await useQuota(s, 2);
+    const first = ask(model, 0); // answered 429: the place the retry-after frees is its retry's
+    await new Promise<void>((resolve) => {
+      const sub = provider.events$.subscribe((e) => {
+        if (e.type !== 'cooldown') return;
+        sub.unsubscribe();
+        resolve();
+      });
+    });
+    const results = await Promise.all([first, ...Array.from({ length: 3 }, (_, i) => ask(model, i + 1))]);
+
+    expect(results.every((r) => /\w/.test(r.text))).toBe(true);
+    expect(s.stats()).toMatchObject({ admitted: 4 + 4, rateLimited: 1 });
+    expect(middleware.stats).toMatchObject({ succeeded: 4, rateLimited: 1, retries: 1, failed: 0 });
+    provider.dispose();
+  });
+
   it('rate-limit headers lower the provider governor to what the provider says is left', async () => {
     const s = await sim({ quota: { requestsPerWindow: 10, windowMs: 60_000 } });
     const provider = providerGovernor(10, 60_000);

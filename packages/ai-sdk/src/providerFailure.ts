@@ -24,6 +24,8 @@ export interface ProviderFailure {
   /** A 429 that is a used-up quota or spend limit: no wait helps. */
   readonly quotaExhausted: { readonly message: string; readonly resetsAt?: number } | undefined;
   readonly requestId: string | undefined;
+  /** The reply's headers (a 429's rate-limit headers say what the provider has left), if any. */
+  readonly headers?: Record<string, string> | undefined;
 }
 
 /** Whether `error` is an AI SDK `APICallError` (by its brand, or by its shape). */
@@ -63,5 +65,6 @@ export function readProviderFailure(
     retryAfterMs: retryAfterMs(headers, body, now),
     quotaExhausted: status === 429 ? detectQuota(body, now) : undefined,
     requestId: headers?.['x-request-id'],
+    headers,
   };
 }
