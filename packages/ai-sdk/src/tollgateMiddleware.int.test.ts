@@ -1,9 +1,9 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { GovernorEvent } from '@tollgate/limits';
 import type { Simulator } from '@tollgate/simulator';
 import { generateText, streamText, wrapLanguageModel } from 'ai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  admissionSpanBound,
+  loopDelay,
   OTHER_KEY,
   providerGovernor,
   record,
@@ -24,26 +24,6 @@ const RPM = 7;
 // Long enough that a loaded machine's event-loop delays (tens of ms per window cycle) stay well inside 10%.
 const WINDOW_MS = 2_000;
 const MINIMUM_MS = (Math.ceil(CALLS / RPM) - 1) * WINDOW_MS;
-
-/**
- * The most the first-to-last admission span may take: the minimum plus 10% (the pacing goal
- * on an idle machine, where the rest is a few ms), plus the delays measured. A call holds
- * its place in the window until its reply starts, so each window's worth of admissions (in
- * order of admission) frees the next one at most its longest hold later; each wait ends on a
- * timer, late by the event loop's delay (p99).
- */
-function spanBound(events: GovernorEvent[], lagMs: number): number {
-  const acquiredAt = new Map(
-    events.flatMap((e) => (e.type === 'acquired' ? [[e.leaseId, e.at] as const] : [])),
-  );
-  const held = events
-    .flatMap((e) => (e.type === 'released' ? [[acquiredAt.get(e.leaseId)!, e.heldMs] as const] : []))
-    .sort((a, b) => a[0] - b[0]);
-  let holds = 0;
-  for (let i = 0; i < held.length; i += RPM) holds += Math.max(...held.slice(i, i + RPM).map(([, ms]) => ms));
-  const waits = MINIMUM_MS / WINDOW_MS;
-  return MINIMUM_MS * 1.1 + holds + waits * lagMs;
-}
 
 describe('tollgateMiddleware with the real AI SDK against the simulator over HTTP', () => {
   it.each([
@@ -76,16 +56,19 @@ describe('tollgateMiddleware with the real AI SDK against the simulator over HTT
         const result = streamText({ model, prompt, maxOutputTokens: 40, maxRetries: 0 });
         return (await result.text) + ((await result.finishReason) === 'error' ? ' (error)' : '');
       };
-      const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-      loopDelay.enable();
+      const lag = loopDelay();
       const started = performance.now();
       const texts = await Promise.all(Array.from({ length: CALLS }, (_, i) => call(i)));
       const makespanMs = performance.now() - started;
-      loopDelay.disable();
-      const lagMs = Math.max(0, loopDelay.percentile(99) / 1e6 - 1);
+      const lagMs = lag.stop();
       const stats = sim.stats();
       const spanMs = stats.lastAdmissionMs! - stats.firstAdmissionMs!;
-      const boundMs = spanBound(events, lagMs);
+      const boundMs = admissionSpanBound(events, {
+        perWindow: RPM,
+        windowMs: WINDOW_MS,
+        minimumMs: MINIMUM_MS,
+        lagMs,
+      });
       provider.dispose();
 
       console.log(

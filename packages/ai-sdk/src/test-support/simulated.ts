@@ -1,4 +1,6 @@
 // Test setup: the simulator on 127.0.0.1, an AI SDK model on it, and a governor of its quota.
+
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { TiktokenCounter } from '@tollgate/core';
 import { type GovernorEvent, ResourceGovernor, type ResourceLimits } from '@tollgate/limits';
@@ -67,4 +69,41 @@ export async function useQuota(sim: Simulator, n: number, apiKey = API_KEY): Pro
       await res.text();
     }),
   );
+}
+
+/** Measures the event loop's delay from now; `stop()` ends it and returns its p99, ms. */
+export function loopDelay(): { stop(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  histogram.enable();
+  return {
+    stop() {
+      histogram.disable();
+      return Math.max(0, histogram.percentile(99) / 1e6 - 1);
+    },
+  };
+}
+
+/**
+ * The most a paced run's first-to-last admission span may take: `minimumMs` plus 10% (the
+ * pacing goal on an idle machine, where the rest is a few ms), plus the delays measured. A
+ * call holds its place in the window until its reply starts, so each window's worth of
+ * admissions (`perWindow` leases in order of acquisition, as `events` recorded them) frees
+ * the next one at most its longest hold later; each wait ends on a timer, late by the event
+ * loop's delay `lagMs`.
+ */
+export function admissionSpanBound(
+  events: readonly GovernorEvent[],
+  pacing: { perWindow: number; windowMs: number; minimumMs: number; lagMs: number },
+): number {
+  const acquiredAt = new Map(
+    events.flatMap((e) => (e.type === 'acquired' ? [[e.leaseId, e.at] as const] : [])),
+  );
+  const held = events
+    .flatMap((e) => (e.type === 'released' ? [[acquiredAt.get(e.leaseId)!, e.heldMs] as const] : []))
+    .sort((a, b) => a[0] - b[0]);
+  let holds = 0;
+  for (let i = 0; i < held.length; i += pacing.perWindow)
+    holds += Math.max(...held.slice(i, i + pacing.perWindow).map(([, ms]) => ms));
+  const waits = pacing.minimumMs / pacing.windowMs;
+  return pacing.minimumMs * 1.1 + holds + waits * pacing.lagMs;
 }
