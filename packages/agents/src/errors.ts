@@ -1,3 +1,4 @@
+// The typed errors of the agents layer: iterations, tools, their arguments, timeouts and results.
 import { errorGuard, TollgateError } from '@tollgate/core';
 
 /** The model kept calling tools past the agent's `maxIterations`. */

@@ -1,3 +1,4 @@
+// Model prices per million tokens (the defaults, by model name) and what a usage costs in US dollars.
 import type { Usage } from '@tollgate/core';
 
 /** What a model costs, in US dollars per million tokens. */

@@ -1,3 +1,4 @@
+// The public API of @tollgate/ai-sdk.
 export { type GovernToolsOptions, governTools } from './governTools.js';
 export {
   checkTollgateMiddlewareOptions,

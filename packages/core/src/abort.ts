@@ -1,3 +1,4 @@
+// Abort scopes linked to parent signals (linkAbort) and one-shot abort listeners (onAbort).
 import { abortReason } from './errors/errors.js';
 
 /** A child abort scope: aborted by its own `abort(reason)` or when any parent aborts. */

@@ -1,3 +1,4 @@
+// The public API of @tollgate/core.
 export { type LinkedAbort, linkAbort, onAbort } from './abort.js';
 export type { Clock, TimerHandle } from './clock/Clock.js';
 export { flushMicrotasks, ManualClock } from './clock/ManualClock.js';

@@ -1,3 +1,4 @@
+// The public API of @tollgate/dashboard.
 export {
   DASHBOARD_DEFAULTS,
   type Dashboard,

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-import { loadGatewayConfig } from './config/loadGatewayConfig.js';
 // tollgate-gateway: starts the gateway from flags, env and GATEWAY_CONFIG; stops cleanly on SIGINT/SIGTERM.
+import { loadGatewayConfig } from './config/loadGatewayConfig.js';
 import { GatewayConfigError } from './errors.js';
 import { startGateway } from './Gateway.js';
 

@@ -1,3 +1,4 @@
+// The public API of @tollgate/gateway.
 export { buildGatewayApp, type GatewayAppOptions } from './app.js';
 export { Authenticator, type AuthenticatorOptions } from './auth/Authenticator.js';
 export { type AuthDeps, requirePermission } from './auth/authHook.js';

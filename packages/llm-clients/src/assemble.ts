@@ -1,3 +1,4 @@
+// assembleChunks: a streamed reply assembled into the ChatResponse it would have been.
 import type { Usage } from '@tollgate/core';
 import type { ChatChunk, ChatResponse, ToolCall } from './types.js';
 

@@ -1,3 +1,4 @@
+// Our messages and tools in the OpenAI wire shape token counters count.
 import type { CountableMessage } from '@tollgate/core';
 import type { ChatMessage, ToolDefinition } from './types.js';
 

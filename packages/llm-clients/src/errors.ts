@@ -1,3 +1,4 @@
+// The typed errors of provider calls: refusals, rate limits, exhausted quota, connection, open circuit.
 import { errorGuard, TollgateError } from '@tollgate/core';
 
 /** Fields of a {@link ProviderError}. */

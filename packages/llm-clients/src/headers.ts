@@ -1,3 +1,4 @@
+// Reading provider headers: durations, retry-after, and the rate-limit headers.
 import { errorObjects } from './errorBody.js';
 import type { RateLimitInfo } from './types.js';
 

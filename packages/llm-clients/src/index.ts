@@ -1,3 +1,4 @@
+// The public API of @tollgate/llm-clients.
 export {
   ANTHROPIC_CLIENT_DEFAULTS,
   AnthropicClient,

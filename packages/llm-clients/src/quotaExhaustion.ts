@@ -1,3 +1,4 @@
+// Telling a provider's exhausted quota (no refill within a window) from a rate limit.
 import { errorObjects } from './errorBody.js';
 import { parseDuration } from './headers.js';
 

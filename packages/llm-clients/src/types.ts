@@ -1,3 +1,4 @@
+// The shapes of LLM clients: messages, tools, requests, replies, chunks and the LLMClient interface.
 import type { Usage } from '@tollgate/core';
 import type { Observable } from 'rxjs';
 

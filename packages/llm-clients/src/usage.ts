@@ -1,3 +1,4 @@
+// readUsage: a provider's usage report checked into token counts, or a MalformedResponseError.
 import type { Usage } from '@tollgate/core';
 import { MalformedResponseError } from './errors.js';
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// tollgate-simulator: starts the simulator from command-line flags.
 import { parseArgs } from 'node:util';
 import { startSimulator } from './server.js';
 

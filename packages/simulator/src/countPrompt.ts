@@ -1,3 +1,4 @@
+// countPrompt: a request's prompt tokens, large prompts counted in pieces between event-loop turns.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { CountableMessage, TokenCounter } from '@tollgate/core';
 

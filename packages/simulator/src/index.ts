@@ -1,3 +1,4 @@
+// The public API of @tollgate/simulator.
 export {
   SIMULATOR_DEFAULTS,
   type SimulatorFaults,

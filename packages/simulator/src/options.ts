@@ -1,3 +1,4 @@
+// The simulator's options: quota, latency and faults, their defaults and their checks.
 import { type Clock, checkOptions, numberIn, optionRules, rule, type TokenCounter } from '@tollgate/core';
 
 /** The quota the simulator enforces per API key. */

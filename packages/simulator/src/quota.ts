@@ -1,3 +1,4 @@
+// One API key's quota in the simulator, and the rate-limit headers it sends.
 import type { SimulatorQuota } from './options.js';
 import { StrictWindow } from './StrictWindow.js';
 

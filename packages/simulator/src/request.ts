@@ -1,3 +1,4 @@
+// Reading and checking a chat completion request's body.
 import type { IncomingMessage } from 'node:http';
 import type { CountableMessage } from '@tollgate/core';
 import { HttpError } from './HttpError.js';

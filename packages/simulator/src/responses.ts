@@ -1,3 +1,4 @@
+// The simulator's generated replies: text of a token count and sample tool arguments.
 import type { TokenCounter } from '@tollgate/core';
 import type { Random } from './Random.js';
 

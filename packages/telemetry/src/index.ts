@@ -1,3 +1,4 @@
+// The public API of @tollgate/telemetry.
 export type { CallTarget } from './clientEvents.js';
 export {
   ADMITTED_EVENT,

@@ -1,3 +1,4 @@
+// The `@agent()` decorator: a HybridAgent subclass injectable with the base class's deps.
 import { injectable, injectFromBase } from 'inversify';
 
 /**

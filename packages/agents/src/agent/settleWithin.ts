@@ -1,3 +1,4 @@
+// Waiting on a clock, at most so long, for a set of promises to settle.
 import type { Clock, TimerHandle } from '@tollgate/core';
 
 /**

@@ -1,3 +1,4 @@
+// An agent's token counter whose failures are always typed TokenCountErrors.
 import { TokenCountError, type TokenCounter, TollgateError } from '@tollgate/core';
 
 /**

@@ -1,3 +1,4 @@
+// The shapes of the agents layer: tasks, their results and statuses, agent events and deps.
 import type { Clock, Logger, TokenCounter, Usage } from '@tollgate/core';
 import type { Governor, GovernorEvent, MemoryProbe, ResourceLimits, ResourceStatus } from '@tollgate/limits';
 import type {

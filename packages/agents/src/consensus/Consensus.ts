@@ -1,3 +1,4 @@
+// Consensus: several agents answer one question; votes are tallied, ties broken, each step streamed.
 import {
   addUsage,
   type Clock,

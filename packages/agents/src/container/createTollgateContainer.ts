@@ -1,3 +1,4 @@
+// The Tollgate container: its options, limits resolved from env, its module of bindings, and bindAgent.
 import {
   type Clock,
   checkOptions,

@@ -1,3 +1,4 @@
+// FleetProgress: a fleet run's live progress, a redrawn line on a TTY, a periodic line elsewhere.
 import {
   type Clock,
   checkOptions,

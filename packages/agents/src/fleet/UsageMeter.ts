@@ -1,3 +1,4 @@
+// UsageMeter: what a governor's limits really carried while watched, per resource.
 import { type Logger, silentLogger } from '@tollgate/core';
 import type { Governor, GovernorEvent } from '@tollgate/limits';
 import type { Subscription } from 'rxjs';

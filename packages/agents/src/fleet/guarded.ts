@@ -1,3 +1,4 @@
+// Fleet subscribers that cannot throw: what they throw is logged and dropped.
 import type { Logger } from '@tollgate/core';
 
 /**

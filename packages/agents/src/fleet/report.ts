@@ -1,3 +1,4 @@
+// A fleet run's report as text (formatReport) and its metrics and answers written to files (writeReport).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { TaskResult } from '../agent/types.js';

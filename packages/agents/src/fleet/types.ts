@@ -1,3 +1,4 @@
+// The shapes of AgentFleet: tasks, budget, options, rounds, stop reasons, events and the run report.
 import type { Clock, Logger, Usage } from '@tollgate/core';
 import type { Governor, RateAlgorithm } from '@tollgate/limits';
 import type { GovernorFactory } from '../agent/factories.js';

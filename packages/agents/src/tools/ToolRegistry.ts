@@ -1,3 +1,4 @@
+// ToolRegistry: tools by name, an agent's own or the container's shared ones.
 import { InvalidArgumentError } from '@tollgate/core';
 import type { ToolDefinition } from '@tollgate/llm-clients';
 import type { Tool } from './defineTool.js';

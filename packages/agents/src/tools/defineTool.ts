@@ -1,3 +1,4 @@
+// defineTool: a tool from a name, a zod schema of its arguments and an execute function.
 import { InvalidArgumentError } from '@tollgate/core';
 import type { ToolDefinition } from '@tollgate/llm-clients';
 import { z } from 'zod';

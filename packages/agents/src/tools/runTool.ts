@@ -1,3 +1,4 @@
+// One tool call run: arguments checked, executed under its timeout, result turned into text.
 import { abortReason, type Clock, linkAbort, type TimerHandle, TollgateError } from '@tollgate/core';
 import type { ToolCall } from '@tollgate/llm-clients';
 import {

@@ -1,3 +1,4 @@
+// ManualClock: a clock that moves only when advanced, for tests of time-dependent logic.
 import { type Clock, type TimerHandle, timerDelay } from './Clock.js';
 
 interface ManualTimer {

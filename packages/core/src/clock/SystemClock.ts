@@ -1,3 +1,4 @@
+// SystemClock: the real clock, whose timers never fire before their deadline.
 import { type Clock, type TimerHandle, timerDelay } from './Clock.js';
 
 /** The longest delay Node's `setTimeout` honours (2^31-1 ms, about 24.8 days); longer ones fire after 1 ms. */

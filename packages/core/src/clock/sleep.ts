@@ -1,3 +1,4 @@
+// sleep: waiting on a clock, cut short by an abort signal.
 import { abortReason } from '../errors/errors.js';
 import type { Clock } from './Clock.js';
 

@@ -1,3 +1,4 @@
+// TollgateError: the branded base of every Tollgate error, and the guards that recognise them.
 const BRAND = Symbol.for('tollgate.error');
 
 /** Options every Tollgate error accepts. */

@@ -1,3 +1,4 @@
+// The core typed errors: invalid limits and arguments, limits exceeded, waits and tasks timed out, aborts.
 import { errorGuard, TollgateError } from './TollgateError.js';
 
 /** One problem found while validating limits. */

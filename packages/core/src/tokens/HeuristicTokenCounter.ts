@@ -1,3 +1,4 @@
+// HeuristicTokenCounter: a cheap estimate of tokens from characters, no encoder loaded.
 import type { CountableMessage } from '../types.js';
 import { type CountMessagesOptions, countChat, type TokenCounter } from './TokenCounter.js';
 

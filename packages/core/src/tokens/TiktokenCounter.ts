@@ -1,3 +1,4 @@
+// TiktokenCounter: exact token counts with tiktoken's encodings, chosen by model.
 import { createRequire } from 'node:module';
 import type { CountableMessage } from '../types.js';
 import { boundedCount } from './boundedCount.js';

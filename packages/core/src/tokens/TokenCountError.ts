@@ -1,3 +1,4 @@
+// TokenCountError: a tokenizer that failed to load or to count.
 import { errorGuard, TollgateError } from '../errors/TollgateError.js';
 
 /** The tokenizer failed to load or to count a text; `cause` holds what it threw. */

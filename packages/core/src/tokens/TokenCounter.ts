@@ -1,3 +1,4 @@
+// The TokenCounter interface, and how a chat request's messages and tools are counted.
 import type { CountableMessage } from '../types.js';
 
 /** Options for counting a chat request. */

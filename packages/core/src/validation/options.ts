@@ -1,3 +1,4 @@
+// Option checking at the boundary: reusable rules and checkOptions, which throws InvalidArgumentError.
 import { InvalidArgumentError } from '../errors/errors.js';
 
 /** One rule an option must pass: a test and what it expects, for the error message. */

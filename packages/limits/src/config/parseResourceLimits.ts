@@ -1,3 +1,4 @@
+// parseResourceLimits: ResourceLimits in camel or snake case, checked and resolved.
 import { InvalidLimitsError, type LimitsIssue } from '@tollgate/core';
 import { z } from 'zod';
 import { closestName } from './closestName.js';

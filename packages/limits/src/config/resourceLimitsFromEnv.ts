@@ -1,3 +1,4 @@
+// resourceLimitsFromEnv: ResourceLimits read from TOLLGATE_* environment variables.
 import { InvalidLimitsError, type LimitsIssue, type Logger, silentLogger } from '@tollgate/core';
 import { closestName } from './closestName.js';
 import { LIMIT_FIELDS, parseResourceLimits, toSnakeCase } from './parseResourceLimits.js';

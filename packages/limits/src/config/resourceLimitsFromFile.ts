@@ -1,3 +1,4 @@
+// resourceLimitsFromFile: ResourceLimits read from a JSON or YAML file.
 import { readFile } from 'node:fs/promises';
 import { InvalidLimitsError } from '@tollgate/core';
 import { parseResourceLimits } from './parseResourceLimits.js';

@@ -1,3 +1,4 @@
+// The checks of acquire and runTask options at the governor's boundary.
 import { checkOptions, type OptionRule, optionRules, rule } from '@tollgate/core';
 import type { AcquireOptions, RunTaskOptions } from './types.js';
 

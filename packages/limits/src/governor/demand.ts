@@ -1,3 +1,4 @@
+// What a cost demands of a governor's limits, and the reasons a demand waits or never fits.
 import { InvalidArgumentError } from '@tollgate/core';
 import type { ResourceCost } from './types.js';
 import { MAX_BITS } from './WaitQueue.js';

@@ -1,3 +1,4 @@
+// runLeased: a task run under a lease, its slot given back when it ends or its grace runs out.
 import {
   abortReason,
   type Clock,

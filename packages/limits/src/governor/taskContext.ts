@@ -1,3 +1,4 @@
+// The task a call runs in, carried across awaits by AsyncLocalStorage for every governor.
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 /** What governors know of the task a call runs in. */

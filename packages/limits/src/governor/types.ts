@@ -1,3 +1,4 @@
+// The shapes of governors: costs, usage, acquire and runTask options, status and events.
 import type { Clock, Logger } from '@tollgate/core';
 import type { RateAlgorithm } from '../config/ResourceLimits.js';
 import type { MemoryProbe } from '../memory/MemoryProbe.js';

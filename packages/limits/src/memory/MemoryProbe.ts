@@ -1,3 +1,4 @@
+// Memory probes for the memory limit: this process and its children, sampled, or a fixed reading.
 import { type Clock, type Logger, silentLogger, systemClock } from '@tollgate/core';
 
 /** Reports memory in use, in MB. Reads must be cheap and synchronous: they sit on the acquire path. */

@@ -1,3 +1,4 @@
+// The RateLimiter interface every rate algorithm implements, and how a rate is described.
 import type { RateAlgorithm, ResolvedRate } from '../config/ResourceLimits.js';
 
 /** What a {@link RateLimiter.take} returns; pass it back to `adjust` when settling. */

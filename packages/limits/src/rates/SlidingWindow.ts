@@ -1,3 +1,4 @@
+// SlidingWindow: an exact sliding-window rate limit over a log of weighted admissions.
 import type { ResolvedRate } from '../config/ResourceLimits.js';
 import { EPSILON, type RateLimiter, type RateReservation } from './RateLimiter.js';
 

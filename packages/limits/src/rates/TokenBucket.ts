@@ -1,3 +1,4 @@
+// TokenBucket: a rate limit as a bucket refilled continuously, with burst and debt.
 import type { ResolvedRate } from '../config/ResourceLimits.js';
 import { EPSILON, type RateLimiter, type RateReservation } from './RateLimiter.js';
 

@@ -1,3 +1,4 @@
+// The rate limiter for a rate's configured algorithm.
 import type { ResolvedRate } from '../config/ResourceLimits.js';
 import type { RateLimiter } from './RateLimiter.js';
 import { SlidingWindow } from './SlidingWindow.js';

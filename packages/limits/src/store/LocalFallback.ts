@@ -1,3 +1,4 @@
+// LocalFallback: admissions while the quota store is down, within this process's share.
 import type { Clock, Logger } from '@tollgate/core';
 import type { ParsedResourceLimits } from '../config/ResourceLimits.js';
 import type { GovernorLease } from '../governor/Governor.js';

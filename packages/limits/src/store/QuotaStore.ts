@@ -1,3 +1,4 @@
+// The QuotaStore interface: a quota shared by processes, its requests, replies and status.
 import type { Observable } from 'rxjs';
 import type { RateInfo } from '../rates/RateLimiter.js';
 

@@ -1,3 +1,4 @@
+// RedisQuotaStore: a quota shared across processes on Redis, admitted atomically by scripts.
 import { createHash, randomUUID } from 'node:crypto';
 import { checkOptions, InvalidArgumentError, type Logger, rule, silentLogger } from '@tollgate/core';
 import type { Redis } from 'ioredis';

@@ -1,3 +1,4 @@
+// The options of the distributed governor: their defaults and their checks.
 import {
   type Clock,
   checkOptions,

@@ -1,3 +1,4 @@
+// StoreUnavailableError: the quota store could not be reached.
 import { errorGuard, TollgateError } from '@tollgate/core';
 
 /** The quota store (Redis) could not be reached; what happens next is the governor's `onStoreDown` policy. */

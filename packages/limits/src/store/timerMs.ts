@@ -1,3 +1,4 @@
+// The option rule for a timer's duration, bounded by what a Node timer supports.
 import { rule } from '@tollgate/core';
 
 /** The longest delay a Node timer supports, in ms. */

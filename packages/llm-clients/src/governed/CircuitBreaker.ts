@@ -1,3 +1,4 @@
+// CircuitBreaker: stops calls after consecutive failures, then lets one probe through.
 import { type Clock, checkOptions, optionRules, systemClock } from '@tollgate/core';
 import { BehaviorSubject, type Observable } from 'rxjs';
 import { CircuitOpenError } from '../errors.js';

@@ -1,3 +1,4 @@
+// GovernedClient's options, defaults and checks, its events and its stats.
 import {
   type Clock,
   checkOptions,

@@ -1,3 +1,4 @@
+// ScriptedClient: an LLMClient that plays a script of replies, for tests and examples.
 import {
   type Clock,
   checkOptions,
