@@ -169,7 +169,10 @@ export class Engine<T, X> implements AdmissionHost<T, X> {
     });
     if (this.hub.observed) {
       const waitedMs = now - who.enqueuedAt;
-      this.hub.emit({ type: 'acquired', leaseId: lease.id, cost: demand.cost, waitedMs, label: who.label });
+      this.hub.emit(
+        { type: 'acquired', leaseId: lease.id, cost: demand.cost, waitedMs, label: who.label },
+        now,
+      );
       if (before) this.approached(before, now, demand.amounts);
     }
     this.hub.changed();

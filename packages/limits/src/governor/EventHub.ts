@@ -45,14 +45,18 @@ export class EventHub {
     return this.#events.observed;
   }
 
-  /** Stamps `event` (a fresh object the hub now owns) with the governor and the time, and sends it. */
-  emit(event: EventBody): void {
+  /**
+   * Stamps `event` (a fresh object the hub now owns) with the governor and the time, and sends
+   * it. `at` is when it happened, if not now: a grant is stamped with the time its reservation
+   * was recorded at, so events line up with the windows exactly.
+   */
+  emit(event: EventBody, at?: number): void {
     if (!this.#events.observed) return;
     // Stamped in place: the body is a fresh literal of the caller's, and copying it with a spread
     // is a slow generic clone once the many event shapes make that site megamorphic.
     const stamped = event as Mutable<GovernorEvent>;
     stamped.governor = this.#name;
-    stamped.at = this.#now();
+    stamped.at = at ?? this.#now();
     this.#events.next(stamped);
   }
 

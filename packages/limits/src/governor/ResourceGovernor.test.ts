@@ -503,6 +503,35 @@ describe('ResourceGovernor: observability', () => {
     expect(acquired[1]).toMatchObject({ waitedMs: 24_000 });
   });
 
+  it('stamps each acquired event with its grant time, however slow the listeners are', async () => {
+    // Listeners that take time must not make grants look later than the window recorded them:
+    // events are how outside checks count admissions per window.
+    class LaggingClock extends ManualClock {
+      lag = 0;
+      override now(): number {
+        return super.now() + this.lag;
+      }
+    }
+    const clock = new LaggingClock();
+    const governor = new ResourceGovernor(
+      { maxRequestsPerMinute: 3, algorithm: 'sliding-window' },
+      { clock, name: 'test' },
+    );
+    await Promise.all([1, 2, 3].map(() => governor.acquire({ requests: 1 }))); // all at 0
+    const acquiredAt: number[] = [];
+    governor.events$.subscribe((e) => {
+      if (e.type !== 'acquired') return;
+      acquiredAt.push(e.at);
+      clock.lag += 1; // a listener that takes a millisecond
+    });
+    const waiting = [1, 2, 3].map(() => governor.acquire({ requests: 1 }));
+    await clock.advanceAsync(60_000); // one wake admits all three waiters at one time
+    const leases = await Promise.all(waiting);
+    expect(leases.map((l) => l.acquiredAt)).toEqual([60_000, 60_000, 60_000]);
+    expect(acquiredAt).toEqual([60_000, 60_000, 60_000]);
+    expect(clock.now()).toBe(60_003);
+  });
+
   it('dispose rejects waiters, stops the timer and refuses new work', async () => {
     const { governor, clock } = setup({
       maxRequestsPerMinute: 1,
