@@ -1,16 +1,10 @@
 /** Anthropic's failures as Tollgate's typed provider errors, and its spend-limit refusals. */
 import Anthropic from '@anthropic-ai/sdk';
-import { AbortError } from '@tollgate/core';
-import { type CallDeadline, DeadlineExpired } from '../callDeadline.js';
+import type { CallDeadline } from '../callDeadline.js';
 import { errorObjects } from '../errorBody.js';
-import {
-  MalformedResponseError,
-  ProviderConnectionError,
-  ProviderError,
-  ProviderRateLimitError,
-  QuotaExhaustedError,
-} from '../errors.js';
+import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { retryAfterMs } from '../headers.js';
+import { mapSdkError } from '../mapSdkError.js';
 import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
 
 /** Anthropic's `error.details.error_code`s for a spend limit: no retry helps before the limit is raised. */
@@ -53,21 +47,13 @@ export function anthropicError(
   provider: string,
   detect: QuotaExhaustionDetector,
 ): Error {
-  const error = deadline.explain(thrown);
-  if (error instanceof ProviderError || AbortError.is(error)) return error;
-  if (error instanceof DeadlineExpired) {
-    return new ProviderConnectionError(`timed out: ${error.message}`, { provider, cause: error });
-  }
-  if (error instanceof Anthropic.APIUserAbortError)
-    return new AbortError('the provider call was aborted', error);
-  if (error instanceof Anthropic.APIConnectionError) {
-    return new ProviderConnectionError(error.message || 'connection failed', { provider, cause: error });
-  }
-  if (error instanceof Anthropic.APIError) return fromApiError(error, provider, detect);
-  if (error instanceof SyntaxError || error instanceof TypeError) {
-    return new MalformedResponseError(`unreadable reply: ${error.message}`, { provider, cause: error });
-  }
-  return error instanceof Error ? error : new ProviderError(String(error), { provider });
+  return mapSdkError(deadline.explain(thrown), {
+    provider,
+    isAbort: (error) => error instanceof Anthropic.APIUserAbortError,
+    isConnection: (error) => error instanceof Anthropic.APIConnectionError,
+    isApiError: (error) => error instanceof Anthropic.APIError,
+    fromApiError: (error) => fromApiError(error, provider, detect),
+  });
 }
 
 function fromApiError(

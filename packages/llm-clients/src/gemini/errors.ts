@@ -1,16 +1,10 @@
 /** Gemini's failures as Tollgate's typed provider errors. */
 import { ApiError } from '@google/genai';
-import { AbortError } from '@tollgate/core';
-import { type CallDeadline, DeadlineExpired } from '../callDeadline.js';
+import type { CallDeadline } from '../callDeadline.js';
 import { errorObjects } from '../errorBody.js';
-import {
-  MalformedResponseError,
-  ProviderConnectionError,
-  ProviderError,
-  ProviderRateLimitError,
-  QuotaExhaustedError,
-} from '../errors.js';
+import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { retryAfterMs } from '../headers.js';
+import { mapSdkError } from '../mapSdkError.js';
 import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
 
 /** Where one call's error happened: its provider name, request id (if the response had one) and the quota detector. */
@@ -28,25 +22,15 @@ export interface GeminiErrorContext {
  * appears in a body or a message.
  */
 export function geminiError(thrown: unknown, deadline: CallDeadline, context: GeminiErrorContext): Error {
-  const { provider, requestId } = context;
-  const error = deadline.explain(thrown);
-  if (error instanceof ProviderError || AbortError.is(error)) return error;
-  if (error instanceof DeadlineExpired) {
-    return new ProviderConnectionError(`timed out: ${error.message}`, { provider, cause: error });
-  }
-  if (error instanceof ApiError) return fromApiError(error, context);
-  if ((error as Error)?.name === 'AbortError') return new AbortError('the provider call was aborted', error);
-  if (error instanceof TypeError && /fetch failed|network|socket|ECONN/i.test(error.message)) {
-    return new ProviderConnectionError(error.message, { provider, cause: error });
-  }
-  if (error instanceof SyntaxError || error instanceof TypeError) {
-    return new MalformedResponseError(`unreadable reply: ${error.message}`, {
-      provider,
-      cause: error,
-      ...(requestId ? { requestId } : {}),
-    });
-  }
-  return error instanceof Error ? error : new ProviderError(String(error), { provider });
+  return mapSdkError(deadline.explain(thrown), {
+    provider: context.provider,
+    requestId: context.requestId,
+    isAbort: (error) => (error as Error | undefined)?.name === 'AbortError',
+    isConnection: (error) =>
+      error instanceof TypeError && /fetch failed|network|socket|ECONN/i.test(error.message),
+    isApiError: (error) => error instanceof ApiError,
+    fromApiError: (error) => fromApiError(error, context),
+  });
 }
 
 function fromApiError(error: ApiError, { provider, requestId, detect }: GeminiErrorContext): Error {

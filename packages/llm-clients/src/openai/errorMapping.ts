@@ -1,15 +1,9 @@
 // What the openai SDK threw, as Tollgate's typed provider errors.
-import { AbortError } from '@tollgate/core';
 import OpenAI from 'openai';
 import { DeadlineExpired } from '../callDeadline.js';
-import {
-  MalformedResponseError,
-  ProviderConnectionError,
-  ProviderError,
-  ProviderRateLimitError,
-  QuotaExhaustedError,
-} from '../errors.js';
+import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { retryAfterMs } from '../headers.js';
+import { mapSdkError } from '../mapSdkError.js';
 import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
 
 /**
@@ -23,20 +17,15 @@ export function toProviderError(
   provider: string,
   quotaExhaustion: QuotaExhaustionDetector,
 ): Error {
-  if (error instanceof ProviderError || AbortError.is(error)) return error;
   // Our own deadline (the whole body, a stream's silence) ends a call as the SDK's timeout does.
-  if (error instanceof DeadlineExpired)
-    return toProviderError(new OpenAI.APIConnectionTimeoutError(), provider, quotaExhaustion);
-  if (error instanceof OpenAI.APIUserAbortError)
-    return new AbortError('the provider call was aborted', error);
-  if (error instanceof OpenAI.APIConnectionError) {
-    return new ProviderConnectionError(error.message || 'connection failed', { provider, cause: error });
-  }
-  if (error instanceof OpenAI.APIError) return fromStatus(error, provider, quotaExhaustion);
-  if (error instanceof SyntaxError || error instanceof TypeError) {
-    return new MalformedResponseError(`unreadable reply: ${error.message}`, { provider, cause: error });
-  }
-  return error instanceof Error ? error : new ProviderError(String(error), { provider });
+  const thrown = error instanceof DeadlineExpired ? new OpenAI.APIConnectionTimeoutError() : error;
+  return mapSdkError(thrown, {
+    provider,
+    isAbort: (e) => e instanceof OpenAI.APIUserAbortError,
+    isConnection: (e) => e instanceof OpenAI.APIConnectionError,
+    isApiError: (e) => e instanceof OpenAI.APIError,
+    fromApiError: (e) => fromStatus(e, provider, quotaExhaustion),
+  });
 }
 
 function fromStatus(
