@@ -2,8 +2,16 @@
 import type { CountableMessage } from '@tollgate/core';
 import type { OfferedTool } from './compose.js';
 import { HttpError } from './HttpError.js';
-import { MAX_DEPTH, tooDeep } from './request.js';
-import { badRequired, badSchemaError, optionalString } from './toolSchema.js';
+import {
+  isObject,
+  type Json,
+  joinedText,
+  MAX_DEPTH,
+  optionalString,
+  readJsonObject,
+  turnMessages,
+} from './requestFields.js';
+import { badRequired, badSchemaError } from './toolSchema.js';
 
 /** A checked `POST /v1/messages` body, with its conversation in the neutral shape. */
 export interface AnthropicBody {
@@ -17,20 +25,16 @@ export interface AnthropicBody {
   readonly toolChoice: unknown;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const invalid = (param: string, message: string) => HttpError.invalid(param, message);
 
 /** Parses and checks a Messages API body: a 400 `invalid_request_error` naming the field otherwise. */
 export function parseAnthropicBody(raw: Buffer): AnthropicBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw invalid('', 'The request body is not valid JSON.');
-  }
-  if (!isObject(value)) throw invalid('', 'The request body must be a JSON object.');
-  if (tooDeep(value)) throw invalid('', `The request body is nested deeper than ${MAX_DEPTH} levels.`);
+  const value = readJsonObject(raw, {
+    param: '',
+    notJson: 'The request body is not valid JSON.',
+    notObject: 'The request body must be a JSON object.',
+    tooDeep: `The request body is nested deeper than ${MAX_DEPTH} levels.`,
+  });
   if (typeof value.model !== 'string' || !value.model) throw invalid('model', 'model: Field required');
   if (value.max_tokens === undefined) throw invalid('max_tokens', 'max_tokens: Field required');
   if (!Array.isArray(value.messages) || value.messages.length === 0) {
@@ -55,7 +59,7 @@ export function parseAnthropicBody(raw: Buffer): AnthropicBody {
 function systemOf(system: unknown): CountableMessage[] {
   if (system === undefined) return [];
   if (typeof system === 'string') return [{ role: 'system', content: system }];
-  if (Array.isArray(system)) return [{ role: 'system', content: blocksText(system) }];
+  if (Array.isArray(system)) return [{ role: 'system', content: joinedText(system) }];
   throw invalid('system', 'system: expected a string or a list of text blocks');
 }
 
@@ -64,10 +68,6 @@ function toolChoiceOf(choice: unknown): unknown {
   if (choice.type === 'none') return 'none';
   if (choice.type === 'tool' && typeof choice.name === 'string') return { function: { name: choice.name } };
   return undefined;
-}
-
-function blocksText(blocks: unknown[]): string {
-  return blocks.map((b) => (isObject(b) && typeof b.text === 'string' ? b.text : '')).join('');
 }
 
 /** One Anthropic message as countable messages: tool results become `tool` messages of their own. */
@@ -87,8 +87,7 @@ function toCountable(m: unknown, i: number): CountableMessage[] {
     .map((b) => ({
       role: 'tool',
       tool_call_id: optionalString(b.tool_use_id, `${blockAt(b)}.tool_use_id`),
-      content:
-        typeof b.content === 'string' ? b.content : blocksText(Array.isArray(b.content) ? b.content : []),
+      content: typeof b.content === 'string' ? b.content : joinedText(b.content),
     }));
   const calls = blocks
     .filter((b) => b.type === 'tool_use')
@@ -98,10 +97,5 @@ function toCountable(m: unknown, i: number): CountableMessage[] {
         arguments: JSON.stringify(b.input ?? {}),
       },
     }));
-  const text = blocksText(blocks.filter((b) => b.type === 'text'));
-  const own =
-    text || calls.length > 0 || results.length === 0
-      ? [{ role: m.role, content: text, ...(calls.length > 0 ? { tool_calls: calls } : {}) }]
-      : [];
-  return [...results, ...own];
+  return turnMessages(m.role, joinedText(blocks.filter((b) => b.type === 'text')), calls, results);
 }

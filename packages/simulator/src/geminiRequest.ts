@@ -2,8 +2,16 @@
 import type { CountableMessage } from '@tollgate/core';
 import type { OfferedTool } from './compose.js';
 import { HttpError } from './HttpError.js';
-import { MAX_DEPTH, tooDeep } from './request.js';
-import { badRequired, badSchemaError, optionalString } from './toolSchema.js';
+import {
+  isObject,
+  type Json,
+  joinedText,
+  MAX_DEPTH,
+  optionalString,
+  readJsonObject,
+  turnMessages,
+} from './requestFields.js';
+import { badRequired, badSchemaError } from './toolSchema.js';
 
 /** A checked `generateContent` body, with its conversation in the neutral shape. */
 export interface GeminiBody {
@@ -14,25 +22,21 @@ export interface GeminiBody {
   readonly toolChoice: unknown;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const invalid = (param: string, message: string) => HttpError.invalid(param, message);
 
 /** Parses and checks a `generateContent` body: a 400 `INVALID_ARGUMENT` naming the field otherwise. */
 export function parseGeminiBody(raw: Buffer): GeminiBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw invalid('', 'Invalid JSON payload received.');
-  }
-  if (!isObject(value)) throw invalid('', 'Invalid JSON payload received: expected an object.');
-  if (tooDeep(value)) throw invalid('', `The request is nested deeper than ${MAX_DEPTH} levels.`);
+  const value = readJsonObject(raw, {
+    param: '',
+    notJson: 'Invalid JSON payload received.',
+    notObject: 'Invalid JSON payload received: expected an object.',
+    tooDeep: `The request is nested deeper than ${MAX_DEPTH} levels.`,
+  });
   if (!Array.isArray(value.contents) || value.contents.length === 0) {
     throw invalid('contents', '* GenerateContentRequest.contents: contents is not specified');
   }
   const config = isObject(value.generationConfig) ? value.generationConfig : {};
-  const system = isObject(value.systemInstruction) ? partsText(value.systemInstruction.parts) : '';
+  const system = isObject(value.systemInstruction) ? joinedText(value.systemInstruction.parts) : '';
   return {
     maxTokens: config.maxOutputTokens,
     messages: [
@@ -42,11 +46,6 @@ export function parseGeminiBody(raw: Buffer): GeminiBody {
     tools: toolsOf(value.tools),
     toolChoice: toolChoiceOf(value.toolConfig),
   };
-}
-
-function partsText(parts: unknown): string {
-  if (!Array.isArray(parts)) return '';
-  return parts.map((p) => (isObject(p) && typeof p.text === 'string' ? p.text : '')).join('');
 }
 
 function toolsOf(tools: unknown): OfferedTool[] {
@@ -109,10 +108,5 @@ function toCountable(content: unknown, i: number): CountableMessage[] {
         arguments: JSON.stringify(c.args ?? {}),
       },
     }));
-  const text = partsText(parts);
-  const own =
-    text || calls.length > 0 || results.length === 0
-      ? [{ role, content: text, ...(calls.length > 0 ? { tool_calls: calls } : {}) }]
-      : [];
-  return [...results, ...own];
+  return turnMessages(role, joinedText(parts), calls, results);
 }

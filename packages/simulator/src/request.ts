@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CountableMessage } from '@tollgate/core';
 import { HttpError } from './HttpError.js';
+import { isObject, MAX_DEPTH, readJsonObject } from './requestFields.js';
 import { badRequired } from './toolSchema.js';
 
 /** A chat completion request the simulator has checked. */
@@ -16,8 +17,6 @@ export interface ChatBody {
   readonly stream_options?: { include_usage?: boolean };
 }
 
-/** Deepest JSON nesting accepted (a tool schema deeper than this is refused, not recursed into). */
-export const MAX_DEPTH = 64;
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
 /**
@@ -46,15 +45,12 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 
 /** Parses and checks a chat completion body: 400 with the parameter at fault otherwise. */
 export function parseChatBody(raw: Buffer): ChatBody {
-  let value: unknown;
-  try {
-    value = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw HttpError.invalid(null, 'The request body is not valid JSON.');
-  }
-  if (!isObject(value)) throw HttpError.invalid(null, 'The request body must be a JSON object.');
-  if (tooDeep(value))
-    throw HttpError.invalid(null, `The request body is nested deeper than ${MAX_DEPTH} levels.`);
+  const value = readJsonObject(raw, {
+    param: null,
+    notJson: 'The request body is not valid JSON.',
+    notObject: 'The request body must be a JSON object.',
+    tooDeep: `The request body is nested deeper than ${MAX_DEPTH} levels.`,
+  });
   if (typeof value.model !== 'string' || value.model.length === 0) {
     throw HttpError.invalid('model', "Missing required parameter: 'model' (a string).");
   }
@@ -121,18 +117,4 @@ function checkTool(t: unknown, i: number): void {
   if (bad) throw HttpError.invalid(bad, `Invalid schema for '${bad}': expected an array of strings.`);
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const kind = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
-
-/** Whether `value` nests deeper than `MAX_DEPTH`, walked without recursion. */
-export function tooDeep(value: unknown): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop()!;
-    if (typeof v !== 'object' || v === null) continue;
-    if (depth > MAX_DEPTH) return true;
-    for (const child of Object.values(v)) stack.push([child, depth + 1]);
-  }
-  return false;
-}

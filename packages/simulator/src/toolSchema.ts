@@ -1,8 +1,6 @@
-// Checks on tool input the simulator composes replies from: schemas it samples, strings it names.
+// Checks on the tool schemas the simulator samples reply arguments from.
 import { HttpError } from './HttpError.js';
-
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject } from './requestFields.js';
 
 /**
  * Where a tool's JSON schema has a `required` that is not a list of strings (at its top or
@@ -36,14 +34,4 @@ export function badRequired(schema: unknown, at: string): string | undefined {
  */
 export function badSchemaError(param: string): HttpError {
   return HttpError.invalid(param, `${param}: Input should be a list of property names (strings).`);
-}
-
-/**
- * `value` when it is a string, `fallback` when it is absent; otherwise a 400 naming `param`
- * (a JSON value such as `{"toString":1}` must not reach `String()`).
- */
-export function optionalString(value: unknown, param: string, fallback = ''): string {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'string') throw HttpError.invalid(param, `${param}: Input should be a valid string.`);
-  return value;
 }
