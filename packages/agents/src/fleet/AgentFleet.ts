@@ -96,26 +96,22 @@ export class AgentFleet {
     options: { readonly signal?: AbortSignal | undefined } = {},
   ): Promise<RunReport> {
     const run = this.#begin(options.signal, tasks.length, this.estimate(tasks.length));
-    try {
-      await run.dispatchAll(tasks, { budgetCount: 1 });
-      return this.#finish(run);
-    } finally {
-      this.#busy = false;
-    }
+    return this.#complete(run, () => run.dispatchAll(tasks, { budgetCount: 1 }));
   }
 
   /**
    * Round-based run: each round asks every role's source for up to `batchSize` ready
    * tasks, dispatches them (all roles in parallel) and waits for the round to end. Stops
    * early when no role has anything ready, when the next batch would cross the budget, at
-   * `maxRounds`, or when the signal aborts.
+   * `maxRounds`, when a role's source throws (`source-failed`), or when the signal aborts.
+   * Like `run`, resolves with the report however the run ends.
    */
   async runRounds(options: RoundOptions): Promise<RunReport> {
     if (!(options.maxRounds >= 1) || !(options.batchSize >= 1))
       throw new InvalidArgumentError('maxRounds/batchSize', 'numbers of at least 1', options);
     const perRound = Object.keys(options.roles).length * options.batchSize;
     const run = this.#begin(options.signal, undefined, this.estimate(perRound * options.maxRounds));
-    try {
+    return this.#complete(run, async () => {
       for (let round = 1; !run.stopped; round++) {
         if (round > options.maxRounds) {
           run.stop('max-rounds', `stopped after ${options.maxRounds} rounds (maxRounds)`);
@@ -123,10 +119,7 @@ export class AgentFleet {
         }
         if (!(await this.#round(run, options, round))) break;
       }
-      return this.#finish(run);
-    } finally {
-      this.#busy = false;
-    }
+    });
   }
 
   /** Disposes the fleet's own governor; waiters are rejected. The provider governor is left alone. */
@@ -137,12 +130,8 @@ export class AgentFleet {
 
   /** One round: its batch gathered, checked against the budget, dispatched and summed up. False when the run ends here. */
   async #round(run: FleetRun, options: RoundOptions, round: number): Promise<boolean> {
-    const batch: FleetTask[] = [];
-    for (const [role, source] of Object.entries(options.roles)) {
-      const ready = await source.ready(options.batchSize, { round, results: [...run.results] });
-      batch.push(...ready.slice(0, options.batchSize).map((t) => ({ ...t, role: t.role ?? role })));
-    }
-    if (run.signal.aborted) return false;
+    const batch = await this.#gather(run, options, round);
+    if (!batch || run.signal.aborted) return false;
     if (batch.length === 0) {
       run.stop('no-ready-tasks', `no ready tasks in round ${round}`);
       return false;
@@ -164,6 +153,46 @@ export class AgentFleet {
     run.rounds.push({ round, dispatched: finished.length, succeeded, failed, totalTokens });
     this.#emit({ type: 'round-finished', round, succeeded, failed });
     return true;
+  }
+
+  /**
+   * Every role's ready tasks for `round`, or undefined when a source threw: dispatch then
+   * stops with `source-failed`, as it does when the fleet's governor fails.
+   */
+  async #gather(run: FleetRun, options: RoundOptions, round: number): Promise<FleetTask[] | undefined> {
+    const batch: FleetTask[] = [];
+    for (const [role, source] of Object.entries(options.roles)) {
+      let ready: readonly FleetTask[];
+      try {
+        ready = await source.ready(options.batchSize, { round, results: [...run.results] });
+      } catch (error) {
+        // A source that gave up because the run was cancelled: the run ends as aborted.
+        if (run.signal.aborted) return undefined;
+        const message = error instanceof Error ? error.message : String(error);
+        this.#logger.error('fleet task source failed', { fleet: this.name, role, round, error: message });
+        run.stop('source-failed', `the task source of role '${role}' failed in round ${round}: ${message}`);
+        return undefined;
+      }
+      batch.push(...ready.slice(0, options.batchSize).map((t) => ({ ...t, role: t.role ?? role })));
+    }
+    return batch;
+  }
+
+  /**
+   * Runs `body` and reports the run. Should `body` throw all the same, the run is still
+   * ended (its meters stopped, its scope let go) before the error goes to the caller; the
+   * fleet takes its next run either way.
+   */
+  async #complete(run: FleetRun, body: () => Promise<void>): Promise<RunReport> {
+    try {
+      await body();
+      return this.#finish(run);
+    } catch (error) {
+      run.end();
+      throw error;
+    } finally {
+      this.#busy = false;
+    }
   }
 
   #begin(signal: AbortSignal | undefined, tasks: number | undefined, estimate: RunEstimate): FleetRun {

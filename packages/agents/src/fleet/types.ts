@@ -100,6 +100,8 @@ export type StopReason =
   | 'quota-exhausted'
   /** The fleet's governor failed (its store unavailable, disposed during the run): no task is started after it. */
   | 'governor-failed'
+  /** A round's task source threw or rejected: no round is started after it. */
+  | 'source-failed'
   | 'aborted';
 
 /** The run's expectation, before it starts. */
