@@ -1,46 +1,19 @@
-import { AbortError } from '@tollgate/core';
-import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate/simulator';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import {
-  ProviderConnectionError,
-  ProviderError,
-  ProviderRateLimitError,
-  QuotaExhaustedError,
-} from '../errors.js';
+  expectAbortAndTimeout,
+  expectNoKeyIn,
+  failure,
+  toolResultRequest,
+  tools,
+  user,
+  useSimulators,
+} from '../test-support/simulatorClients.js';
 import { AnthropicClient } from './AnthropicClient.js';
 
 const KEY = 'sk-ant-secret-do-not-log-5678';
-const sims: Simulator[] = [];
-async function sim(options: SimulatorOptions = {}) {
-  const s = await startSimulator({
-    apiKeys: [KEY],
-    latency: { ttftMs: 1, perTokenMs: 0.02, jitter: 0 },
-    ...options,
-  });
-  sims.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-const user = (content: string) => ({ messages: [{ role: 'user' as const, content }], maxTokens: 40 });
-const tools = [
-  {
-    name: 'lookup',
-    parameters: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
-  },
-];
-
-async function failure(call: Promise<unknown>): Promise<Error> {
-  return call.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: Error) => error,
-  );
-}
+const sim = useSimulators(KEY);
 
 describe('AnthropicClient (@anthropic-ai/sdk) against the simulator', () => {
   it('chats with a system prompt, with usage, request id and the four rate limits', async () => {
@@ -77,15 +50,7 @@ describe('AnthropicClient (@anthropic-ai/sdk) against the simulator', () => {
     expect(call.finishReason).toBe('tool_calls');
     expect(call.toolCalls[0]!.name).toBe('lookup');
     expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
-    const answer = await client.chat({
-      messages: [
-        ...user('use the tool').messages,
-        { role: 'assistant', content: null, toolCalls: call.toolCalls },
-        { role: 'tool', toolCallId: call.toolCalls[0]!.id, content: '{"found":true}' },
-      ],
-      tools,
-      maxTokens: 40,
-    });
+    const answer = await client.chat(toolResultRequest(call));
     expect(answer.finishReason).not.toBe('tool_calls');
     expect(answer.content).toMatch(/\w/);
   });
@@ -141,25 +106,13 @@ describe('AnthropicClient (@anthropic-ai/sdk) against the simulator', () => {
     });
     const denied = await failure(wrong.chat(user('x')));
     expect(ProviderError.is(denied) && denied.status).toBe(401);
-    for (const error of [overloaded, denied]) {
-      expect(`${error.message} ${JSON.stringify(error)} ${String(error.stack)}`).not.toMatch(
-        /secret-do-not-log|wrong-key-999/,
-      );
-    }
+    expectNoKeyIn([overloaded, denied]);
   });
 
   it('ends on an abort with AbortError and on its own timeout with ProviderConnectionError', async () => {
     const s = await sim({ latency: { ttftMs: 5_000, perTokenMs: 0, jitter: 0 } });
     const client = new AnthropicClient({ model: 'claude-sim', baseURL: s.url, apiKey: KEY });
-    const controller = new AbortController();
-    const pending = failure(client.chat(user('x'), { signal: controller.signal }));
-    setTimeout(() => controller.abort(), 50);
-    expect(AbortError.is(await pending)).toBe(true);
     const hasty = new AnthropicClient({ model: 'claude-sim', baseURL: s.url, apiKey: KEY, timeoutMs: 100 });
-    expect(ProviderConnectionError.is(await failure(hasty.chat(user('x'))))).toBe(true);
-    const streamAbort = new AbortController();
-    const streamed = failure(lastValueFrom(client.stream(user('x'), { signal: streamAbort.signal })));
-    setTimeout(() => streamAbort.abort(), 50);
-    expect(AbortError.is(await streamed)).toBe(true);
+    await expectAbortAndTimeout(client, hasty);
   });
 });

@@ -1,46 +1,19 @@
-import { AbortError } from '@tollgate/core';
-import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate/simulator';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import {
-  ProviderConnectionError,
-  ProviderError,
-  ProviderRateLimitError,
-  QuotaExhaustedError,
-} from '../errors.js';
+  expectAbortAndTimeout,
+  expectNoKeyIn,
+  failure,
+  toolResultRequest,
+  tools,
+  user,
+  useSimulators,
+} from '../test-support/simulatorClients.js';
 import { GeminiClient } from './GeminiClient.js';
 
 const KEY = 'AIza-secret-do-not-log-4321';
-const sims: Simulator[] = [];
-async function sim(options: SimulatorOptions = {}) {
-  const s = await startSimulator({
-    apiKeys: [KEY],
-    latency: { ttftMs: 1, perTokenMs: 0.02, jitter: 0 },
-    ...options,
-  });
-  sims.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-const user = (content: string) => ({ messages: [{ role: 'user' as const, content }], maxTokens: 40 });
-const tools = [
-  {
-    name: 'lookup',
-    parameters: { type: 'object', properties: { id: { type: 'integer' } }, required: ['id'] },
-  },
-];
-
-async function failure(call: Promise<unknown>): Promise<Error> {
-  return call.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (error: Error) => error,
-  );
-}
+const sim = useSimulators(KEY);
 
 describe('GeminiClient (@google/genai) against the simulator', () => {
   it('chats with a system instruction, with usage and request id', async () => {
@@ -64,15 +37,7 @@ describe('GeminiClient (@google/genai) against the simulator', () => {
     expect(call.finishReason).toBe('tool_calls');
     expect(call.toolCalls[0]!.name).toBe('lookup');
     expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
-    const answer = await client.chat({
-      messages: [
-        ...user('use the tool').messages,
-        { role: 'assistant', content: null, toolCalls: call.toolCalls },
-        { role: 'tool', toolCallId: call.toolCalls[0]!.id, content: '{"found":true}' },
-      ],
-      tools,
-      maxTokens: 40,
-    });
+    const answer = await client.chat(toolResultRequest(call));
     expect(answer.finishReason).not.toBe('tool_calls');
   });
 
@@ -113,25 +78,13 @@ describe('GeminiClient (@google/genai) against the simulator', () => {
     const wrong = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: 'AIza-wrong-key-999' });
     const denied = await failure(wrong.chat(user('x')));
     expect(ProviderError.is(denied) && denied.status).toBe(401);
-    for (const error of [unavailable, denied]) {
-      expect(`${error.message} ${JSON.stringify(error)} ${String(error.stack)}`).not.toMatch(
-        /secret-do-not-log|wrong-key-999/,
-      );
-    }
+    expectNoKeyIn([unavailable, denied]);
   });
 
   it('ends on an abort with AbortError and on its own timeout with ProviderConnectionError', async () => {
     const s = await sim({ latency: { ttftMs: 5_000, perTokenMs: 0, jitter: 0 } });
     const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
-    const controller = new AbortController();
-    const pending = failure(client.chat(user('x'), { signal: controller.signal }));
-    setTimeout(() => controller.abort(), 50);
-    expect(AbortError.is(await pending)).toBe(true);
     const hasty = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY, timeoutMs: 100 });
-    expect(ProviderConnectionError.is(await failure(hasty.chat(user('x'))))).toBe(true);
-    const streamAbort = new AbortController();
-    const streamed = failure(lastValueFrom(client.stream(user('x'), { signal: streamAbort.signal })));
-    setTimeout(() => streamAbort.abort(), 50);
-    expect(AbortError.is(await streamed)).toBe(true);
+    await expectAbortAndTimeout(client, hasty);
   });
 });

@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AbortError, TiktokenCounter, TollgateError } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
-import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate/simulator';
 import { lastValueFrom, toArray } from 'rxjs';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError, ProviderError } from '../errors.js';
 import { GovernedClient } from '../governed/GovernedClient.js';
 import type { ClientEvent } from '../governed/options.js';
+import { QUICK_LATENCY, user, useSimulators } from '../test-support/simulatorClients.js';
 import { OpenAIClient } from './OpenAIClient.js';
 
 const KEY = 'sk-secret-do-not-log-1234';
@@ -18,22 +18,7 @@ const tokenCounter = new TiktokenCounter();
 beforeAll(() => {
   tokenCounter.countText('warm up');
 });
-const sims: Simulator[] = [];
-async function sim(options: SimulatorOptions = {}) {
-  const s = await startSimulator({
-    apiKeys: [KEY],
-    tokenCounter,
-    latency: { ttftMs: 1, perTokenMs: 0.02, jitter: 0.5 },
-    ...options,
-  });
-  sims.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
-
-const user = (content: string) => ({ messages: [{ role: 'user' as const, content }], maxTokens: 40 });
+const sim = useSimulators(KEY, { tokenCounter, latency: { ...QUICK_LATENCY, jitter: 0.5 } });
 
 describe('OpenAIClient against the simulator', () => {
   it('chats, streams and calls tools over HTTP', async () => {
