@@ -1,5 +1,10 @@
 // The public API of @tollgate/dashboard.
 export {
+  type DashboardHandler,
+  type DashboardHandlerOptions,
+  dashboardHandler,
+} from './dashboardHandler.js';
+export {
   DASHBOARD_DEFAULTS,
   type Dashboard,
   type DashboardOptions,

@@ -10,7 +10,7 @@ describe('serveDashboard', () => {
     const dashboard = await serveDashboard(g);
     try {
       expect(dashboard.url).toBe(`http://127.0.0.1:${dashboard.port}/`);
-      expect(await (await fetch(dashboard.url)).text()).toContain('<script src="/uplot.js">');
+      expect(await (await fetch(dashboard.url)).text()).toContain('<script src="uplot.js">');
       expect((await fetch(`${dashboard.url}uplot.js`)).headers.get('content-type')).toMatch(/javascript/);
       (await g.acquire({ requests: 2 })).release();
       const state = (await (await fetch(`${dashboard.url}state.json`)).json()) as Snapshot;

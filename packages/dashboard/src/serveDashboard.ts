@@ -1,12 +1,10 @@
 // `serveDashboard`: a read-only live page of what a governor, client, agent, fleet or
 // container is doing, served from this process over HTTP with Server-Sent Events.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkOptions, InvalidArgumentError, numberIn, optionRules, rule } from '@tollgate/core';
 import { classify, type InstrumentTarget } from '@tollgate/telemetry';
-import { loadAssets } from './assets.js';
-import { EventStream } from './EventStream.js';
-import { DashboardState } from './state/DashboardState.js';
+import { dashboardHandler } from './dashboardHandler.js';
 
 /** Options of {@link serveDashboard}. */
 export interface DashboardOptions {
@@ -85,36 +83,19 @@ export async function serveDashboard(
       target,
     );
   const o = checked(options);
-  const assets = loadAssets();
-  const stream = new EventStream(2_000);
-  const state = new DashboardState(target, {
+  const dashboard = dashboardHandler(target, {
     title: o.title,
-    historyLength: Math.ceil(o.historyMs / o.updateMs),
-    maxAgents: 200,
+    updateMs: o.updateMs,
+    historyMs: o.historyMs,
     budget: options.budget,
   });
-  // Every updateMs: fresh numbers and a chart point (sliding windows refill with no event to tell).
-  const pusher = setInterval(
-    () => stream.send('state', { ...state.snapshot(false), sample: state.sample() }),
-    o.updateMs,
-  );
-  pusher.unref();
-  const handle = (request: IncomingMessage, response: ServerResponse) => {
-    const path = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (request.method !== 'GET') return void response.writeHead(405, { allow: 'GET' }).end();
-    if (path === '/events') return stream.open(response, { event: 'hello', data: state.snapshot(true) });
-    if (path === '/state.json')
-      return void response
-        .writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' })
-        .end(JSON.stringify(state.snapshot(true)));
-    const asset = assets.get(path === '/index.html' ? '/' : path);
-    if (!asset) return void response.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
-    response.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache' }).end(asset.body);
-  };
-  const server = createServer(handle);
+  const server = createServer((request, response) => dashboard.handle(request, response));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());
+  }).catch((error: unknown) => {
+    dashboard.close();
+    throw error;
   });
   const { port } = server.address() as AddressInfo;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
@@ -122,9 +103,7 @@ export async function serveDashboard(
     url: `http://${host}:${port}/`,
     port,
     async close() {
-      clearInterval(pusher);
-      state.dispose();
-      stream.close();
+      dashboard.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

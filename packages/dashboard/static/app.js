@@ -266,7 +266,7 @@
   }
 
   function connect() {
-    const source = new EventSource('/events');
+    const source = new EventSource('events');
     source.addEventListener('hello', (e) => {
       lastMessageAt = Date.now();
       const state = JSON.parse(e.data);

@@ -27,7 +27,7 @@ export class DashboardState {
   constructor(target: InstrumentTarget, options: DashboardStateOptions) {
     this.#options = options;
     this.#activity = new ActivityTracker(options.maxAgents);
-    this.#follow(target);
+    this.follow(target);
   }
 
   /** Everything now; with the charts' history when `withHistory`. */
@@ -67,7 +67,8 @@ export class DashboardState {
     this.#governors.push(new GovernorTracker(governor, this.#options.historyLength));
   }
 
-  #follow(target: InstrumentTarget): void {
+  /** Follows one more target (its governors and streams), e.g. a governor made after the start. */
+  follow(target: InstrumentTarget): void {
     const classified = classify(target);
     switch (classified?.kind) {
       case 'governor':
