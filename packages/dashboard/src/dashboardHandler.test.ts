@@ -44,7 +44,9 @@ describe('dashboardHandler', () => {
     const a = new ResourceGovernor({ maxRequestsPerMinute: 5 }, { name: 'a' });
     const b = new ResourceGovernor({ maxRequestsPerMinute: 7 }, { name: 'b' });
     const later = new ResourceGovernor({ maxRequestsPerMinute: 9 }, { name: 'later' });
-    cleanup.push(() => [a, b, later].forEach((g) => g.dispose()));
+    cleanup.push(() => {
+      for (const g of [a, b, later]) g.dispose();
+    });
     const dashboard = dashboardHandler([a, b]);
     const url = await mount(dashboard);
     const names = async () =>

@@ -65,8 +65,10 @@ export function dashboardHandler(
   targets: InstrumentTarget | readonly InstrumentTarget[],
   options: DashboardHandlerOptions = {},
 ): DashboardHandler {
-  const list = Array.isArray(targets) ? (targets as readonly InstrumentTarget[]) : [targets as InstrumentTarget];
-  list.forEach((t, i) => checkTarget(t, `dashboardHandler targets[${i}]`));
+  const list = Array.isArray(targets)
+    ? (targets as readonly InstrumentTarget[])
+    : [targets as InstrumentTarget];
+  for (const [i, t] of list.entries()) checkTarget(t, `dashboardHandler targets[${i}]`);
   const o = checked(options);
   const assets = loadAssets();
   const stream = new EventStream(2_000);

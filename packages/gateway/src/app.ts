@@ -4,9 +4,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { adminRoutes } from './routes/adminRoutes.js';
+import { dashboardRoutes } from './routes/dashboardRoutes.js';
 import { installErrorHandlers } from './routes/errorHandler.js';
 import { healthRoutes } from './routes/healthRoutes.js';
 import { installJsonParser } from './routes/jsonBody.js';
+import { metricsRoutes } from './routes/metricsRoutes.js';
 import { openaiRoutes } from './routes/openaiRoutes.js';
 import type { GatewayServices } from './services.js';
 
@@ -64,6 +66,8 @@ export async function buildGatewayApp(
   await app.register(healthRoutes, services);
   await app.register(openaiRoutes, services);
   await app.register(adminRoutes, services);
+  await app.register(metricsRoutes, services);
+  await app.register(dashboardRoutes, services);
   return app;
 }
 
@@ -76,7 +80,12 @@ async function registerDocs(app: FastifyInstance, version: string): Promise<void
           'An OpenAI-compatible API that admits every request against per-key and provider limits before forwarding it.',
         version,
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
     },
   });
   // Swagger UI's files are served from the package itself: the page needs no network.

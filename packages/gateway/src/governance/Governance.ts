@@ -50,6 +50,7 @@ export class Governance {
   readonly provider: Governor;
   readonly #options: GovernanceOptions;
   readonly #keys = new Map<string, Governor>();
+  readonly #watchers = new Set<(governor: Governor) => void>();
   readonly #prefix: string;
 
   constructor(options: GovernanceOptions) {
@@ -80,6 +81,7 @@ export class Governance {
         logger: this.#options.logger,
       });
       this.#keys.set(quota, governor);
+      for (const watcher of this.#watchers) watcher(governor);
     }
     return governor;
   }
@@ -132,7 +134,18 @@ export class Governance {
     return [this.provider, ...this.#keys.values()];
   }
 
+  /**
+   * Calls `listener` with every governor made so far, then with each one made later (a key's
+   * governor is made on its first request). @returns a function that stops the calls.
+   */
+  watchGovernors(listener: (governor: Governor) => void): () => void {
+    for (const governor of this.governors()) listener(governor);
+    this.#watchers.add(listener);
+    return () => void this.#watchers.delete(listener);
+  }
+
   dispose(): void {
+    this.#watchers.clear();
     for (const g of this.governors()) g.dispose();
     this.#keys.clear();
   }
