@@ -24,6 +24,7 @@ import {
   DEFAULT_PROVIDER_LIMITS,
   type GatewayConfig,
 } from './config/GatewayConfig.js';
+import { createConversations } from './conversations/createConversations.js';
 import { openDatabase } from './db/Database.js';
 import { migrate } from './db/migrations.js';
 import { Governance } from './governance/Governance.js';
@@ -133,6 +134,7 @@ export async function startGateway(config: GatewayConfig = {}, deps: GatewayDeps
     { clock, logger, counter: deps.tokenCounter ?? new TiktokenCounter() },
     { db, keys, quota, upstream },
   );
+  await services.conversations.failStale();
   const app = await buildGatewayApp(services, {
     bodyLimitBytes: c.bodyLimitBytes ?? D.bodyLimitBytes,
     corsOrigins: c.corsOrigins,
@@ -159,6 +161,7 @@ export async function startGateway(config: GatewayConfig = {}, deps: GatewayDeps
     simulator: upstream.simulator,
     adminKeyFile,
     async close() {
+      await services.conversations.close();
       await app.close();
       services.governance.dispose();
       await services.usage.close();
@@ -231,5 +234,13 @@ function makeServices(
     quotaStore: parts.quota.health,
     clock,
     logger,
+    conversations: createConversations(
+      {
+        ...{ db: parts.db, governance, breaker, usage, upstream, counter: env.counter, clock, logger },
+        charging: c.upstream?.charging ?? D.charging,
+        maxAttempts: c.upstream?.maxAttempts ?? D.maxAttempts,
+      },
+      c.conversations,
+    ),
   };
 }

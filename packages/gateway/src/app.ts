@@ -3,6 +3,7 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { conversationRoutes } from './conversations/routes.js';
 import { adminRoutes } from './routes/adminRoutes.js';
 import { dashboardRoutes } from './routes/dashboardRoutes.js';
 import { installErrorHandlers } from './routes/errorHandler.js';
@@ -68,6 +69,7 @@ export async function buildGatewayApp(
   await app.register(adminRoutes, services);
   await app.register(metricsRoutes, services);
   await app.register(dashboardRoutes, services);
+  await app.register(conversationRoutes, services);
   return app;
 }
 

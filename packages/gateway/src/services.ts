@@ -3,6 +3,7 @@ import type { Clock, Logger } from '@tollgate/core';
 import type { CircuitBreaker } from '@tollgate/llm-clients';
 import type { Authenticator } from './auth/Authenticator.js';
 import type { IpBlocker } from './auth/IpBlocker.js';
+import type { Conversations } from './conversations/Conversations.js';
 import type { Database } from './db/Database.js';
 import type { Governance } from './governance/Governance.js';
 import type { KeyStore } from './keys/KeyStore.js';
@@ -31,4 +32,6 @@ export interface GatewayServices {
   readonly quotaStore: QuotaStoreHealth;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The multi-agent conversation service. */
+  readonly conversations: Conversations;
 }

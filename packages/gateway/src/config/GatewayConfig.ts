@@ -1,5 +1,6 @@
 // The gateway's settings: what flags, env and the config file fill in, with their defaults.
 import type { ResourceLimits } from '@tollgate/limits';
+import type { ConversationsConfig } from '../conversations/config.js';
 
 /** What a key (or a JWT) may do: `read` lists models, `write` calls them, `admin` manages keys. */
 export type Permission = 'read' | 'write' | 'admin';
@@ -92,6 +93,8 @@ export interface GatewayConfig {
   readonly defaultMaxTokens?: number | undefined;
   /** Serve the OpenAPI document and Swagger UI at `/docs`. @default true */
   readonly docs?: boolean | undefined;
+  /** The multi-agent conversation service: agents, default and largest counts. */
+  readonly conversations?: ConversationsConfig | undefined;
 }
 
 /** The provider quota assumed for the embedded simulator (which enforces the same). */

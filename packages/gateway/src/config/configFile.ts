@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { checkConversationsConfig } from '../conversations/config.js';
 import { GatewayConfigError } from '../errors.js';
 import type {
   GatewayConfig,
@@ -40,6 +41,7 @@ const TOP = [
   'keyCacheMs',
   'defaultMaxTokens',
   'docs',
+  'conversations',
 ];
 const MAX_MS = 2 ** 31 - 1;
 
@@ -92,6 +94,7 @@ export function checkConfigObject(data: unknown, source: string): GatewayConfig 
     keyCacheMs: v('keyCacheMs', (n, x) => integerSetting(n, x, 0, MAX_MS)),
     defaultMaxTokens: v('defaultMaxTokens', (n, x) => integerSetting(n, x, 1, 10_000_000)),
     docs: v('docs', booleanSetting),
+    conversations: v('conversations', checkConversationsConfig),
   };
 }
 

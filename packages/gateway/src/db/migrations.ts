@@ -1,4 +1,5 @@
 // The gateway's schema, as numbered migrations applied once each, in order, under a lock.
+import { CONVERSATION_MIGRATIONS } from '../conversations/schema.js';
 import type { Database } from './Database.js';
 
 /** One schema change. */
@@ -36,6 +37,7 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  ...CONVERSATION_MIGRATIONS,
 ];
 
 /** An arbitrary constant: the advisory lock that serialises migrations of replicas starting together. */

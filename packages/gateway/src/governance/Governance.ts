@@ -67,21 +67,36 @@ export class Governance {
 
   /** The governor of `principal`'s own limits (one per principal and limits, made on first use). */
   keyGovernor(principal: Principal): Governor {
+    return this.#keyGovernor(principal, true);
+  }
+
+  /**
+   * A governor over the same quota as {@link keyGovernor}, in wait mode: for work the gateway
+   * runs for a principal (a conversation's agents), whose calls wait for the key's room
+   * instead of being refused. Both count against one quota in the store.
+   */
+  keyWaitingGovernor(principal: Principal): Governor {
+    return this.#keyGovernor(principal, false);
+  }
+
+  #keyGovernor(principal: Principal, reject: boolean): Governor {
     const limits = { ...(principal.limits ?? this.#options.defaultLimits), rejectOnLimit: true };
     // Keys are shared by name: replicas with their own databases and the same keys share quotas.
     const who = principal.kind === 'key' ? `key:${principal.name}` : principal.id;
     const quota = `${this.#prefix}:key:${digest(`${who}\n${JSON.stringify(limits)}`)}`;
-    let governor = this.#keys.get(quota);
+    const id = reject ? quota : `${quota}:wait`;
+    let governor = this.#keys.get(id);
     if (!governor) {
-      governor = new DistributedGovernor(limits, {
+      governor = new DistributedGovernor(reject ? limits : { ...limits, rejectOnLimit: false }, {
         store: this.#options.store,
         quota,
         name: `key:${principal.name}`,
         clock: this.#options.clock ?? systemClock,
         logger: this.#options.logger,
       });
-      this.#keys.set(quota, governor);
-      for (const watcher of this.#watchers) watcher(governor);
+      this.#keys.set(id, governor);
+      // Watchers see each key once: the waiting governor shares the key's quota and name.
+      if (reject) for (const watcher of this.#watchers) watcher(governor);
     }
     return governor;
   }
