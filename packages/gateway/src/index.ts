@@ -22,6 +22,63 @@ export {
   type LoadGatewayConfigOptions,
   loadGatewayConfig,
 } from './config/loadGatewayConfig.js';
+export { type AgentCallParts, conversationAgentDeps } from './conversations/agentDeps.js';
+export { ConversationAgent, type Transcript } from './conversations/ConversationAgent.js';
+export { ConversationHub, type Watcher } from './conversations/ConversationHub.js';
+export {
+  type ConversationDetail,
+  type ConversationEnd,
+  type ConversationRow,
+  ConversationStore,
+  type NewConversation,
+  type StoredMessage,
+  type StoredVote,
+} from './conversations/ConversationStore.js';
+export {
+  type ChatRequestBody,
+  CONVERSATION_ID_PATTERN,
+  Conversations,
+  type ConversationsParts,
+  type StartedConversation,
+} from './conversations/Conversations.js';
+export {
+  CONVERSATION_DEFAULTS,
+  type ConversationsConfig,
+  checkConversationsConfig,
+} from './conversations/config.js';
+export { type ConversationGatewayParts, createConversations } from './conversations/createConversations.js';
+export type {
+  AgentResponse,
+  ConversationFailure,
+  ConversationMetadata,
+  ConversationResult,
+  ConversationStatus,
+  StreamMessage,
+  StreamMessageInput,
+  WireTallyEntry,
+  WireUsage,
+  WireVote,
+} from './conversations/messages.js';
+export {
+  type AgentProfile,
+  DEFAULT_AGENT_PROFILES,
+  PERSONALITY_PROMPTS,
+  type ResolvedProfile,
+  resolveProfiles,
+  systemPromptOf,
+} from './conversations/profiles.js';
+export { ConversationQueries, type ConversationSummary, type SearchHit } from './conversations/queries.js';
+export { replayOf } from './conversations/replay.js';
+export { conversationRoutes } from './conversations/routes.js';
+export {
+  type ConversationRun,
+  confidenceOf,
+  type RunnerParts,
+  runConversation,
+  stripDetail,
+} from './conversations/runConversation.js';
+export { CONVERSATION_MIGRATIONS } from './conversations/schema.js';
+export { type ConversationStatistics, type QuotaUse, readStatistics } from './conversations/statistics.js';
 export { type Database, type OpenDatabaseOptions, openDatabase, type SqlRunner } from './db/Database.js';
 export { MIGRATIONS, type Migration, migrate } from './db/migrations.js';
 export { GatewayConfigError, HttpError, type HttpErrorOptions } from './errors.js';

@@ -1,7 +1,12 @@
 // Writes and reads conversations, their messages and votes: parameterised SQL only.
 import type { Database, SqlRunner } from '../db/Database.js';
 import { HttpError } from '../errors.js';
-import type { AgentResponse, ConversationFailure, ConversationResult, ConversationStatus } from './messages.js';
+import type {
+  AgentResponse,
+  ConversationFailure,
+  ConversationResult,
+  ConversationStatus,
+} from './messages.js';
 import type { ResolvedProfile } from './profiles.js';
 
 /** A conversation as it starts. */
@@ -66,7 +71,12 @@ export interface ConversationDetail extends ConversationResult {
     readonly duration_ms: number;
     readonly created_at: string;
   }[];
-  readonly votes: readonly { turn: number; agent_id: string; answer: string | null; normalized: string | null }[];
+  readonly votes: readonly {
+    turn: number;
+    agent_id: string;
+    answer: string | null;
+    normalized: string | null;
+  }[];
 }
 
 /** A row of `conversations`. */
@@ -156,7 +166,13 @@ export class ConversationStore {
         `UPDATE conversations SET prompt_tokens = prompt_tokens + $2, completion_tokens = completion_tokens + $3,
            cost_usd = cost_usd + $4, turns_completed = turns_completed + $5, updated_at = now()
          WHERE id = $1`,
-        [id, sum((m) => m.promptTokens), sum((m) => m.completionTokens), sum((m) => m.costUsd), complete ? 1 : 0],
+        [
+          id,
+          sum((m) => m.promptTokens),
+          sum((m) => m.completionTokens),
+          sum((m) => m.costUsd),
+          complete ? 1 : 0,
+        ],
       );
     });
   }
@@ -216,7 +232,12 @@ export class ConversationStore {
        FROM conversation_messages WHERE conversation_id = $1 ORDER BY turn, position`,
       [row.id],
     );
-    const votes = await this.#db.query<{ turn: number; agent_id: string; answer: string | null; normalized: string | null }>(
+    const votes = await this.#db.query<{
+      turn: number;
+      agent_id: string;
+      answer: string | null;
+      normalized: string | null;
+    }>(
       `SELECT v.turn, v.agent_id, v.answer, v.normalized FROM conversation_votes v
        LEFT JOIN conversation_messages m
          ON m.conversation_id = v.conversation_id AND m.turn = v.turn AND m.agent_id = v.agent_id
@@ -288,7 +309,13 @@ export function resultOf(
   const end = row.finished_at ? new Date(row.finished_at).getTime() : Date.now();
   const responses: AgentResponse[] = messages
     .filter((m) => m.status === 'completed' && m.content !== null)
-    .map((m) => ({ agent_id: m.agent_id, response: m.content!, model: m.model, temperature: m.temperature, turn: m.turn }));
+    .map((m) => ({
+      agent_id: m.agent_id,
+      response: m.content!,
+      model: m.model,
+      temperature: m.temperature,
+      turn: m.turn,
+    }));
   return {
     conversation_id: row.id,
     agent_responses: responses,

@@ -85,9 +85,14 @@ export class Conversations {
     const c = this.#config;
     const id = body.conversation_id ?? randomUUID();
     if (!CONVERSATION_ID_PATTERN.test(id))
-      throw new HttpError(400, 'invalid_request', '`conversation_id` must be 1 to 128 letters, digits, - or _.', {
-        param: 'conversation_id',
-      });
+      throw new HttpError(
+        400,
+        'invalid_request',
+        '`conversation_id` must be 1 to 128 letters, digits, - or _.',
+        {
+          param: 'conversation_id',
+        },
+      );
     const count = body.num_agents ?? body.agents?.length ?? c.numAgents;
     const turns = body.turns ?? c.turns;
     if (count > c.maxAgents) throw tooMany('num_agents', c.maxAgents);
@@ -108,10 +113,12 @@ export class Conversations {
     const agents = profiles.map((p) => new ConversationAgent(deps, p, transcript, c.maxTokens));
     const abort = new AbortController();
     const run = { id, message: body.message, turns, agents, transcript, principalId: principal.id };
-    const done = runConversation({ ...run, signal: abort.signal }, { ...this.#parts, hub: this.hub }).finally(() => {
-      for (const a of agents) a.dispose();
-      this.#running.delete(id);
-    });
+    const done = runConversation({ ...run, signal: abort.signal }, { ...this.#parts, hub: this.hub }).finally(
+      () => {
+        for (const a of agents) a.dispose();
+        this.#running.delete(id);
+      },
+    );
     this.#running.set(id, { abort, done });
     return { id, done };
   }
@@ -144,5 +151,7 @@ export class Conversations {
 }
 
 function tooMany(field: string, max: number): HttpError {
-  return new HttpError(400, 'invalid_request', `\`${field}\` is at most ${max} on this gateway.`, { param: field });
+  return new HttpError(400, 'invalid_request', `\`${field}\` is at most ${max} on this gateway.`, {
+    param: field,
+  });
 }

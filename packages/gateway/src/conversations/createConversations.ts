@@ -25,7 +25,10 @@ export interface ConversationGatewayParts {
 }
 
 /** A conversation service whose agents call the gateway's upstream with the official openai client. */
-export function createConversations(parts: ConversationGatewayParts, config: ConversationsConfig = {}): Conversations {
+export function createConversations(
+  parts: ConversationGatewayParts,
+  config: ConversationsConfig = {},
+): Conversations {
   const provider = new OpenAIClient({
     model: (config.agents ?? DEFAULT_AGENT_PROFILES)[0]?.model ?? 'gpt-4o-mini',
     apiKey: parts.upstream.apiKey,

@@ -67,11 +67,20 @@ export interface WireTallyEntry {
 }
 
 /** A message sent to WebSocket watchers; `timestamp` is ISO 8601, `seq` counts from 1 per conversation. */
-export type StreamMessage = { readonly conversation_id: string; readonly seq: number; readonly timestamp: string } & (
+export type StreamMessage = {
+  readonly conversation_id: string;
+  readonly seq: number;
+  readonly timestamp: string;
+} & (
   | {
       readonly type: 'started';
       readonly message: string;
-      readonly agents: readonly { agent_id: string; model: string; temperature: number; personality: string }[];
+      readonly agents: readonly {
+        agent_id: string;
+        model: string;
+        temperature: number;
+        personality: string;
+      }[];
       readonly turns: number;
     }
   | {

@@ -33,8 +33,7 @@ export const DEFAULT_AGENT_PROFILES: readonly ResolvedProfile[] = Object.freeze(
 
 /** The system prompt of a profile: its personality's, then how to take part. */
 export function systemPromptOf(profile: AgentProfile): string {
-  const persona =
-    PERSONALITY_PROMPTS[profile.personality] ?? `You answer as ${profile.personality} would.`;
+  const persona = PERSONALITY_PROMPTS[profile.personality] ?? `You answer as ${profile.personality} would.`;
   return [
     `You are one of several agents answering the same question together. ${persona}`,
     'Later turns show you what the other agents answered; keep your answer or revise it.',
@@ -58,6 +57,10 @@ export function resolveProfiles(profiles: readonly AgentProfile[], count: number
   }
   const ids = new Set(resolved.map((p) => p.agent_id));
   if (ids.size !== resolved.length)
-    throw new InvalidArgumentError('agents', 'distinct agent_id values', resolved.map((p) => p.agent_id));
+    throw new InvalidArgumentError(
+      'agents',
+      'distinct agent_id values',
+      resolved.map((p) => p.agent_id),
+    );
   return resolved;
 }

@@ -20,7 +20,12 @@ export interface SearchHit extends ConversationSummary {
 
 const summaryOf = (row: ConversationRow): ConversationSummary => {
   const { agent_responses: _, ...rest } = resultOf(row, []);
-  return { ...rest, message: row.message, owner: row.owner_name, created_at: new Date(row.created_at).toISOString() };
+  return {
+    ...rest,
+    message: row.message,
+    owner: row.owner_name,
+    created_at: new Date(row.created_at).toISOString(),
+  };
 };
 
 /**

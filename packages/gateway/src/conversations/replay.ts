@@ -1,7 +1,7 @@
 // The stream of a conversation rebuilt from the database, for watchers of one no longer in memory.
 import type { ConversationDetail } from './ConversationStore.js';
-import { stripDetail } from './runConversation.js';
 import type { StreamMessage } from './messages.js';
+import { stripDetail } from './runConversation.js';
 
 /**
  * The messages a watcher would have seen, from what was stored: `started`, every
@@ -10,7 +10,11 @@ import type { StreamMessage } from './messages.js';
  */
 export function replayOf(d: ConversationDetail): StreamMessage[] {
   const out: StreamMessage[] = [];
-  const stamp = (timestamp: string) => ({ conversation_id: d.conversation_id, seq: out.length + 1, timestamp });
+  const stamp = (timestamp: string) => ({
+    conversation_id: d.conversation_id,
+    seq: out.length + 1,
+    timestamp,
+  });
   out.push({
     ...stamp(d.created_at),
     type: 'started',

@@ -113,7 +113,9 @@ async function storeTurn(
   turn: number,
   result: ConsensusResult,
 ): Promise<ConversationFailure | undefined> {
-  const messages: StoredMessage[] = result.votes.map((vote, position) => storedMessage(run, turn, position, vote));
+  const messages: StoredMessage[] = result.votes.map((vote, position) =>
+    storedMessage(run, turn, position, vote),
+  );
   const votes: StoredVote[] = result.votes.map((v) => ({
     agentId: v.agentId,
     answer: v.answer ?? null,
@@ -178,7 +180,10 @@ async function finish(
     const detail = await parts.store.detail(run.id);
     result = detail && stripDetail(detail);
   } catch (error) {
-    parts.logger.error('a conversation end could not be stored', { id: run.id, error: (error as Error).message });
+    parts.logger.error('a conversation end could not be stored', {
+      id: run.id,
+      error: (error as Error).message,
+    });
   }
   const error = failure ?? { code: 'internal_error', message: 'The conversation could not be stored.' };
   if (failure || !result) parts.hub.publish(run.id, { type: 'failed', error, result: result ?? null }, true);

@@ -46,7 +46,8 @@ export interface QuotaUse {
 const use = (s: ResourceStatus): QuotaUse => ({
   remaining: s.remaining,
   queued: s.queued,
-  cooldown_until: s.cooldownUntil !== null && s.cooldownUntil > s.at ? new Date(s.cooldownUntil).toISOString() : null,
+  cooldown_until:
+    s.cooldownUntil !== null && s.cooldownUntil > s.at ? new Date(s.cooldownUntil).toISOString() : null,
 });
 
 const n = (v: unknown) => Number(v ?? 0);
@@ -69,7 +70,13 @@ export async function readStatistics(
      FROM conversations WHERE ($1::text IS NULL OR owner_id = $1)`,
     [owner],
   );
-  const models = await db.query<{ model: string; n: string; avg_ms: number | null; failed_hour: string; failed_day: string }>(
+  const models = await db.query<{
+    model: string;
+    n: string;
+    avg_ms: number | null;
+    failed_hour: string;
+    failed_day: string;
+  }>(
     `SELECT m.model, count(*) AS n, avg(m.duration_ms) AS avg_ms,
        count(*) FILTER (WHERE m.status <> 'completed' AND m.created_at >= now() - interval '1 hour') AS failed_hour,
        count(*) FILTER (WHERE m.status <> 'completed' AND m.created_at >= now() - interval '1 day') AS failed_day

@@ -1,0 +1,3 @@
+import { conversationSuite } from './test-support/suites/conversationSuite.js';
+
+conversationSuite({ name: 'PGlite', url: () => undefined });
