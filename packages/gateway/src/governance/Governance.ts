@@ -50,6 +50,8 @@ export class Governance {
   readonly provider: Governor;
   readonly #options: GovernanceOptions;
   readonly #keys = new Map<string, Governor>();
+  /** The wait-mode twins of key governors (see `keyWaitingGovernor`), by quota. */
+  readonly #waiting = new Map<string, Governor>();
   readonly #watchers = new Set<(governor: Governor) => void>();
   readonly #prefix: string;
 
@@ -84,8 +86,8 @@ export class Governance {
     // Keys are shared by name: replicas with their own databases and the same keys share quotas.
     const who = principal.kind === 'key' ? `key:${principal.name}` : principal.id;
     const quota = `${this.#prefix}:key:${digest(`${who}\n${JSON.stringify(limits)}`)}`;
-    const id = reject ? quota : `${quota}:wait`;
-    let governor = this.#keys.get(id);
+    const made = reject ? this.#keys : this.#waiting;
+    let governor = made.get(quota);
     if (!governor) {
       governor = new DistributedGovernor(reject ? limits : { ...limits, rejectOnLimit: false }, {
         store: this.#options.store,
@@ -94,7 +96,7 @@ export class Governance {
         clock: this.#options.clock ?? systemClock,
         logger: this.#options.logger,
       });
-      this.#keys.set(id, governor);
+      made.set(quota, governor);
       // Watchers see each key once: the waiting governor shares the key's quota and name.
       if (reject) for (const watcher of this.#watchers) watcher(governor);
     }
@@ -161,8 +163,9 @@ export class Governance {
 
   dispose(): void {
     this.#watchers.clear();
-    for (const g of this.governors()) g.dispose();
+    for (const g of [...this.governors(), ...this.#waiting.values()]) g.dispose();
     this.#keys.clear();
+    this.#waiting.clear();
   }
 }
 
