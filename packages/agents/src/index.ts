@@ -38,7 +38,10 @@ export {
   tallyVotes,
   type Vote,
 } from './consensus/Consensus.js';
+export type { AgentDepsFor } from './container/bindAgentParts.js';
 export {
+  agentDepsFor,
+  type BindAgentOptions,
   bindAgent,
   createTollgateContainer,
   ENV_PREFIXES,
@@ -47,6 +50,13 @@ export {
   type TollgateOptions,
   tollgateModule,
 } from './container/createTollgateContainer.js';
+export {
+  ProviderSet,
+  type ProviderSetup,
+  type ProviderStore,
+  providerEnvPrefix,
+  type ResolvedProvider,
+} from './container/providers.js';
 export { AGENT_TOKENS, type AgentTokenName } from './container/tokens.js';
 export {
   InvalidToolArgumentsError,

@@ -12,29 +12,47 @@ import {
   type TokenCounter,
 } from '@tollgate/core';
 import {
-  DistributedGovernor,
   type DistributedGovernorOptions,
   type Governor,
   type MemoryProbe,
   type ParsedResourceLimits,
   parseResourceLimits,
-  ResourceGovernor,
   type ResourceLimits,
   resourceLimitsFromEnv,
 } from '@tollgate/limits';
-import { CircuitBreaker, type CircuitBreakerOptions, type LLMClient } from '@tollgate/llm-clients';
+import type { CircuitBreakerOptions, LLMClient } from '@tollgate/llm-clients';
 import { Container, ContainerModule, type Newable } from 'inversify';
 import type { AgentClientFactory, GovernorFactory } from '../agent/factories.js';
 import type { AnyTool, HybridAgent } from '../agent/HybridAgent.js';
 import type { AgentClientOptions, AgentDeps } from '../agent/types.js';
 import type { PricingTable } from '../pricing.js';
-import { bindAgentParts } from './bindAgentParts.js';
+import { type AgentDepsFor, bindAgentParts } from './bindAgentParts.js';
+import {
+  ProviderSet,
+  type ProviderSetup,
+  providerEnvPrefix,
+  resolveProviders,
+  singleProvider,
+} from './providers.js';
 import { AGENT_TOKENS } from './tokens.js';
 
 /** What the container is built from. */
 export interface TollgateOptions {
-  /** The provider client every agent shares, e.g. `openai({ model, apiKey })`. */
-  readonly provider: LLMClient;
+  /**
+   * The provider client every agent shares, e.g. `openai({ model, apiKey })`. Required
+   * unless `providers` is given (then leave it, `providerLimits` and `providerStore` out).
+   */
+  readonly provider?: LLMClient | undefined;
+  /**
+   * Several providers, by name, each with its own client, its own quota and the one governor
+   * of that quota its agents share: `{ openai: { client, limits }, anthropic: {...} }`. An
+   * agent takes `defaultProvider` unless bound to another (`bindAgent(container, { provider:
+   * 'anthropic' }, Writer)`) or built with `agentDepsFor(container, name)` (one per task).
+   * `TOLLGATE_PROVIDER_<NAME>_*` variables override a provider's limits. @default none
+   */
+  readonly providers?: Readonly<Record<string, ProviderSetup>> | undefined;
+  /** The provider of `providers` agents get when they name none. @default the first one */
+  readonly defaultProvider?: string | undefined;
   /** Limits of each agent (one governor per agent). Validated. @default none */
   readonly limits?: ResourceLimits | undefined;
   /**
@@ -100,7 +118,7 @@ export const ENV_PREFIXES = { agent: 'TOLLGATE_', provider: 'TOLLGATE_PROVIDER_'
  * @throws InvalidLimitsError naming the field (or variable) that is wrong.
  */
 export function resolveTollgateLimits(
-  options: Pick<TollgateOptions, 'limits' | 'providerLimits' | 'env' | 'logger'>,
+  options: Pick<TollgateOptions, 'limits' | 'providerLimits' | 'env' | 'logger' | 'providers'>,
 ): ResolvedTollgateLimits {
   const layer = (limits: ResourceLimits | undefined, prefix: string, ignorePrefixes: string[]) => {
     const parsed = parseResourceLimits(limits ?? {});
@@ -108,10 +126,18 @@ export function resolveTollgateLimits(
     const logger = options.logger ?? silentLogger;
     return resourceLimitsFromEnv(options.env, prefix, parsed, { ignorePrefixes, logger });
   };
-  return {
-    agent: layer(options.limits, ENV_PREFIXES.agent, [ENV_PREFIXES.provider]),
-    provider: layer(options.providerLimits, ENV_PREFIXES.provider, []),
-  };
+  const agent = layer(options.limits, ENV_PREFIXES.agent, [ENV_PREFIXES.provider]);
+  const named = Object.keys(options.providers ?? {}).map(providerEnvPrefix);
+  const provider = layer(options.providerLimits, ENV_PREFIXES.provider, named);
+  if (named.length > 0 && JSON.stringify(provider) !== JSON.stringify(parseResourceLimits({})))
+    throw new InvalidArgumentError(
+      'env',
+      `no TOLLGATE_PROVIDER_* limit when \`providers\` is given: name the provider (${named[0]}*)`,
+      Object.keys(options.env ?? {}).filter(
+        (k) => k.startsWith(ENV_PREFIXES.provider) && !named.some((p) => k.startsWith(p)),
+      ),
+    );
+  return { agent, provider };
 }
 
 /**
@@ -121,23 +147,18 @@ export function resolveTollgateLimits(
  * source, and `AGENT_TOKENS.AgentDeps` (transient: each agent gets its own).
  */
 export function tollgateModule(options: TollgateOptions): ContainerModule {
-  if (!options || typeof options.provider?.chat !== 'function')
-    throw new InvalidArgumentError(
-      'provider',
-      'an LLMClient, e.g. openai({ model, apiKey })',
-      options?.provider,
-    );
-  checkOptions('TollgateOptions', options, {
-    governorFactory: optionRules.function,
-    clientFactory: optionRules.function,
-  });
+  checkContainerOptions(options);
   const limits = resolveTollgateLimits(options);
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
-  const provider = options.provider;
-  const { circuitBreaker: breakerOptions, ...clientOptions } = options.client ?? {};
-  const breaker =
-    breakerOptions === false ? false : new CircuitBreaker(provider.provider, breakerOptions, clock);
+  const { circuitBreaker, ...clientOptions } = options.client ?? {};
+  const context = { env: options.env, logger, clock, clientOptions, circuitBreaker: circuitBreaker ?? {} };
+  const providers = options.providers
+    ? resolveProviders(options.providers, context)
+    : [singleProvider(options.provider!, limits.provider, options.providerStore, context)];
+  const defaultProvider = options.defaultProvider ?? providers[0]!.name;
+  const main = providers.find((p) => p.name === defaultProvider)!;
+  const countersByClient = options.providers !== undefined;
   return new ContainerModule(({ bind, onDeactivation }) => {
     bind(TOKENS.Clock).toConstantValue(clock);
     bind(TOKENS.Logger).toConstantValue(logger);
@@ -146,35 +167,50 @@ export function tollgateModule(options: TollgateOptions): ContainerModule {
       .inSingletonScope();
     if (options.memoryProbe) bind(TOKENS.MemoryProbe).toConstantValue(options.memoryProbe);
     bind(TOKENS.ResourceLimits).toConstantValue(limits.agent);
-    bind(TOKENS.ProviderLimits).toConstantValue(limits.provider);
-    bind(TOKENS.LLMClient).toConstantValue(provider);
-    if (options.providerStore) bind(TOKENS.QuotaStore).toConstantValue(options.providerStore.store);
+    bind(TOKENS.ProviderLimits).toConstantValue(main.limits);
+    bind(TOKENS.LLMClient).toConstantValue(main.client);
+    if (main.store) bind(TOKENS.QuotaStore).toConstantValue(main.store.store);
+    bind(AGENT_TOKENS.Providers)
+      .toDynamicValue(() => new ProviderSet({ providers, defaultProvider, clock, logger, countersByClient }))
+      .inSingletonScope();
+    onDeactivation<ProviderSet>(AGENT_TOKENS.Providers, (set) => set.dispose());
     bind(TOKENS.ProviderGovernor)
-      .toDynamicValue(() => providerGovernor(options, limits.provider, clock, logger))
+      .toDynamicValue((ctx) => ctx.get<ProviderSet>(AGENT_TOKENS.Providers).governor())
       .inSingletonScope();
     onDeactivation<Governor>(TOKENS.ProviderGovernor, (governor) => governor.dispose());
-    bindAgentParts(bind, {
-      ...options,
-      agentLimits: limits.agent,
-      clock,
-      logger,
-      clientOptions: { ...clientOptions, circuitBreaker: breaker },
-    });
+    bindAgentParts(bind, { ...options, agentLimits: limits.agent, clock, logger });
   });
 }
 
-/** The provider governor every agent shares: distributed over `providerStore` when given, else in process. */
-function providerGovernor(
-  options: TollgateOptions,
-  limits: ParsedResourceLimits,
-  clock: Clock,
-  logger: Logger,
-): Governor {
-  const { provider, providerStore } = options;
-  const name = `provider:${provider.provider}:${provider.model}`;
-  return providerStore
-    ? new DistributedGovernor(limits, { ...providerStore, clock, logger, name })
-    : new ResourceGovernor(limits, { clock, logger, name });
+/**
+ * @throws InvalidArgumentError for neither `provider` nor `providers` (or both), a
+ * `defaultProvider` that is not one of `providers`, or a factory that is not a function.
+ */
+function checkContainerOptions(options: TollgateOptions): void {
+  const { provider, providers } = options ?? {};
+  if (providers !== undefined) {
+    const single = ['provider', 'providerLimits', 'providerStore'] as const;
+    const clash = single.find((key) => options[key] !== undefined);
+    if (clash)
+      throw new InvalidArgumentError(
+        clash,
+        'left out when `providers` is given (give it to one of the providers)',
+        options[clash],
+      );
+    const named = typeof providers === 'object' && providers !== null ? Object.keys(providers) : [];
+    const { defaultProvider } = options;
+    if (defaultProvider !== undefined && !named.includes(defaultProvider))
+      throw new InvalidArgumentError('defaultProvider', `one of ${named.join(', ')}`, defaultProvider);
+  } else if (typeof provider?.chat !== 'function')
+    throw new InvalidArgumentError(
+      'provider',
+      'an LLMClient, e.g. openai({ model, apiKey }) (or several as `providers`)',
+      provider,
+    );
+  checkOptions('TollgateOptions', options, {
+    governorFactory: optionRules.function,
+    clientFactory: optionRules.function,
+  });
 }
 
 /**
@@ -198,18 +234,56 @@ export function createTollgateContainer(options: TollgateOptions): Container {
   return container;
 }
 
+/** How {@link bindAgent} binds agent classes. */
+export interface BindAgentOptions {
+  /** The provider of `providers` the agents call. @default the container's `defaultProvider` */
+  readonly provider?: string | undefined;
+}
+
+type AgentClass = Newable<HybridAgent<unknown>> & { prototype: HybridAgent<unknown> };
+
 /**
  * Binds agent classes (transient: every `get` is a new agent with its own governor,
- * sharing the provider governor). No decorator is needed on the subclass.
+ * sharing its provider's governor). No decorator is needed on the subclass. With options
+ * first, `{ provider: 'anthropic' }`, the agents call that provider of `providers`.
+ *
+ * @throws InvalidArgumentError, when an agent is resolved, for a provider the container does not have.
+ * @example
+ * bindAgent(container, Researcher); // the default provider
+ * bindAgent(container, { provider: 'anthropic' }, Writer);
  */
 export function bindAgent(
   container: Container,
-  ...agents: Array<Newable<HybridAgent<unknown>> & { prototype: HybridAgent<unknown> }>
+  ...agents: [BindAgentOptions, ...AgentClass[]] | AgentClass[]
 ): Container {
-  for (const Agent of agents)
-    container
-      .bind(Agent)
-      .toResolvedValue((deps: AgentDeps) => new Agent(deps), [AGENT_TOKENS.AgentDeps])
-      .inTransientScope();
+  const [first, ...rest] = agents;
+  const options = typeof first === 'function' || first === undefined ? undefined : first;
+  const classes = (options ? rest : agents) as AgentClass[];
+  checkOptions('bindAgent', options ?? {}, { provider: optionRules.string });
+  for (const Agent of classes) {
+    const binding = container.bind(Agent);
+    (options?.provider === undefined
+      ? binding.toResolvedValue((deps: AgentDeps) => new Agent(deps), [AGENT_TOKENS.AgentDeps])
+      : binding.toResolvedValue(
+          (depsFor: AgentDepsFor) => new Agent(depsFor(options.provider)),
+          [AGENT_TOKENS.AgentDepsFor],
+        )
+    ).inTransientScope();
+  }
   return container;
+}
+
+/**
+ * What an agent on provider `provider` (of the container's `providers`; the default one
+ * when not given) is built from: its own id, the provider's client, governor and token
+ * counter, and the rest of the container's deps. For picking a provider per task.
+ *
+ * @throws InvalidArgumentError naming the providers there are, for a name that is not one.
+ * @example
+ * const fleet = new AgentFleet({
+ *   createAgent: (task) => new Analyst(agentDepsFor(container, String(task.metadata?.provider))),
+ * });
+ */
+export function agentDepsFor(container: Container, provider?: string): AgentDeps {
+  return container.get<AgentDepsFor>(AGENT_TOKENS.AgentDepsFor)(provider);
 }

@@ -20,6 +20,10 @@ export const AGENT_TOKENS = {
   GovernorFactory: Symbol.for('tollgate.GovernorFactory'),
   /** Builds the client each agent calls through (an `AgentClientFactory`). */
   AgentClientFactory: Symbol.for('tollgate.AgentClientFactory'),
+  /** The container's providers and the governor of each one's quota (a `ProviderSet`). */
+  Providers: Symbol.for('tollgate.Providers'),
+  /** Builds the deps of an agent on a named provider (an `AgentDepsFor`; see `agentDepsFor`). */
+  AgentDepsFor: Symbol.for('tollgate.AgentDepsFor'),
   /** The container's `IdSource`: agent ids are numbered per container. */
   IdSource: Symbol.for('tollgate.IdSource'),
 } as const;
