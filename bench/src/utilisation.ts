@@ -3,7 +3,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { tollgateMiddleware } from '@tollgate/ai-sdk';
 import { HeuristicTokenCounter, TiktokenCounter } from '@tollgate/core';
 import { ResourceGovernor } from '@tollgate/limits';
-import { GovernedClient, OpenAIClient } from '@tollgate/llm-clients';
+import { anthropicTokenCounter, GovernedClient, OpenAIClient } from '@tollgate/llm-clients';
 import { startSimulator } from '@tollgate/simulator';
 import { generateText, wrapLanguageModel } from 'ai';
 import OpenAI from 'openai';
@@ -19,6 +19,7 @@ import {
   sleep,
   table,
 } from './common.js';
+import { type AnthropicSetup, anthropicApproaches, anthropicOnce } from './utilisationAnthropic.js';
 
 interface Setup {
   readonly calls: number;
@@ -245,6 +246,7 @@ export async function utilisation(options: BenchOptions): Promise<SectionResult>
       `  utilisation: ${name}: ${fmt.ms(makespan.median)}, admissions over ${fmt.ms(admissionSpan.median)} (minimum ${minimumMs} ms), ${rateLimited.median} x 429`,
     );
   }
+  rows.push(...(await anthropicRows(options, runs, counter)));
   const header = [
     'approach',
     'makespan',
@@ -268,15 +270,46 @@ export async function utilisation(options: BenchOptions): Promise<SectionResult>
   ]);
   const tollgate = rows[0]!;
   const used = tollgate.minimumMs / tollgate.admissionSpan.median;
+  const claude = rows.find((r) => r.name === 'Anthropic: tollgate')!;
+  const claudeUsed = claude.minimumMs / claude.admissionSpan.median;
   return {
     name: 'utilisation',
-    title: 'Quota utilisation against a provider with strict RPM and TPM windows',
+    title: 'Quota utilisation against a provider with strict RPM and TPM windows, and against Anthropic OTPM',
     data: { setup, runs, rows },
     table: table(header, cells),
     markdown: markdown(header, cells),
     goals: [
       { goal: 'quota used at least 98%', met: used >= 0.98, value: fmt.pct(used) },
       { goal: 'zero 429s', met: tollgate.rateLimited.max === 0, value: `${tollgate.rateLimited.max}` },
+      { goal: 'Anthropic: quota used at least 90%', met: claudeUsed >= 0.9, value: fmt.pct(claudeUsed) },
+      { goal: 'Anthropic: zero 429s', met: claude.rateLimited.max === 0, value: `${claude.rateLimited.max}` },
     ],
   };
+}
+
+/** The Anthropic rows: output tokens per minute bind, input and requests do not. */
+async function anthropicRows(options: BenchOptions, runs: number, counter: TiktokenCounter) {
+  const setup: AnthropicSetup = options.quick
+    ? { calls: 30, rpm: 1_000, itpm: 100_000, otpm: 2_000, windowMs: 1_000, maxTokens: 200 }
+    : { calls: 60, rpm: 1_000, itpm: 100_000, otpm: 3_000, windowMs: 2_000, maxTokens: 250 };
+  const estimator = anthropicTokenCounter();
+  estimator.countText('warm up');
+  const rows = [];
+  for (const name of Object.keys(anthropicApproaches)) {
+    const outcomes: Awaited<ReturnType<typeof anthropicOnce>>[] = [];
+    const makespan = await repeat(runs, async () => {
+      const o = await anthropicOnce(name, setup, { counter, estimator });
+      outcomes.push(o);
+      return o.makespanMs;
+    });
+    const minimumMs = Math.round(sample(outcomes.map((o) => o.minimumMs)).median);
+    const failed = outcomes.reduce((n, o) => n + o.failed, 0);
+    const admissionSpan = sample(outcomes.map((o) => o.admissionSpanMs));
+    const rateLimited = sample(outcomes.map((o) => o.rateLimited));
+    rows.push({ name, makespan, admissionSpan, rateLimited, failed, minimumMs });
+    options.log(
+      `  utilisation: ${name}: ${fmt.ms(makespan.median)}, admissions over ${fmt.ms(admissionSpan.median)} (minimum ${minimumMs} ms), ${rateLimited.median} x 429`,
+    );
+  }
+  return rows;
 }
