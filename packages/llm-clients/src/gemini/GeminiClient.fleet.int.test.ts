@@ -13,10 +13,18 @@ afterEach(async () => {
 });
 
 describe('50 callers x 3 calls on a Gemini per-minute request quota (strict windows)', () => {
-  const windowMs = 400; // "a minute", time-compressed 150x
+  // "A minute", time-compressed 30x. Each window's calls hold their slots until their replies
+  // (the provider counts a request when it receives it, somewhere before its reply), so every
+  // window cycle also costs the in-process round trip of its calls: 10-50 ms a window here,
+  // 150-700 ms for the first (all 50 callers start at once), 0.8-1.2 s a run in all on a
+  // loaded machine. Against a 400 ms "minute" that was 15-30% of the minimum; against 2 s it
+  // is 3-5%, and against a real minute with one-second replies under 2%.
+  const windowMs = 2_000;
   const rpm = 10;
 
-  it('zero 429s, all succeed, makespan within 10% of the minimum plus the call and timer delays measured', async () => {
+  it('zero 429s, all succeed, makespan within 10% of the minimum plus the timer delays measured', {
+    timeout: 90_000,
+  }, async () => {
     const sim = await startSimulator({
       apiKeys: [KEY],
       quota: { requestsPerWindow: rpm, tokensPerWindow: 1_000_000, windowMs },
@@ -72,15 +80,16 @@ describe('50 callers x 3 calls on a Gemini per-minute request quota (strict wind
     expect(client.stats).toMatchObject({ succeeded: 151, failed: 0, rateLimited: 0 }); // with the warm-up call
     const waits = Math.ceil(150 / rpm) - 1;
     const minimum = waits * windowMs;
-    // Each window's admissions free the next ones at most their longest call later; each
-    // wait ends on a timer, late by the event loop's delay.
+    // Each wait ends on a timer, late by the event loop's delay. The holds (each window's
+    // longest call, which frees the next window's slots that much later) are reported, not
+    // allowed for: they have to fit in the 10%.
     const held = [...admittedAt.keys()].map((id) => heldMs.get(id) ?? 0);
     let calls = 0;
     for (let i = 0; i < held.length; i += rpm) calls += Math.max(...held.slice(i, i + rpm));
     const lagMs = Math.max(0, delay.percentile(99) / 1e6 - 1);
-    const bound = minimum * 1.1 + waits * lagMs + calls;
+    const bound = minimum * 1.1 + waits * lagMs;
     console.info(
-      `gemini RPM: makespan ${makespan.toFixed(0)} ms, minimum ${minimum} ms (+${((makespan / minimum - 1) * 100).toFixed(1)}%), bound ${bound.toFixed(0)} ms`,
+      `gemini RPM: makespan ${makespan.toFixed(0)} ms, minimum ${minimum} ms (+${((makespan / minimum - 1) * 100).toFixed(1)}%), bound ${bound.toFixed(0)} ms, longest holds ${calls.toFixed(0)} ms, timer lag p99 ${lagMs.toFixed(1)} ms`,
     );
     expect(makespan).toBeGreaterThanOrEqual(minimum);
     expect(makespan).toBeLessThanOrEqual(bound);
