@@ -7,6 +7,7 @@ import { main as consensus } from './consensus.js';
 import { main as demo } from './demo.js';
 import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
+import { main as mixedProviders } from './mixed-providers.js';
 import { main as researchAgent } from './research-agent.js';
 import { main as rounds } from './research-writer-rounds.js';
 import { main as telemetry } from './telemetry.js';
@@ -52,6 +53,14 @@ it.each([
     expect(lines.join('\n')).toMatch(/20\/20 succeeded/);
   },
 );
+
+it('mixed-providers runs OpenAI, Anthropic and Gemini agents in one fleet, each on its own quota, zero 429s', async () => {
+  const lines: string[] = [];
+  const outcome = await mixedProviders({ tasks: 4, windowMs: 300, log: (l) => lines.push(l) });
+  for (const provider of ['openai', 'anthropic', 'gemini'] as const)
+    expect(outcome[provider]).toEqual({ tasks: 4, completed: 4, admitted: 4, rateLimited: 0 });
+  expect(lines.join('\n')).toMatch(/gemini +4\/4 completed, 0 429s/);
+}, 60_000);
 
 it('research-agent answers from its tools offline, on the scripted model', async () => {
   const lines: string[] = [];
