@@ -29,7 +29,7 @@ describe('docs show example code exactly as the tested examples have it', () => 
   });
 });
 
-it('the agents guide shows both regions of the research agent', () => {
+it('the agents guide shows both regions of the research agent, then the mixed-providers one', () => {
   const text = readFileSync(join(root, 'docs', 'agents.md'), 'utf8');
-  expect([...text.matchAll(snippet)].map((m) => m[2])).toEqual(['agent', 'container']);
+  expect([...text.matchAll(snippet)].map((m) => m[2])).toEqual(['agent', 'container', 'providers']);
 });
