@@ -32,6 +32,7 @@ import { bootstrapKeys } from './keys/bootstrapKeys.js';
 import { KeyStore } from './keys/KeyStore.js';
 import { UsageRecorder } from './keys/UsageRecorder.js';
 import { ChatProxy } from './proxy/ChatProxy.js';
+import { providerProxies } from './proxy/providerProxies.js';
 import type { GatewayServices, QuotaStoreHealth } from './services.js';
 
 /** What a gateway runs with besides its settings. */
@@ -228,6 +229,13 @@ function makeServices(
       charging: c.upstream?.charging ?? D.charging,
       costOf: (model, u) => costOf(model, u),
       logger,
+    }),
+    providers: providerProxies(c, parts.upstream.simulator?.url, {
+      governance,
+      usage,
+      clock,
+      logger,
+      costOf: (model, u) => costOf(model, u),
     }),
     breaker,
     upstream,

@@ -11,6 +11,7 @@ import { healthRoutes } from './routes/healthRoutes.js';
 import { installJsonParser } from './routes/jsonBody.js';
 import { metricsRoutes } from './routes/metricsRoutes.js';
 import { openaiRoutes } from './routes/openaiRoutes.js';
+import { providerRoutes } from './routes/providerRoutes.js';
 import type { GatewayServices } from './services.js';
 
 /** How the HTTP layer is set up. */
@@ -59,13 +60,14 @@ export async function buildGatewayApp(
     await app.register(cors, {
       origin: options.corsOrigins === true ? true : [...options.corsOrigins],
       exposedHeaders: EXPOSED,
-      allowedHeaders: ['authorization', 'content-type'],
+      allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'x-goog-api-key', 'anthropic-version'],
       methods: ['GET', 'POST', 'DELETE'],
     });
   }
   if (options.docs) await registerDocs(app, options.version);
   await app.register(healthRoutes, services);
   await app.register(openaiRoutes, services);
+  await app.register(providerRoutes, services);
   await app.register(adminRoutes, services);
   await app.register(metricsRoutes, services);
   await app.register(dashboardRoutes, services);
@@ -86,6 +88,8 @@ async function registerDocs(app: FastifyInstance, version: string): Promise<void
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer' },
           basic: { type: 'http', scheme: 'basic' },
+          anthropicKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+          geminiKey: { type: 'apiKey', in: 'header', name: 'x-goog-api-key' },
         },
       },
     },

@@ -9,6 +9,7 @@ import type { Governance } from './governance/Governance.js';
 import type { KeyStore } from './keys/KeyStore.js';
 import type { UsageRecorder } from './keys/UsageRecorder.js';
 import type { ChatProxy } from './proxy/ChatProxy.js';
+import type { ProviderProxies } from './proxy/providerProxies.js';
 import type { UpstreamTarget } from './proxy/upstream.js';
 
 /** The quota store's kind and a way to check it is reachable. */
@@ -27,6 +28,8 @@ export interface GatewayServices {
   readonly blocker: IpBlocker;
   readonly governance: Governance;
   readonly proxy: ChatProxy;
+  /** The Anthropic and Gemini upstreams, when configured (or served by the embedded simulator). */
+  readonly providers: ProviderProxies;
   readonly breaker: CircuitBreaker;
   readonly upstream: UpstreamTarget;
   readonly quotaStore: QuotaStoreHealth;

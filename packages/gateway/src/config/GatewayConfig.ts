@@ -65,6 +65,18 @@ export interface GatewayConfig {
   /** @default '127.0.0.1' */
   readonly host?: string | undefined;
   readonly upstream?: UpstreamConfig | undefined;
+  /**
+   * Anthropic's Messages API, served at `POST /v1/messages`; `baseUrl` is the host
+   * (`https://api.anthropic.com`). @default the embedded simulator when `upstream` has no
+   * `baseUrl`; otherwise none (the route answers 404)
+   */
+  readonly anthropic?: UpstreamConfig | undefined;
+  /**
+   * Gemini's API, served at `POST /v1beta/models/{model}:generateContent` (and
+   * `:streamGenerateContent`); `baseUrl` is the host (`https://generativelanguage.googleapis.com`).
+   * @default as `anthropic`
+   */
+  readonly gemini?: UpstreamConfig | undefined;
   /** Quotas shared by every replica through Redis. @default in memory (this process) */
   readonly redisUrl?: string | undefined;
   /** A PostgreSQL server. @default an embedded PGlite */

@@ -23,6 +23,38 @@ function failure(fn: () => unknown): GatewayConfigError {
 }
 
 describe('loadGatewayConfig', () => {
+  it('reads the Anthropic and Gemini upstreams from flags, env and the file, naming a bad one', () => {
+    const config = file(
+      'providers.yaml',
+      'anthropic:\n  limits: { maxRequestsPerMinute: 50, maxOutputTokensPerMinute: 8000 }\ngemini:\n  baseUrl: http://127.0.0.1:3/\n',
+    );
+    const loaded = loadGatewayConfig({
+      argv: ['--gemini-base-url', 'http://127.0.0.1:4/'],
+      env: {
+        GATEWAY_CONFIG: config,
+        ANTHROPIC_UPSTREAM_BASE_URL: 'http://127.0.0.1:2/',
+        ANTHROPIC_UPSTREAM_API_KEY: 'sk-ant',
+        GEMINI_UPSTREAM_API_KEY: 'gm-key',
+      },
+    });
+    expect(loaded.anthropic).toEqual({
+      baseUrl: 'http://127.0.0.1:2/',
+      apiKey: 'sk-ant',
+      limits: { maxRequestsPerMinute: 50, maxOutputTokensPerMinute: 8000 },
+    });
+    expect(loaded.gemini).toMatchObject({ baseUrl: 'http://127.0.0.1:4/', apiKey: 'gm-key' });
+    expect(failure(() => loadGatewayConfig({ env: { GEMINI_UPSTREAM_BASE_URL: 'ftp://x' } })).setting).toBe(
+      'GEMINI_UPSTREAM_BASE_URL',
+    );
+    expect(failure(() => loadGatewayConfig({ env: { ANTHROPIC_UPSTREAM_API_KEY: ' ' } })).setting).toBe(
+      'ANTHROPIC_UPSTREAM_API_KEY',
+    );
+    const bad = file('bad.json', JSON.stringify({ anthropic: { charging: 'later' } }));
+    expect(failure(() => loadGatewayConfig({ env: { GATEWAY_CONFIG: bad } })).setting).toBe(
+      'GATEWAY_CONFIG:anthropic.charging',
+    );
+  });
+
   it('reads flags over env over the file', () => {
     const config = file(
       'a.json',

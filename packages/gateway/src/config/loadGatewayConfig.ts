@@ -11,6 +11,8 @@ export const GATEWAY_FLAGS = {
   host: 'GATEWAY_HOST',
   config: 'GATEWAY_CONFIG',
   'upstream-base-url': 'UPSTREAM_BASE_URL',
+  'anthropic-base-url': 'ANTHROPIC_UPSTREAM_BASE_URL',
+  'gemini-base-url': 'GEMINI_UPSTREAM_BASE_URL',
   'redis-url': 'REDIS_URL',
   'database-url': 'DATABASE_URL',
   'data-dir': 'GATEWAY_DATA_DIR',
@@ -46,7 +48,8 @@ function parseFlags(argv: readonly string[]): Record<string, string | boolean | 
 
 /**
  * The gateway's settings: `--flags` first, then env (`GATEWAY_PORT`, `UPSTREAM_BASE_URL`,
- * `UPSTREAM_API_KEY`, `REDIS_URL`, `DATABASE_URL`, `GATEWAY_CONFIG`, `GATEWAY_ADMIN_KEY`,
+ * `UPSTREAM_API_KEY`, `ANTHROPIC_UPSTREAM_BASE_URL`, `ANTHROPIC_UPSTREAM_API_KEY`,
+ * `GEMINI_UPSTREAM_BASE_URL`, `GEMINI_UPSTREAM_API_KEY`, `REDIS_URL`, `DATABASE_URL`, `GATEWAY_CONFIG`, `GATEWAY_ADMIN_KEY`,
  * `GATEWAY_DATA_DIR`, `GATEWAY_HOST`), then the config file, then defaults.
  *
  * @throws GatewayConfigError naming the flag, variable or file field at fault.
@@ -85,12 +88,18 @@ function fromSources(
     databaseUrl: read('database-url', (n, v) => urlSetting(n, v, ['postgres', 'postgresql'])),
     dataDir: read('data-dir', (n, v) => stringSetting(n, v)),
   };
-  const baseUrl = read('upstream-base-url', (n, v) => urlSetting(n, v, ['http', 'https']));
-  const apiKey = env.UPSTREAM_API_KEY;
-  if (baseUrl !== undefined || apiKey !== undefined) {
+  const upstreams = [
+    ['upstream', 'upstream-base-url', 'UPSTREAM_API_KEY'],
+    ['anthropic', 'anthropic-base-url', 'ANTHROPIC_UPSTREAM_API_KEY'],
+    ['gemini', 'gemini-base-url', 'GEMINI_UPSTREAM_API_KEY'],
+  ] as const;
+  for (const [field, flag, keyVariable] of upstreams) {
+    const baseUrl = read(flag, (n, v) => urlSetting(n, v, ['http', 'https']));
+    const apiKey = env[keyVariable];
+    if (baseUrl === undefined && apiKey === undefined) continue;
     if (apiKey !== undefined && apiKey.trim() === '')
-      throw new GatewayConfigError('UPSTREAM_API_KEY', 'a non-empty string', shown(apiKey, true));
-    out.upstream = { ...base.upstream, ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) };
+      throw new GatewayConfigError(keyVariable, 'a non-empty string', shown(apiKey, true));
+    out[field] = { ...base[field], ...(baseUrl ? { baseUrl } : {}), ...(apiKey ? { apiKey } : {}) };
   }
   const adminKey = env.GATEWAY_ADMIN_KEY;
   if (adminKey !== undefined && adminKey !== '')

@@ -31,6 +31,16 @@ export interface GovernanceOptions {
   readonly logger?: Logger | undefined;
 }
 
+/** What a call reserves on a provider's quota besides one request. */
+export interface ProviderCost {
+  /** Prompt + max output tokens. */
+  readonly tokens: number;
+  /** The prompt alone, for input token limits (Anthropic's ITPM). */
+  readonly inputTokens?: number | undefined;
+  /** Max output tokens alone, for output token limits (Anthropic's OTPM). */
+  readonly outputTokens?: number | undefined;
+}
+
 /** What a client's request holds while it runs. */
 export interface Admission {
   readonly keyGovernor: Governor;
@@ -52,6 +62,7 @@ export class Governance {
   readonly #keys = new Map<string, Governor>();
   /** The wait-mode twins of key governors (see `keyWaitingGovernor`), by quota. */
   readonly #waiting = new Map<string, Governor>();
+  readonly #providers = new Map<string, Governor>();
   readonly #watchers = new Set<(governor: Governor) => void>();
   readonly #prefix: string;
 
@@ -65,6 +76,25 @@ export class Governance {
       clock: options.clock ?? systemClock,
       logger: options.logger,
     });
+  }
+
+  /**
+   * The governor of another upstream's quota (`anthropic`, `gemini`), made once per name:
+   * shown as `provider:NAME` in metrics and the dashboard, shared by replicas like the rest.
+   */
+  addProvider(name: string, limits: ResourceLimits): Governor {
+    const existing = this.#providers.get(name);
+    if (existing) return existing;
+    const governor = new DistributedGovernor(limits, {
+      store: this.#options.store,
+      quota: `${this.#prefix}:provider:${name}:${digest(JSON.stringify(limits))}`,
+      name: `provider:${name}`,
+      clock: this.#options.clock ?? systemClock,
+      logger: this.#options.logger,
+    });
+    this.#providers.set(name, governor);
+    for (const watcher of this.#watchers) watcher(governor);
+    return governor;
   }
 
   /** The governor of `principal`'s own limits (one per principal and limits, made on first use). */
@@ -125,9 +155,15 @@ export class Governance {
    * Waits for the provider's quota (held until settled: the provider counts the call when
    * it arrives). @throws HttpError 503 when the wait would pass the provider limits' wait timeout.
    */
-  async admitProvider(tokens: number, signal: AbortSignal, label: string): Promise<GovernorLease> {
+  async admitProvider(
+    tokens: number | ProviderCost,
+    signal: AbortSignal,
+    label: string,
+    governor: Governor = this.provider,
+  ): Promise<GovernorLease> {
+    const cost = typeof tokens === 'number' ? { tokens } : tokens;
     try {
-      return await this.provider.acquire({ requests: 1, tokens }, { signal, holdUntilSettled: true, label });
+      return await governor.acquire({ requests: 1, ...cost }, { signal, holdUntilSettled: true, label });
     } catch (error) {
       if (ResourceWaitTimeoutError.is(error) || ResourceLimitExceededError.is(error)) {
         const retry = ResourceLimitExceededError.is(error) ? error.retryAfterMs : undefined;
@@ -146,9 +182,9 @@ export class Governance {
     }
   }
 
-  /** Every governor made so far, the provider's first. */
+  /** Every governor made so far: the providers' first, then the keys'. */
   governors(): Governor[] {
-    return [this.provider, ...this.#keys.values()];
+    return [this.provider, ...this.#providers.values(), ...this.#keys.values()];
   }
 
   /**
@@ -166,6 +202,7 @@ export class Governance {
     for (const g of [...this.governors(), ...this.#waiting.values()]) g.dispose();
     this.#keys.clear();
     this.#waiting.clear();
+    this.#providers.clear();
   }
 }
 

@@ -1,7 +1,7 @@
 // Forwards chat completions through the governors: estimate, admit, call, settle, record.
 import type { Readable } from 'node:stream';
 import type { Logger, TokenCounter, Usage } from '@tollgate/core';
-import type { GovernorLease } from '@tollgate/limits';
+import type { Governor, GovernorLease } from '@tollgate/limits';
 import {
   type CircuitBreaker,
   CircuitOpenError,
@@ -14,7 +14,9 @@ import { HttpError } from '../errors.js';
 import type { Admission, Governance } from '../governance/Governance.js';
 import { rateLimitHeaders, retryAfterHeaders } from '../governance/rateLimitHeaders.js';
 import type { UsageRecorder } from '../keys/UsageRecorder.js';
-import { type ChatCompletionBody, maxOutputTokens, promptTokens } from './chatBody.js';
+import type { ChatCompletionBody } from './chatBody.js';
+import { openaiProtocol } from './protocols/openaiProtocol.js';
+import { countPrompt, type ForwardRequest, type ProviderProtocol } from './protocols/ProviderProtocol.js';
 import { type StreamOutcome, tapSse } from './sseTap.js';
 import { callUpstream, passedHeaders, type UpstreamTarget } from './upstream.js';
 
@@ -41,20 +43,22 @@ export interface ChatProxyOptions {
   readonly maxRetryAfterMs?: number | undefined;
   readonly costOf: (model: string, usage: Usage) => number;
   readonly logger: Logger;
+  /** The provider's API. @default openaiProtocol */
+  readonly protocol?: ProviderProtocol | undefined;
+  /** The governor of this upstream's quota. @default governance.provider */
+  readonly provider?: Governor | undefined;
 }
 
 /** The error event closing a stream the provider broke off: a stall past the time limit or a fault. */
-function streamError(error: unknown, timeoutMs: number): { message: string; type: string; code: string } {
+function streamError(error: unknown, timeoutMs: number): { message: string; code: string } {
   const timedOut = error instanceof Error && error.name === 'TimeoutError';
   return timedOut
     ? {
         message: `The provider's stream did not finish within ${timeoutMs} ms; the answer is incomplete.`,
-        type: 'server_error',
         code: 'upstream_timeout',
       }
     : {
         message: "The provider's stream broke off; the answer is incomplete.",
-        type: 'server_error',
         code: 'upstream_stream_failed',
       };
 }
@@ -62,7 +66,7 @@ function streamError(error: unknown, timeoutMs: number): { message: string; type
 /** One request's reservation and what is known of it. */
 interface Call {
   readonly principal: Principal;
-  readonly body: ChatCompletionBody;
+  readonly request: ForwardRequest;
   readonly prompt: number;
   readonly maxTokens: number;
   readonly estimate: number;
@@ -79,15 +83,24 @@ interface Call {
  */
 export class ChatProxy {
   readonly #o: ChatProxyOptions;
+  readonly #protocol: ProviderProtocol;
+  readonly #provider: Governor;
 
   constructor(options: ChatProxyOptions) {
     this.#o = options;
+    this.#protocol = options.protocol ?? openaiProtocol;
+    this.#provider = options.provider ?? options.governance.provider;
   }
 
-  /** Answers one chat completion request of `principal`. Every path settles and releases its leases. */
-  async chat(principal: Principal, body: ChatCompletionBody, signal: AbortSignal): Promise<ProxyReply> {
-    const maxTokens = maxOutputTokens(body, this.#o.defaultMaxTokens);
-    const prompt = promptTokens(body, this.#o.counter);
+  /** Answers one OpenAI chat completion request of `principal`. Every path settles and releases its leases. */
+  chat(principal: Principal, body: ChatCompletionBody, signal: AbortSignal): Promise<ProxyReply> {
+    return this.forward(principal, { path: '/chat/completions', body, model: body.model }, signal);
+  }
+
+  /** Answers one request of `principal` in this proxy's protocol. Every path settles and releases its leases. */
+  async forward(principal: Principal, request: ForwardRequest, signal: AbortSignal): Promise<ProxyReply> {
+    const maxTokens = this.#protocol.maxOutputTokens(request) ?? this.#o.defaultMaxTokens;
+    const prompt = countPrompt(this.#protocol, request, this.#o.counter);
     const estimate = prompt + maxTokens;
     let admission: Admission;
     try {
@@ -96,7 +109,7 @@ export class ChatProxy {
       if (HttpError.is(error) && error.status === 429) this.#o.usage.record(principal.id, { rejected: 1 });
       throw error;
     }
-    const call: Call = { principal, body, prompt, maxTokens, estimate, admission, forwarded: false };
+    const call: Call = { principal, request, prompt, maxTokens, estimate, admission, forwarded: false };
     let streaming = false;
     try {
       const reply = await this.#attempts(call, signal);
@@ -128,7 +141,12 @@ export class ChatProxy {
         );
       }
       const lease = await this.#o.governance
-        .admitProvider(call.estimate, signal, call.principal.name)
+        .admitProvider(
+          { tokens: call.estimate, inputTokens: call.prompt, outputTokens: call.maxTokens },
+          signal,
+          call.principal.name,
+          this.#provider,
+        )
         .catch((error: unknown) => {
           permit.neutral();
           throw error;
@@ -148,9 +166,10 @@ export class ChatProxy {
   ): Promise<ProxyReply | 'retry'> {
     let response: Response;
     try {
-      response = await callUpstream(this.#o.upstream, '/chat/completions', {
+      response = await callUpstream(this.#o.upstream, call.request.path, {
         method: 'POST',
-        body: JSON.stringify(call.body),
+        body: JSON.stringify(call.request.body),
+        headers: call.request.headers,
         signal,
       });
     } catch (error) {
@@ -181,7 +200,7 @@ export class ChatProxy {
     const asked = retryAfterMs(response.headers, parsed);
     const max = this.#o.maxRetryAfterMs ?? 60_000;
     const wait = asked !== undefined && asked >= 0 && Number.isFinite(asked) ? Math.min(asked, max) : 1_000;
-    this.#o.governance.provider.cooldown(wait, 'the provider answered 429');
+    this.#provider.cooldown(wait, 'the provider answered 429');
     this.#o.logger.warn('the provider answered 429: every client waits', { retryAfterMs: wait });
     lease.settle({ requests: 0, tokens: 0 }); // not admitted
     lease.release();
@@ -223,20 +242,19 @@ export class ChatProxy {
     // The client made a request that reached the provider and used no tokens.
     call.admission.keyLease.settle({ tokens: 0 });
     this.#o.usage.record(call.principal.id, { requests: 1 });
-    return { status, headers: { ...passedHeaders(response), ...this.#keyHeaders(call) }, body: text };
+    return {
+      status,
+      headers: { ...passedHeaders(response, this.#protocol), ...this.#keyHeaders(call) },
+      body: text,
+    };
   }
 
   async #whole(call: Call, response: Response, lease: GovernorLease): Promise<ProxyReply> {
     const text = await response.text();
     let usage: Usage | undefined;
     try {
-      const u = (JSON.parse(text) as { usage?: Record<string, unknown> }).usage;
       const read = readUsage(
-        u && {
-          promptTokens: u.prompt_tokens,
-          completionTokens: u.completion_tokens,
-          totalTokens: u.total_tokens,
-        },
+        this.#protocol.replyUsage(JSON.parse(text)),
         { provider: 'upstream' },
         call.maxTokens,
       );
@@ -247,33 +265,37 @@ export class ChatProxy {
     this.#settle(call, lease, usage);
     return {
       status: response.status,
-      headers: { ...passedHeaders(response), ...this.#keyHeaders(call) },
+      headers: { ...passedHeaders(response, this.#protocol), ...this.#keyHeaders(call) },
       body: text,
     };
   }
 
   #stream(call: Call, response: Response, lease: GovernorLease): ProxyReply {
-    const body = tapSse(response.body!, {
-      onFirstChunk: () => lease.endHold(),
-      onEnd: (outcome) => {
-        this.#settle(call, lease, this.#streamUsage(call, outcome));
-        call.admission.keyLease.release();
+    const body = tapSse(
+      response.body!,
+      {
+        onFirstChunk: () => lease.endHold(),
+        onEnd: (outcome) => {
+          this.#settle(call, lease, this.#streamUsage(call, outcome));
+          call.admission.keyLease.release();
+        },
+        describeError: (error) => streamError(error, this.#o.upstream.timeoutMs),
       },
-      describeError: (error) => streamError(error, this.#o.upstream.timeoutMs),
-    });
+      this.#protocol,
+    );
     return {
       status: response.status,
-      headers: { ...passedHeaders(response), ...this.#keyHeaders(call) },
+      headers: { ...passedHeaders(response, this.#protocol), ...this.#keyHeaders(call) },
       body,
     };
   }
 
   #streamUsage(call: Call, outcome: StreamOutcome): Usage {
-    const u = outcome.usage;
-    if (u && 'promptTokens' in readUsage(u, { provider: 'upstream' }, call.maxTokens)) return u;
+    const read = outcome.usage && readUsage(outcome.usage, { provider: 'upstream' }, call.maxTokens);
+    if (read && 'promptTokens' in read) return read;
     const completionTokens = Math.min(
       call.maxTokens,
-      this.#o.counter.countText(outcome.text, { model: call.body.model }),
+      this.#o.counter.countText(outcome.text, { model: call.request.model }),
     );
     return { promptTokens: call.prompt, completionTokens, totalTokens: call.prompt + completionTokens };
   }
@@ -286,7 +308,12 @@ export class ChatProxy {
         : this.#o.charging === 'admission'
           ? usage.promptTokens + call.maxTokens
           : usage.promptTokens + usage.completionTokens;
-    lease.settle({ tokens: providerTokens });
+    const output = this.#o.charging === 'admission' ? call.maxTokens : usage?.completionTokens;
+    lease.settle(
+      usage === undefined
+        ? { tokens: providerTokens }
+        : { tokens: providerTokens, inputTokens: usage.promptTokens, outputTokens: output },
+    );
     lease.release();
     this.#endKey(call, usage);
   }
@@ -297,7 +324,7 @@ export class ChatProxy {
     if (lease.settled) return;
     if (usage) {
       lease.settle({ tokens: usage.promptTokens + usage.completionTokens });
-      const costUsd = this.#o.costOf(call.body.model, usage);
+      const costUsd = this.#o.costOf(call.request.model, usage);
       this.#o.usage.record(call.principal.id, { requests: 1, ...usage, costUsd });
     } else {
       lease.settle(call.forwarded ? { tokens: call.estimate } : { requests: 0, tokens: 0 });

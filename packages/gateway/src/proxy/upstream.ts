@@ -1,12 +1,16 @@
-// One HTTP call to the OpenAI-compatible provider, with the gateway's own key and a time limit.
+// One HTTP call to the provider, with the gateway's own key and a time limit.
 import { HttpError } from '../errors.js';
+import { openaiProtocol } from './protocols/openaiProtocol.js';
+import type { ProviderProtocol } from './protocols/ProviderProtocol.js';
 
 /** Where and how to reach the provider. */
 export interface UpstreamTarget {
-  /** Ends in `/v1`. */
+  /** OpenAI: ends in `/v1`. Anthropic and Gemini: the host (`https://api.anthropic.com`). */
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly timeoutMs: number;
+  /** The provider's API: how the key is sent. @default openaiProtocol */
+  readonly protocol?: ProviderProtocol | undefined;
 }
 
 /**
@@ -17,16 +21,23 @@ export interface UpstreamTarget {
 export async function callUpstream(
   target: UpstreamTarget,
   path: string,
-  init: { method: 'GET' | 'POST'; body?: string; signal: AbortSignal },
+  init: {
+    method: 'GET' | 'POST';
+    body?: string;
+    signal: AbortSignal;
+    /** Further headers (the client's `anthropic-version`); the key headers win over them. */
+    headers?: Readonly<Record<string, string>> | undefined;
+  },
 ): Promise<Response> {
   const timeout = AbortSignal.timeout(target.timeoutMs);
   try {
     return await fetch(`${target.baseUrl.replace(/\/+$/, '')}${path}`, {
       method: init.method,
       headers: {
-        authorization: `Bearer ${target.apiKey}`,
+        ...init.headers,
         accept: 'application/json, text/event-stream',
         ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(target.protocol ?? openaiProtocol).authHeaders(target.apiKey),
       },
       body: init.body,
       signal: AbortSignal.any([init.signal, timeout]),
@@ -46,9 +57,12 @@ export async function callUpstream(
 }
 
 /** Response headers worth passing to the client: the content type and the provider's request id. */
-export function passedHeaders(response: Response): Record<string, string> {
+export function passedHeaders(
+  response: Response,
+  protocol: ProviderProtocol = openaiProtocol,
+): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const name of ['content-type', 'x-request-id', 'openai-processing-ms']) {
+  for (const name of ['content-type', ...protocol.passedHeaders]) {
     const value = response.headers.get(name);
     if (value !== null) out[name] = value;
   }

@@ -15,7 +15,7 @@ const errors = {
 };
 
 /** An AbortSignal that fires when the client goes away before its answer is complete. */
-function clientGone(
+export function clientGone(
   raw: { once(event: 'close', fn: () => void): unknown },
   done: () => boolean,
 ): AbortSignal {

@@ -31,6 +31,59 @@ export const chatCompletionBody = {
   },
 } as const;
 
+/** Anthropic's `POST /v1/messages`: the fields the gateway reads are checked; the rest pass through. */
+export const anthropicMessagesBody = {
+  type: 'object',
+  required: ['model', 'messages', 'max_tokens'],
+  properties: {
+    model: { type: 'string', minLength: 1, maxLength: 256 },
+    messages: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 4_096,
+      items: {
+        type: 'object',
+        required: ['role', 'content'],
+        properties: {
+          role: { type: 'string', enum: ['user', 'assistant'] },
+          content: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
+        },
+      },
+    },
+    max_tokens: { type: 'integer', minimum: 1, maximum: 10_000_000 },
+    system: { anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'object' } }] },
+    stream: { type: 'boolean' },
+    tools: { type: 'array', maxItems: 512, items: { type: 'object' } },
+  },
+} as const;
+
+/** Gemini's `generateContent`: the fields the gateway reads are checked; the rest pass through. */
+export const geminiGenerateBody = {
+  type: 'object',
+  required: ['contents'],
+  properties: {
+    contents: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 4_096,
+      items: {
+        type: 'object',
+        required: ['parts'],
+        properties: {
+          role: { type: 'string', enum: ['user', 'model'] },
+          parts: { type: 'array', items: { type: 'object' } },
+        },
+      },
+    },
+    systemInstruction: { type: 'object' },
+    generationConfig: {
+      type: 'object',
+      properties: { maxOutputTokens: { type: 'integer', minimum: 1, maximum: 10_000_000 } },
+    },
+    tools: { type: 'array', maxItems: 512, items: { type: 'object' } },
+  },
+} as const;
+
 /** An error, in OpenAI's shape. */
 export const errorResponse = {
   type: 'object',
