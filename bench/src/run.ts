@@ -16,11 +16,21 @@ import { coldstart } from './coldstart.js';
 import { type BenchOptions, machine, type SectionResult } from './common.js';
 import { gateway } from './gateway.js';
 import { overhead } from './overhead.js';
+import { processes } from './processes.js';
 import { redis } from './redis.js';
 import { scale } from './scale.js';
 import { utilisation } from './utilisation.js';
 
-export const SECTIONS = { overhead, accuracy, utilisation, scale, redis, coldstart, gateway } as const;
+export const SECTIONS = {
+  overhead,
+  accuracy,
+  utilisation,
+  processes,
+  scale,
+  redis,
+  coldstart,
+  gateway,
+} as const;
 export type SectionName = keyof typeof SECTIONS;
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -156,6 +166,8 @@ const METHOD: Record<string, string> = {
     'Every limiter is set to 100 per second and run for 3 s. "burst": 1,000 calls at t = 0. "edge": 1 call at t = 0, then 1,000 at t = 900 ms, the moment a fixed window or a naive refill lets a second batch through almost at once. For each limiter, the most admissions in any sliding 1 s window, and how many were admitted within the 3 s (ideal 300). The worst of 3 runs is shown. p-limit and cockatiel have no rate limit and are not in this table.',
   utilisation:
     "N chat requests through the `openai` client against the simulator, which enforces strict request and token windows (tokens charged as prompt + max_tokens at admission, as OpenAI does) and answers 429 past them, with latency jitter. The minimum is what the tighter of the two quotas allows between the first admission and the last. Quota used is that minimum over the span from the simulator's first admission to its last, which is what the provider sees; by makespan is the minimum over the time from the first call to the last answer, which adds the last replies' latency. Before each run, one burst as wide as a window's quota on another API key opens the keep-alive connections, so no approach pays TCP handshakes inside the measurement. The naive approaches retry 429s with the openai client's own backoff (which honours retry-after), up to 50 times. The AI SDK rows call `generateText` through `@ai-sdk/openai-compatible`: once wrapped in `tollgateMiddleware` with `maxRetries: 0` (the middleware retries), once alone with the SDK's default of 2 retries (2 s, then 4 s, honouring a retry-after under 60 s). A row with failed calls had fewer admissions than the minimum is computed for, so its shares of the minimum are n/a.",
+  processes:
+    "K worker processes (K = 1, 2, 4), started once per K, share one quota in a local `redis-server` through `DistributedGovernor` (sliding window, the reservation held until the reply, as the governed client does against a provider) and call the simulator with the `openai` client, the calls split evenly between them. The simulator enforces its request window strictly and answers 429 past it; its replies take the time to first token shown, jittered by +/-50%. Each run uses a fresh quota; every worker warms its connections under another API key first, then all start at the same instant. Quota used is the minimum (the windows the calls need after the first) over the span from the simulator's first admission to its last; makespan runs from the first call made to the last answer. Hold is the median time from a grant to its settle, one per window cycle; wake-up is the median time from a window's end (a settle plus the window) to the grant it frees, across every process, which is the timer, the jitter and the store round trips.",
   scale:
     'N `HybridAgent`s on the `ScriptedClient` (20 ms per call) share one provider governor that admits half of them per second, so most calls wait in its queue. Event-loop delay comes from `monitorEventLoopDelay` (1 ms resolution) during the run; memory per waiting call is the heap growth at the deepest queue divided by its length.',
   redis:
