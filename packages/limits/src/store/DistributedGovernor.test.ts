@@ -130,6 +130,66 @@ describe('DistributedGovernor on a shared store', () => {
     expect(calls).toEqual([100, 3_000]);
   });
 
+  it('a waiter behind a window settled in another process asks ahead and starts at its end exactly, with no store call after it', async () => {
+    const run = async (deferMs: number) => {
+      const { clock, store, a, b } = pair(
+        { maxRequestsPerMinute: 2, algorithm: 'sliding-window', timeScale: 60 }, // 2 per 1,000 ms
+        { deferMs },
+      );
+      const held = await Promise.all(
+        [1, 2].map(() => a.acquire({ requests: 1 }, { holdUntilSettled: true })),
+      );
+      const calls: number[] = [];
+      const acquire = store.acquire.bind(store);
+      store.acquire = (config, requests) => {
+        calls.push(clock.now());
+        return acquire(config, requests);
+      };
+      let lease: DistributedLease | undefined;
+      let grantedAt: number | undefined;
+      void b.acquire({ requests: 1 }).then((l) => {
+        lease = l as DistributedLease;
+        grantedAt = clock.now();
+      });
+      await clock.advanceAsync(100);
+      for (const l of held) l.settle({ requests: 1 }); // the replies came at 100 ms: the window ends at 1,100
+      while (grantedAt === undefined && clock.now() < 5_000) {
+        await clock.runNext();
+        await settle();
+      }
+      a.dispose();
+      b.dispose();
+      return { grantedAt, admittedAt: lease?.admittedAt, calls };
+    };
+    // Asked 25 ms ahead, granted to start at the window's end: its own timer lets it go then.
+    expect(await run(50)).toEqual({ grantedAt: 1_100, admittedAt: 1_100, calls: [0, 100, 1_075] });
+    // Without grants ahead, the same: one call when the settle wakes it, one at the window's end.
+    expect(await run(0)).toEqual({ grantedAt: 1_100, admittedAt: 1_100, calls: [0, 100, 1_100] });
+  });
+
+  it('a waiter granted ahead that gives up before its start gives its reservation back', async () => {
+    const { clock, store, a, b } = pair(
+      { maxRequestsPerMinute: 1, algorithm: 'sliding-window', timeScale: 60 },
+      { deferMs: 400 },
+    );
+    await a.acquire({ requests: 1 });
+    await clock.advanceAsync(700);
+    const controller = new AbortController();
+    const waiting = b.acquire({ requests: 1 }, { signal: controller.signal });
+    await clock.advanceAsync(0);
+    await settle();
+    // Granted at 700 ms to start at 1,000: the window counts it already.
+    expect((await store.status(b.config)).remaining).toEqual([-1]);
+    controller.abort();
+    await expect(waiting).rejects.toThrow();
+    await clock.advanceAsync(300);
+    await settle();
+    await settle();
+    expect((await store.status(b.config)).remaining).toEqual([1]);
+    a.dispose();
+    b.dispose();
+  });
+
   it('renews the slots it holds, so a long task keeps its slot past the TTL', async () => {
     const { clock, a, b } = pair({ maxConcurrentTasks: 1 }, { slotTtlMs: 3_000 });
     const lease = await a.acquire({ task: 1 });

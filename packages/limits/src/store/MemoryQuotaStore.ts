@@ -48,15 +48,19 @@ export class MemoryQuotaStore implements QuotaStore {
     let granted = 0;
     let waitMs = 0;
     let blockedBy: string | undefined;
+    const starts: number[] = [];
     for (const request of requests) {
       const blocked = this.#blocked(config, q, rates, request, slotsUsed, now);
-      if (blocked) {
+      // Only sliding windows keep it out, briefly: granted now, to start when they let it in.
+      const start = blocked?.deferrable && blocked.waitMs <= (config.deferMs ?? 0) ? blocked.waitMs : 0;
+      if (blocked && start === 0) {
         waitMs = Math.max(1, Math.ceil(blocked.waitMs));
         blockedBy = blocked.by;
         break;
       }
-      this.#reserve(config, q, rates, request, now);
+      this.#reserve(config, q, rates, request, now, start);
       slotsUsed += config.maxSlots === null ? 0 : request.slots;
+      starts.push(start);
       granted++;
     }
     // Every bucket is written back at this call's time, as the script does.
@@ -70,6 +74,7 @@ export class MemoryQuotaStore implements QuotaStore {
       remaining,
       slotsUsed,
       cooldownUntil: cooldownOf(q, now),
+      ...(starts.some((s) => s > 0) ? { startsInMs: starts } : {}),
     };
   }
 
@@ -183,7 +188,7 @@ export class MemoryQuotaStore implements QuotaStore {
     request: StoreRequest,
     slotsUsed: number,
     now: number,
-  ): { waitMs: number; by: string } | undefined {
+  ): { waitMs: number; by: string; deferrable?: boolean } | undefined {
     const cooldownUntil = cooldownOf(q, now);
     if (cooldownUntil > now) return { waitMs: cooldownUntil - now, by: 'cooldown' };
     if (config.maxSlots !== null && request.slots > 0 && slotsUsed + request.slots > config.maxSlots) {
@@ -193,27 +198,34 @@ export class MemoryQuotaStore implements QuotaStore {
     }
     let longest = 0;
     let by: string | undefined;
+    let deferrable = true;
     config.rates.forEach((r, i) => {
       const amount = request.amounts[i] ?? 0;
       const limiter = rates[i]!.limiter;
       if (amount <= 0) return;
       const waitMs = storeWait(r, limiter, amount, now);
       if (waitMs === 0) return;
+      // Only a sliding window's exact wait, shorter than the window, can be waited out ahead.
+      if (limiter instanceof TokenBucket || waitMs >= r.windowMs) deferrable = false;
       if (waitMs > longest) {
         longest = waitMs;
         by = r.name;
       }
     });
-    return by === undefined ? undefined : { waitMs: longest, by };
+    return by === undefined ? undefined : { waitMs: longest, by, deferrable };
   }
 
-  /** Takes what `request` asks, as the Lua script writes it: a held window entry counts from the end of its hold. */
+  /**
+   * Takes what `request` asks, as the Lua script writes it: its window entries count from
+   * its start, `start` ms from now, or a held one from the end of its hold.
+   */
   #reserve(
     config: QuotaConfig,
     q: QuotaState,
     rates: readonly RateState[],
     request: StoreRequest,
     now: number,
+    start: number,
   ) {
     config.rates.forEach((_, i) => {
       const amount = request.amounts[i] ?? 0;
@@ -221,7 +233,7 @@ export class MemoryQuotaStore implements QuotaStore {
       const { limiter, entries } = rates[i]!;
       if (limiter instanceof TokenBucket) limiter.take(amount, now);
       else {
-        const at = request.held ? now + config.holdTtlMs : now;
+        const at = now + start + (request.held ? config.holdTtlMs : 0);
         entries.set(request.leaseId, limiter.takeAt(amount, at, now));
         if (entries.size > 2 * limiter.entryCount + 64) forgetGone(entries, limiter, now);
       }

@@ -72,6 +72,8 @@ const configArb = fc.record({
   maxSlots: fc.option(fc.integer({ min: 1, max: 3 }), { nil: null }),
   slotTtlMs: fc.integer({ min: 100, max: 400 }),
   holdTtlMs: fc.integer({ min: 50, max: 300 }),
+  // Requests the sliding windows keep out briefly may be granted ahead, to start later.
+  deferMs: fc.constantFrom(0, 40, 400),
 });
 
 const amountsArb = fc.array(fc.integer({ min: 0, max: 8 }), { minLength: 3, maxLength: 3 });

@@ -22,6 +22,13 @@ export interface QuotaConfig {
    * for this long. 0 turns it off.
    */
   readonly recoveryHoldMs: number;
+  /**
+   * A request that the sliding windows alone keep out, for no more than this many ms, is
+   * granted now to start then (`AcquireReply.startsInMs`): its entries count from its start,
+   * and its process waits out the rest on its own timer instead of asking the store again.
+   * 0 or absent: only what fits now is granted.
+   */
+  readonly deferMs?: number | undefined;
 }
 
 /** One reservation asked of the store. */
@@ -50,6 +57,11 @@ export interface AcquireReply {
   readonly slotsUsed: number;
   /** Store-clock time until which nobody is admitted (0 when none). */
   readonly cooldownUntil: number;
+  /**
+   * Per granted request, ms from `now` until it may start (see `QuotaConfig.deferMs`);
+   * absent when every one may start now.
+   */
+  readonly startsInMs?: readonly number[];
 }
 
 /** The state of a quota now. */

@@ -106,6 +106,25 @@ describe.skipIf(!withRedis)('RedisQuotaStore (real redis-server)', () => {
     expect(reply.now).toBeLessThanOrEqual(await serverNow());
   });
 
+  it('with deferMs, grants what the sliding window lets in that soon to start then, its entries counted from then', async () => {
+    const c = config({ deferMs: 2_000 });
+    const first = await store.acquire(c, [req('a', 3, 0)]);
+    await sleep(20);
+    // b fits when a leaves the window, c only one window after b starts: c is not granted.
+    const reply = await store.acquire(c, [req('b', 3, 0), req('c', 1, 0)]);
+    expect(reply.granted).toBe(1);
+    expect(reply.startsInMs).toEqual([1_000 - (reply.now - first.now)]);
+    expect(reply.blockedBy).toBe('requestsPerMinute');
+    expect(reply.waitMs).toBe(2_000 - (reply.now - first.now));
+    // b's entries are scored at its start: they count until one window after it.
+    const [, score] = await redis.zrange(store.keys(c)[2]!, '-1', '-1', 'WITHSCORES');
+    expect(Number(score)).toBe(first.now + 1_000);
+    // A token bucket's wait is never granted ahead.
+    const bucket = await store.acquire(c, [req('d', 0, 150)]);
+    expect(bucket.granted).toBe(0);
+    expect(bucket.startsInMs).toBeUndefined();
+  });
+
   it('charges a token bucket, waits for its refill, and settles refunds and debt', async () => {
     // 100 tokens a minute: 40 missing refill in 24 s, far longer than two commands can be apart.
     const c = config();

@@ -129,6 +129,7 @@ export class RedisQuotaStore implements QuotaStore {
       config.holdTtlMs,
       requests.length,
       config.recoveryHoldMs,
+      config.deferMs ?? 0,
       ...rateArgs(config.rates),
     ];
     for (const r of requests) args.push(r.leaseId, r.slots, r.held ? 1 : 0, ...r.amounts);
@@ -137,17 +138,20 @@ export class RedisQuotaStore implements QuotaStore {
     const reply = (await this.#run(SCRIPTS.acquire, keys, args, () =>
       this.#abandoned.push({ keys, args: [...args, this.channel(config)] }),
     )) as (string | number)[];
-    const [now, granted, waitMs, blocked, slotsUsed, cooldownUntil, ...remaining] = reply;
+    const [now, granted, waitMs, blocked, slotsUsed, cooldownUntil, ...rest] = reply;
     const by = String(blocked);
+    const n = config.rates.length;
+    const startsInMs = rest.length > n ? { startsInMs: rest.slice(n).map(Number) } : {};
     return {
       now: Number(now),
       granted: Number(granted),
       waitMs: Number(waitMs),
       blockedBy:
         by === '' ? undefined : by.startsWith('r') ? config.rates[Number(by.slice(1)) - 1]?.name : by,
-      remaining: remaining.map(Number),
+      remaining: rest.slice(0, n).map(Number),
       slotsUsed: Number(slotsUsed),
       cooldownUntil: Number(cooldownUntil),
+      ...startsInMs,
     };
   }
 

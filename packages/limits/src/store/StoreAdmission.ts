@@ -28,8 +28,9 @@ export function quotaConfig(limits: ParsedResourceLimits, o: ResolvedDistributed
     windowMs: r.windowMs,
     capacity: r.algorithm === 'sliding-window' ? r.limit : r.burst,
   }));
-  const { quota, slotTtlMs, holdTtlMs, recoveryHoldMs } = o;
-  return { quota, rates, maxSlots: limits.maxConcurrentTasks ?? null, slotTtlMs, holdTtlMs, recoveryHoldMs };
+  const { quota, slotTtlMs, holdTtlMs, recoveryHoldMs, deferMs } = o;
+  const maxSlots = limits.maxConcurrentTasks ?? null;
+  return { quota, rates, maxSlots, slotTtlMs, holdTtlMs, recoveryHoldMs, deferMs };
 }
 
 /**
@@ -270,6 +271,7 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
   dispose(): void {
     for (const answer of [...this.#probes]) answer(false);
     this.#pump.wakeSleepers();
+    this.#pump.dispose();
     if (this.#renewTimer !== undefined) this.#clock.clearTimeout(this.#renewTimer);
     this.#unsubscribe();
     this.#unsubscribeAvailability();

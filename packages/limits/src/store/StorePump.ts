@@ -6,6 +6,7 @@ import type { LivenessView } from '../governor/liveness.js';
 import { queueBlocker } from '../governor/rules.js';
 import { mayRefuse } from '../governor/taskContext.js';
 import type { Waiter } from '../governor/Waiters.js';
+import { DeferredGrants } from './DeferredGrants.js';
 import type { ResolvedDistributedOptions } from './distributedOptions.js';
 import { StoreUnavailableError } from './errors.js';
 import type { AcquireReply, QuotaConfig, QuotaStore } from './QuotaStore.js';
@@ -40,6 +41,8 @@ export class StorePump {
   readonly #o: ResolvedDistributedOptions;
   readonly #clock: Clock;
   readonly #maxSleepMs: number;
+  /** Waiters the store granted to start a little later, each on its own timer. */
+  readonly #deferred: DeferredGrants<W>;
   /** Pending sleeps: each wake-up, with its clock time. */
   readonly #sleepers = new Map<() => void, number>();
   #pumping = false;
@@ -64,6 +67,7 @@ export class StorePump {
     this.#target = target;
     this.#o = o;
     this.#clock = host.clock;
+    this.#deferred = new DeferredGrants(host.clock);
     const windows = target.config.rates.map((r) => r.windowMs);
     this.#maxSleepMs = Math.max(50, Math.min(60_000, ...windows));
   }
@@ -109,10 +113,16 @@ export class StorePump {
     });
   }
 
+  /** Starts every deferred grant now: their waiters are done, so the store gets them back. */
+  dispose(): void {
+    this.#deferred.flush();
+  }
+
   liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> {
-    const wakeAt = this.#sleepers.size > 0 ? Math.min(...this.#sleepers.values()) : undefined;
+    const first = this.#deferred.firstDue() ?? Number.POSITIVE_INFINITY;
+    const wakeAt = Math.min(first, ...this.#sleepers.values());
     return {
-      wakeAt,
+      wakeAt: Number.isFinite(wakeAt) ? wakeAt : undefined,
       headWaitMs: undefined,
       busy: this.#kickPending || (this.#pumping && this.#sleepers.size === 0),
     };
@@ -124,6 +134,8 @@ export class StorePump {
    * only the store knows), or 0 when it has not made it wait (nothing known keeps it out).
    */
   waitOf(waiter: W): number | undefined {
+    const due = this.#deferred.dueOf(waiter);
+    if (due !== undefined) return Math.max(0, due - this.#clock.now());
     const cooling = this.#host.cooldownUntil - this.#clock.now();
     if (cooling > 0) return cooling;
     return this.#answers.has(waiter) ? this.#answers.get(waiter) : 0;
@@ -155,6 +167,8 @@ export class StorePump {
       if (reply) this.#apply(batch, reply);
       return true;
     }
+    // Nobody was made to wait: everyone left was granted and waits for its start.
+    if (this.#claimed === 0 && this.#memoryWaiter === undefined) return false;
     await this.#rest();
     return true;
   }
@@ -173,7 +187,7 @@ export class StorePump {
     this.#memoryWaiter = undefined;
     for (const waiter of queue) {
       if ((claimed & live) === live) break;
-      if ((waiter.mask & claimed) !== 0) continue;
+      if ((waiter.mask & claimed) !== 0 || this.#deferred.has(waiter)) continue;
       if (overMemory && waiter.demand.slots > 0) {
         this.#memoryWaiter ??= waiter;
         claimed |= waiter.mask;
@@ -251,7 +265,11 @@ export class StorePump {
   #apply(batch: readonly W[], reply: AcquireReply): void {
     const localNow = this.#clock.now();
     this.#target.learn(reply, localNow, reply.granted > 0);
-    for (let k = 0; k < reply.granted; k++) this.#grant(batch[k]!, reply.now, localNow);
+    for (let k = 0; k < reply.granted; k++) {
+      const start = reply.startsInMs?.[k] ?? 0;
+      if (start > 0) this.#startLater(batch[k]!, reply.now + start, start);
+      else this.#grant(batch[k]!, reply.now, localNow);
+    }
     const first = batch[reply.granted];
     if (first && !first.done) {
       const blocker = this.#blockerOf(reply, first);
@@ -271,6 +289,18 @@ export class StorePump {
     this.#host.blocked(head, blocker.reason);
     this.#newRound();
     await this.sleep(blocker.waitMs!);
+  }
+
+  /**
+   * The store granted `waiter` to start `ms` after its reply (its entries count from then).
+   * It goes ahead once this process's timer says so: a timer armed after the reply came
+   * fires no earlier than the store's start.
+   */
+  #startLater(waiter: W, admittedAt: number, ms: number): void {
+    this.#deferred.add(waiter, ms, () => {
+      this.#grant(waiter, admittedAt, this.#clock.now());
+      this.#host.changed();
+    });
   }
 
   #grant(waiter: W, storeNow: number, localNow: number): void {
@@ -298,7 +328,11 @@ export class StorePump {
   #waitFor(reply: AcquireReply): number {
     const waitMs = Math.max(1, reply.waitMs);
     const exact = reply.blockedBy === 'slots' || reply.blockedBy === 'cooldown';
-    return Math.min(exact ? MAX_TIMER_MS : this.#maxSleepMs, waitMs);
+    if (exact) return Math.min(MAX_TIMER_MS, waitMs);
+    // With grants ahead, ask before the window lets it in: the store grants it to start
+    // then, and the round trip is spent before the start, not after it.
+    const ahead = (this.#target.config.deferMs ?? 0) / 2;
+    return Math.min(this.#maxSleepMs, Math.max(1, waitMs - ahead));
   }
 
   /** Why the store did not grant `head`, in the words the in-process governor uses. */

@@ -32,6 +32,13 @@ export interface DistributedGovernorOptions {
   readonly recoveryHoldMs?: number | undefined;
   /** Added to each computed wait, so processes woken together do not all retry at once. From 0 to 60_000. @default 3 */
   readonly jitterMs?: number | undefined;
+  /**
+   * How far ahead the store may grant a call the sliding windows keep out (see
+   * `QuotaConfig.deferMs`): a waiter asks this much / 2 before the window lets it in and
+   * starts on its own timer at that instant, with no round trip after it. 0 asks only once
+   * it fits. From 0 to 60_000. @default 50
+   */
+  readonly deferMs?: number | undefined;
   /** Waiters sent to the store in one call. An integer, at least 1. @default 64 */
   readonly batchSize?: number | undefined;
   /** How often a down store is probed. Greater than 0, at most 2^31-1. @default 500 */
@@ -61,6 +68,7 @@ export interface ResolvedDistributedOptions {
   readonly holdTtlMs: number;
   readonly recoveryHoldMs: number;
   readonly jitterMs: number;
+  readonly deferMs: number;
   readonly batchSize: number;
   readonly retryMs: number;
   readonly name: string;
@@ -92,6 +100,7 @@ const RULES = {
     (v) => typeof v === 'number' && v >= 0 && v <= MAX_TIMER_MS,
   ),
   jitterMs: rule('a number of ms from 0 to 60000', (v) => typeof v === 'number' && v >= 0 && v <= 60_000),
+  deferMs: rule('a number of ms from 0 to 60000', (v) => typeof v === 'number' && v >= 0 && v <= 60_000),
   batchSize: optionRules.positiveInt,
   retryMs: timerMs,
   name: optionRules.string,
@@ -114,6 +123,7 @@ export function resolveDistributedOptions(options: DistributedGovernorOptions): 
     holdTtlMs = 120_000,
     recoveryHoldMs = 0,
     jitterMs = 3,
+    deferMs = 50,
     batchSize = 64,
     retryMs = 500,
     name = 'distributed',
@@ -131,6 +141,7 @@ export function resolveDistributedOptions(options: DistributedGovernorOptions): 
     holdTtlMs,
     recoveryHoldMs,
     jitterMs,
+    deferMs,
     batchSize,
     retryMs,
     name,

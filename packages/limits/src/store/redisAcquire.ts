@@ -9,19 +9,22 @@ local slot_ttl = num(3)
 local hold_ttl = num(4)
 local nreq = num(5)
 local recovery_hold = num(6)
-local rates, p = read_rates(7, n)
+local defer = num(7)
+local rates, p = read_rates(8, n)
 local requests = read_requests(p, nreq, n)
 local epoch_key = KEYS[3 + 2 * n]
 local attempt_key = KEYS[4 + 2 * n]
-local keep = lifetime(rates, slot_ttl, hold_ttl, recovery_hold)
+local keep = lifetime(rates, slot_ttl, hold_ttl + defer, recovery_hold)
 `;
 
 /**
  * KEYS: as above, with the attempt key. ARGV: nRates, maxSlots (-1: none), slotTtlMs,
- * holdTtlMs, nRequests, recoveryHoldMs, then per rate (alg s|b, limit, windowMs, capacity),
- * then per request (leaseId, slots, held 0|1, amount per rate). Serves requests in order
- * until one does not fit. Returns { now, granted, waitMs, blockedBy, slotsUsed,
- * cooldownUntil, remaining... }. An attempt already abandoned grants nothing
+ * holdTtlMs, nRequests, recoveryHoldMs, deferMs, then per rate (alg s|b, limit, windowMs,
+ * capacity), then per request (leaseId, slots, held 0|1, amount per rate). Serves requests
+ * in order until one does not fit; one that only sliding windows keep out, for at most
+ * deferMs, is granted to start when they let it in, its entries scored from then. Returns
+ * { now, granted, waitMs, blockedBy, slotsUsed, cooldownUntil, remaining..., then each
+ * granted request's start in ms from now, when any is deferred }. An attempt already abandoned grants nothing
  * (blockedBy `abandoned`); one that charged a token bucket records how many it granted,
  * for ABANDON to refund.
  */
@@ -50,6 +53,8 @@ local added = {}
 for i = 1, n do adds[i] = {}; added[i] = 0 end
 local slot_adds = {}
 local charged_bucket = false
+local starts = {}
+local deferred = false
 for _, req in ipairs(requests) do
   local id = req.id
   local slots = req.slots
@@ -68,6 +73,7 @@ for _, req in ipairs(requests) do
   end
   local longest = 0
   local by = 0
+  local deferrable = true
   for i, r in ipairs(rates) do
     local a = amounts[i]
     if a > 0 and not fits(a, avail[i], r.cap) then
@@ -78,21 +84,28 @@ for _, req in ipairs(requests) do
         w = (a - avail[i]) / (r.limit / r.window)
       end
       w = math.ceil(w)
+      -- only a sliding window's exact wait, shorter than the window, can be waited out ahead
+      if r.alg ~= 's' or w >= r.window then deferrable = false end
       if w > longest then longest = w; by = i end
     end
   end
-  if by > 0 then
+  local start = 0
+  if by > 0 and deferrable and longest <= defer then
+    start = longest
+    deferred = true
+  elseif by > 0 then
     wait = longest
     blocked = 'r' .. by
     break
   end
+  starts[#starts + 1] = start
   -- Reserve: entries are written once for the whole batch, below.
   for i, r in ipairs(rates) do
     local a = amounts[i]
     if a > 0 then
       if r.alg == 's' then
-        local score = now
-        if req.held then score = now + hold_ttl end
+        local score = now + start
+        if req.held then score = score + hold_ttl end
         local add = adds[i]
         add[#add + 1] = score
         add[#add + 1] = id .. '|' .. a .. '|' .. i
@@ -116,8 +129,8 @@ for i, r in ipairs(rates) do
   if #adds[i] > 0 then
     redis.call('ZADD', r.key, unpack(adds[i]))
     redis.call('INCRBYFLOAT', r.tkey, added[i])
-    redis.call('PEXPIRE', r.key, ttl(r.window + hold_ttl + 1000))
-    redis.call('PEXPIRE', r.tkey, ttl(r.window + hold_ttl + 1000))
+    redis.call('PEXPIRE', r.key, ttl(r.window + hold_ttl + defer + 1000))
+    redis.call('PEXPIRE', r.tkey, ttl(r.window + hold_ttl + defer + 1000))
   end
 end
 if #slot_adds > 0 then
@@ -136,6 +149,9 @@ end
 if wait > 0 then wait = math.max(1, math.ceil(wait)) end
 local out = { now, granted, wait, blocked, slots_used, math.ceil(cooldown) }
 for i = 1, n do out[#out + 1] = exact(avail[i]) end
+if deferred then
+  for _, start in ipairs(starts) do out[#out + 1] = start end
+end
 return out
 `;
 
