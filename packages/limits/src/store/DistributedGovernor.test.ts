@@ -302,6 +302,8 @@ describe('DistributedGovernor on a shared store', () => {
       [{ recoveryHoldMs: -5 }, 'DistributedGovernor.recoveryHoldMs'],
       [{ retryMs: 0 }, 'DistributedGovernor.retryMs'],
       [{ jitterMs: -5 }, 'DistributedGovernor.jitterMs'],
+      [{ deferMs: -1 }, 'DistributedGovernor.deferMs'],
+      [{ deferMs: 60_001 }, 'DistributedGovernor.deferMs'],
       [{ localShare: 1.5 }, 'DistributedGovernor.localShare'],
       [{ onStoreDown: 'fail-shut' as never }, 'DistributedGovernor.onStoreDown'],
       [{ quota: 'a{b}' }, 'DistributedGovernor.quota'],
