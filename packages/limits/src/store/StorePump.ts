@@ -329,10 +329,13 @@ export class StorePump {
     const waitMs = Math.max(1, reply.waitMs);
     const exact = reply.blockedBy === 'slots' || reply.blockedBy === 'cooldown';
     if (exact) return Math.min(MAX_TIMER_MS, waitMs);
-    // With grants ahead, ask before the window lets it in: the store grants it to start
-    // then, and the round trip is spent before the start, not after it.
-    const ahead = (this.#target.config.deferMs ?? 0) / 2;
-    return Math.min(this.#maxSleepMs, Math.max(1, waitMs - ahead));
+    // With grants ahead, ask before a sliding window lets it in: the store grants it to
+    // start then, and the round trip is spent before the start, not after it. Asked ahead
+    // and refused (another limit keeps it out), the wait left is slept out exactly.
+    const { rates, deferMs = 0 } = this.#target.config;
+    const sliding = rates.find((r) => r.name === reply.blockedBy)?.algorithm === 'sliding-window';
+    const ahead = sliding ? deferMs / 2 : 0;
+    return Math.min(this.#maxSleepMs, waitMs > ahead ? waitMs - ahead : waitMs);
   }
 
   /** Why the store did not grant `head`, in the words the in-process governor uses. */
