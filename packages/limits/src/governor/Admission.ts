@@ -60,8 +60,11 @@ export interface Admission<T, X> {
   closed(): string | undefined;
   /** `waitForResources` for admissions that cannot wait in the queue without taking. */
   readonly probe?: (timeoutMs: number, demand: Demand) => Promise<boolean>;
-  /** Makes the lease object (a subclass may show more of the ticket). */
-  lease(owner: LeaseOwner, grant: LeaseGrant<T>): Lease<T>;
+  /**
+   * Makes the lease object (a subclass may show more of the ticket); without it, the
+   * engine makes a plain `Lease` (and no grant object on the way).
+   */
+  lease?(owner: LeaseOwner, grant: LeaseGrant<T>): Lease<T>;
   /** Stops timers and subscriptions. */
   dispose(): void;
   /** The admission's part of the liveness view; `waitOf` a waiter is as `LivenessView.headWaitMs`. */

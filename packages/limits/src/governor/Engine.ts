@@ -11,7 +11,7 @@ import type { MemoryProbe } from '../memory/MemoryProbe.js';
 import type { Admission, AdmissionHost, Demand } from './Admission.js';
 import { type Blocker, cooldownReason, neverFits, slotsReason, TASK_LIMIT } from './demand.js';
 import { type EventBody, EventHub } from './EventHub.js';
-import type { Lease, LeaseOwner } from './Lease.js';
+import { Lease, type LeaseOwner } from './Lease.js';
 import { approaching, memoryBlocker } from './rules.js';
 import type { ResourceCost, ResourceStatus } from './types.js';
 import { type Waiter, Waiters } from './Waiters.js';
@@ -150,29 +150,38 @@ export class Engine<T, X> implements AdmissionHost<T, X> {
   /** Grants at once: reserves now through the admission unless `ticket` says what was reserved. */
   grantNow(who: Admittee<X>, now: number, ticket?: T): Lease<T> {
     if (who.task) who.task.started = true;
+    return this.grant(who.demand, now, who.held, who.extra, who.enqueuedAt, who.label, ticket);
+  }
+
+  /**
+   * {@link grantNow} with what it needs as parameters (the caller marks the task started):
+   * the path of every acquire admitted at once, which makes no object besides the lease.
+   */
+  grant(
+    demand: Demand,
+    now: number,
+    held: boolean,
+    extra: X,
+    enqueuedAt: number,
+    label: string | undefined,
+    ticket?: T,
+  ): Lease<T> {
     const admission = this.admission;
-    const { demand } = who;
+    const observed = this.hub.observed;
     let before: number[] | undefined;
     if (ticket === undefined) {
-      before = this.hub.observed ? admission.rates.map((_, i) => admission.available(i, now)) : undefined;
-      ticket = admission.reserve(demand, now, who.held, who.extra);
+      before = observed ? admission.rates.map((_, i) => admission.available(i, now)) : undefined;
+      ticket = admission.reserve(demand, now, held, extra);
     }
     this.activeTasks += demand.slots;
-    const lease = admission.lease(this.#owner, {
-      id: ++this.#leaseSeq,
-      cost: demand.cost,
-      acquiredAt: now,
-      amounts: demand.amounts, // each acquire parses its own demand: the lease may keep it
-      slots: demand.slots,
-      held: who.held,
-      ticket,
-    });
-    if (this.hub.observed) {
-      const waitedMs = now - who.enqueuedAt;
-      this.hub.emit(
-        { type: 'acquired', leaseId: lease.id, cost: demand.cost, waitedMs, label: who.label },
-        now,
-      );
+    const id = ++this.#leaseSeq;
+    const { cost, amounts, slots } = demand; // each acquire parses its own demand: the lease may keep it
+    const lease = admission.lease
+      ? admission.lease(this.#owner, { id, cost, acquiredAt: now, amounts, slots, held, ticket })
+      : new Lease<T>(this.#owner, id, cost, now, ticket, amounts, slots, held);
+    if (observed) {
+      const waitedMs = now - enqueuedAt;
+      this.hub.emit({ type: 'acquired', leaseId: lease.id, cost: demand.cost, waitedMs, label }, now);
       if (before) this.approached(before, now, demand.amounts);
     }
     this.hub.changed();

@@ -288,8 +288,9 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
     const blocker = admission.synchronous ? engine.blocker(demand, now) : undefined;
     if (admission.synchronous && !ahead && !blocker) {
       if (probe) return Promise.resolve(true);
-      const who = { demand, enqueuedAt: now, label, held, task, extra: admission.prepare(demand, held) };
-      return Promise.resolve(engine.grantNow(who, now));
+      if (task) task.started = true;
+      const extra = admission.prepare(demand, held);
+      return Promise.resolve(engine.grant(demand, now, held, extra, now, label));
     }
     // What fits now can fit; only the rest is checked against the limits' capacities.
     const never = neverFits(demand, admission.rates, admission.maxSlots);

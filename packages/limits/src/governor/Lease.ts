@@ -51,9 +51,8 @@ export class Lease<T = unknown> implements GovernorLease {
   /** @internal leases are made by governors. */
   constructor(owner: LeaseOwner, grant: LeaseGrant<T>);
   /**
-   * @internal the positional form of earlier releases: `handles` (the reservation handle
-   * per rate) is the lease's ticket.
-   * @deprecated pass a {@link LeaseGrant}.
+   * @internal the positional form (of earlier releases, and of a governor's acquire, which
+   * makes no grant object): `handles` (the reservation handle per rate) is the lease's ticket.
    */
   constructor(
     owner: LeaseOwner,
@@ -65,16 +64,35 @@ export class Lease<T = unknown> implements GovernorLease {
     slots: number,
     held: boolean,
   );
-  constructor(owner: LeaseOwner, ...args: [LeaseGrant<T>] | PositionalGrant<T>) {
-    const grant = args.length === 1 ? args[0] : positionalGrant(args);
+  constructor(
+    owner: LeaseOwner,
+    first: LeaseGrant<T> | number,
+    cost?: ResourceCost,
+    acquiredAt?: number,
+    handles?: T,
+    amounts?: number[],
+    slots?: number,
+    held?: boolean,
+  ) {
+    // Named parameters, not a rest array: a governor makes a lease on every acquire.
     this.#owner = owner;
-    this.id = grant.id;
-    this.cost = grant.cost;
-    this.acquiredAt = grant.acquiredAt;
-    this.amounts = grant.amounts;
-    this.slots = grant.slots;
-    this.held = grant.held;
-    this.ticket = grant.ticket;
+    if (typeof first === 'number') {
+      this.id = first;
+      this.cost = cost!;
+      this.acquiredAt = acquiredAt!;
+      this.amounts = amounts!;
+      this.slots = slots!;
+      this.held = held!;
+      this.ticket = handles as T;
+    } else {
+      this.id = first.id;
+      this.cost = first.cost;
+      this.acquiredAt = first.acquiredAt;
+      this.amounts = first.amounts;
+      this.slots = first.slots;
+      this.held = first.held;
+      this.ticket = first.ticket;
+    }
   }
 
   /**
@@ -129,27 +147,4 @@ export class Lease<T = unknown> implements GovernorLease {
     this.#released = true;
     this.#owner.releaseLease(this);
   }
-}
-
-/** The arguments of the positional `Lease` constructor, after its owner. */
-type PositionalGrant<T> = [
-  id: number,
-  cost: ResourceCost,
-  acquiredAt: number,
-  handles: T,
-  amounts: number[],
-  slots: number,
-  held: boolean,
-];
-
-function positionalGrant<T>([
-  id,
-  cost,
-  acquiredAt,
-  ticket,
-  amounts,
-  slots,
-  held,
-]: PositionalGrant<T>): LeaseGrant<T> {
-  return { id, cost, acquiredAt, ticket, amounts, slots, held };
 }

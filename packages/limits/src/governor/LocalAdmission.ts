@@ -3,9 +3,8 @@ import { type ParsedResourceLimits, resolveRates } from '../config/ResourceLimit
 import { createRateLimiter } from '../rates/createRateLimiter.js';
 import type { RateLimiter, RateReservation } from '../rates/RateLimiter.js';
 import type { Admission, AdmissionHost, Demand } from './Admission.js';
-import { type Blocker, checkRateCount, parseDemand, rateReason } from './demand.js';
-import { Lease, type LeaseGrant, type LeaseOwner } from './Lease.js';
-import { limitMask } from './limitMask.js';
+import { type Blocker, checkRateCount, parseQueuedDemand, rateReason } from './demand.js';
+import type { Lease } from './Lease.js';
 import type { LivenessView } from './liveness.js';
 import type { ResourceCost } from './types.js';
 import type { Waiter } from './Waiters.js';
@@ -43,8 +42,7 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
   }
 
   demand(cost: ResourceCost): Demand {
-    const { amounts, slots } = parseDemand(cost, this.rates);
-    return { cost, amounts, slots, mask: limitMask(amounts, slots, this.#slotsGated) };
+    return parseQueuedDemand(cost, this.rates, this.#slotsGated);
   }
 
   prepare(): undefined {
@@ -131,12 +129,12 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
     return undefined;
   }
 
-  lease(owner: LeaseOwner, grant: LeaseGrant<LocalTicket>): Lease<LocalTicket> {
-    return new Lease(owner, grant);
-  }
-
   /** Admits every waiter that can go, in order, then sets the one timer for the next. */
   serve(): void {
+    if (!this.#scanning && this.#host.queue.size === 0) {
+      this.#timer.set(Number.POSITIVE_INFINITY); // nobody waits: what most releases find
+      return;
+    }
     if (this.#scanning) {
       this.#scanAgain = true;
       return;

@@ -37,6 +37,8 @@ export class WaitQueue<T extends QueueItem> {
   /** Bumped whenever positions shift, so iterators know to find their place again. */
   #layout = 0;
   readonly #bitCounts = new Array<number>(MAX_BITS).fill(0);
+  /** The bits whose count is above 0, kept as counts change (read on every acquire). */
+  #liveMask = 0;
 
   /** Waiters still in the queue. */
   get size(): number {
@@ -56,9 +58,7 @@ export class WaitQueue<T extends QueueItem> {
 
   /** The union of the masks of every waiter in the queue. */
   liveMask(): number {
-    let mask = 0;
-    for (let bit = 0; bit < MAX_BITS; bit++) if (this.#bitCounts[bit]! > 0) mask |= 1 << bit;
-    return mask;
+    return this.#liveMask;
   }
 
   push(item: T): void {
@@ -138,7 +138,14 @@ export class WaitQueue<T extends QueueItem> {
   }
 
   #count(mask: number, by: number): void {
-    for (let m = mask, bit = 0; m !== 0; m >>>= 1, bit++) if (m & 1) this.#bitCounts[bit]! += by;
+    const counts = this.#bitCounts;
+    for (let m = mask, bit = 0; m !== 0; m >>>= 1, bit++) {
+      if ((m & 1) === 0) continue;
+      const count = counts[bit]! + by;
+      counts[bit] = count;
+      if (count === 0) this.#liveMask &= ~(1 << bit);
+      else this.#liveMask |= 1 << bit;
+    }
   }
 
   #compact(): void {

@@ -4,6 +4,9 @@ import type { AcquireOptions, RunTaskOptions } from './types.js';
 
 const isNumber = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
 
+/** The options of a call that passed none. */
+const NO_OPTIONS: AcquireOptions = Object.freeze({});
+
 const acquireRules: { readonly [K in keyof AcquireOptions]: OptionRule } = {
   timeoutMs: rule('a number of at least 0 (Infinity waits without bound)', (v) => isNumber(v) && v >= 0),
   priority: rule('a finite number', (v) => isNumber(v) && Number.isFinite(v)),
@@ -28,6 +31,8 @@ const runTaskRules: { readonly [K in keyof RunTaskOptions]: OptionRule } = {
  * @throws InvalidArgumentError naming the option, e.g. `acquire.timeoutMs`.
  */
 export function checkAcquireOptions(options: AcquireOptions | undefined, owner = 'acquire'): AcquireOptions {
+  // No options is the common case: one shared empty object, nothing to check or allocate.
+  if (options === undefined) return NO_OPTIONS;
   return checkOptions(owner, options, acquireRules);
 }
 

@@ -1,5 +1,6 @@
 // What a cost demands of a governor's limits, and the reasons a demand waits or never fits.
 import { InvalidArgumentError } from '@tollgate/core';
+import { limitMask } from './limitMask.js';
 import type { ResourceCost } from './types.js';
 import { MAX_BITS } from './WaitQueue.js';
 
@@ -45,6 +46,28 @@ export interface NeverFits {
  * @throws InvalidArgumentError naming the offending key.
  */
 export function parseDemand(cost: ResourceCost, rates: ReadonlyArray<{ readonly resource: string }>): Demand {
+  const slots = slotsOf(cost);
+  return { cost, amounts: amountsOf(cost, rates), slots };
+}
+
+/**
+ * {@link parseDemand} with the demand's queue mask (see `limitMask`), in one object: the
+ * form every acquire of an in-process governor parses its cost into.
+ *
+ * @throws InvalidArgumentError naming the offending key.
+ */
+export function parseQueuedDemand(
+  cost: ResourceCost,
+  rates: ReadonlyArray<{ readonly resource: string }>,
+  slotsGated: boolean,
+): QueuedDemand {
+  const slots = slotsOf(cost);
+  const amounts = amountsOf(cost, rates);
+  return { cost, amounts, slots, mask: limitMask(amounts, slots, slotsGated) };
+}
+
+/** Checks every amount of `cost`; the slots it asks for. */
+function slotsOf(cost: ResourceCost): number {
   if (typeof cost !== 'object' || cost === null) throw new InvalidArgumentError('cost', 'an object', cost);
   let slots = 0;
   for (const key in cost) {
@@ -63,12 +86,17 @@ export function parseDemand(cost: ResourceCost, rates: ReadonlyArray<{ readonly 
       slots = value;
     }
   }
+  return slots;
+}
+
+/** The amount of `cost` per rate, in the rates' order (0 where the cost does not say). */
+function amountsOf(cost: ResourceCost, rates: ReadonlyArray<{ readonly resource: string }>): number[] {
   const amounts = new Array<number>(rates.length);
   for (let i = 0; i < rates.length; i++) {
     const amount = cost[rates[i]!.resource];
     amounts[i] = typeof amount === 'number' ? amount : 0;
   }
-  return { cost, amounts, slots };
+  return amounts;
 }
 
 /** The first limit `demand` can never pass: more slots than exist, or more than a rate's capacity. */
