@@ -44,6 +44,12 @@ function instrumentedGovernor(): ResourceGovernor {
   return g;
 }
 
+/** The main Tollgate row's name. */
+export const THREE_LIMITS = 'tollgate (1 concurrency + 2 rate limits)';
+
+/** The row with one rate limit only, to compare with the one-counter limiters. */
+export const ONE_LIMIT = 'tollgate (1 rate limit)';
+
 /** The instrumented row's name. */
 export const INSTRUMENTED = 'tollgate + instrument (OpenTelemetry SDK meter + Prometheus registry)';
 
@@ -51,10 +57,18 @@ export const INSTRUMENTED = 'tollgate + instrument (OpenTelemetry SDK meter + Pr
 export const contenders: readonly Contender[] = [
   { name: 'baseline (await Promise.resolve())', make: () => () => Promise.resolve() },
   {
-    name: 'tollgate (1 concurrency + 2 rate limits)',
+    name: THREE_LIMITS,
     make: () => {
       const g = tollgateGovernor();
       return async () => (await g.acquire({ task: 1, requests: 1, tokens: 1 })).release();
+    },
+  },
+  {
+    // Like with like: one rate limit, as rate-limiter-flexible and limiter each count one.
+    name: ONE_LIMIT,
+    make: () => {
+      const g = new ResourceGovernor({ maxRequestsPerMinute: HIGH });
+      return async () => (await g.acquire({ requests: 1 })).release();
     },
   },
   {
@@ -154,7 +168,7 @@ export async function overhead(options: BenchOptions): Promise<SectionResult> {
   }
   const base = rows[0]!;
   const plimit = rows.find((r) => r.name === 'p-limit')!;
-  const tollgate = rows.find((r) => r.name.startsWith('tollgate ('))!;
+  const tollgate = rows.find((r) => r.name === THREE_LIMITS)!;
   const instrumented = rows.find((r) => r.name === INSTRUMENTED)!;
   const kept = instrumented.serial.median / tollgate.serial.median;
   const header = [
@@ -178,6 +192,11 @@ export async function overhead(options: BenchOptions): Promise<SectionResult> {
     r.burstSize,
   ]);
   const ratio = tollgate.serial.median / plimit.serial.median;
+  const cockatiel = rows.find((r) => r.name === 'cockatiel bulkhead')!;
+  const flexible = rows.find((r) => r.name === 'rate-limiter-flexible (memory)')!;
+  const one = rows.find((r) => r.name === ONE_LIMIT)!;
+  const vsBulkhead = tollgate.serial.median / cockatiel.serial.median;
+  const vsFlexible = one.serial.median / flexible.serial.median;
   return {
     name: 'overhead',
     title: 'Overhead: acquire + release per second, limits never blocking',
@@ -186,6 +205,16 @@ export async function overhead(options: BenchOptions): Promise<SectionResult> {
     markdown: markdown(header, cells),
     goals: [
       { goal: 'one caller: at least 1.5x p-limit', met: ratio >= 1.5, value: fmt.ratio(ratio) },
+      {
+        goal: 'one caller, 1 concurrency + 2 rate limits: at least cockatiel bulkhead',
+        met: vsBulkhead >= 1,
+        value: fmt.ratio(vsBulkhead),
+      },
+      {
+        goal: 'one caller, 1 rate limit: at least rate-limiter-flexible (memory)',
+        met: vsFlexible >= 1,
+        value: fmt.ratio(vsFlexible),
+      },
       {
         goal: 'instrument keeps at least half of the acquire + release rate (one caller)',
         met: kept >= 0.5,
