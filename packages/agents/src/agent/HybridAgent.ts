@@ -370,7 +370,8 @@ export abstract class HybridAgent<TOutput = string> {
   }
 
   #emit(event: AgentEventInput): void {
-    if (this.#events.closed) return;
+    // Nobody listening is the common case at scale: no event object, no stamp.
+    if (this.#events.closed || !this.#events.observed) return;
     this.#events.next({ ...event, agentId: this.agentId, at: this.clock.now() } as AgentEvent);
   }
 }

@@ -142,10 +142,37 @@ export function slotsReason(used: number, max: number): string {
   return `${TASK_LIMIT}: ${used} of ${max} slots in use`;
 }
 
+/** The last reason `rateReason` made, kept for the next caller that needs the same words. */
+const lastRateReason: {
+  name: string;
+  requested: number;
+  available: number;
+  fitsMs: number | undefined;
+  text: string;
+} = { name: '', requested: Number.NaN, available: Number.NaN, fitsMs: Number.NaN, text: '' };
+
 /** Why a rate blocks a demand; `available` shows as at least 0 (a debt is "0 available"). */
 export function rateReason(name: string, requested: number, available: number, waitMs?: number): string {
-  const fits = waitMs === undefined || !Number.isFinite(waitMs) ? '' : `, fits in ${Math.ceil(waitMs)} ms`;
-  return `${name}: ${requested} requested, ${Math.max(0, Math.floor(available))} available${fits}`;
+  const shown = Math.max(0, Math.floor(available));
+  const fitsMs = waitMs === undefined || !Number.isFinite(waitMs) ? undefined : Math.ceil(waitMs);
+  // A burst of callers held back by one rate gets the same words: one string for all of them
+  // (each waiter keeps its reason), not a new one each.
+  const last = lastRateReason;
+  if (
+    last.name === name &&
+    last.requested === requested &&
+    last.available === shown &&
+    last.fitsMs === fitsMs
+  )
+    return last.text;
+  const fits = fitsMs === undefined ? '' : `, fits in ${fitsMs} ms`;
+  const text = `${name}: ${requested} requested, ${shown} available${fits}`;
+  last.name = name;
+  last.requested = requested;
+  last.available = shown;
+  last.fitsMs = fitsMs;
+  last.text = text;
+  return text;
 }
 
 /** Why nobody is admitted during a cooldown. */
