@@ -50,3 +50,29 @@ export function mapSdkError<A>(thrown: unknown, rungs: SdkErrorRungs<A>): Error 
   }
   return thrown instanceof Error ? thrown : new ProviderError(String(thrown), { provider });
 }
+
+/** An error class, as an SDK exports it. */
+// biome-ignore lint/suspicious/noExplicitAny: an SDK's error constructors take arguments of their own.
+type ErrorClass<E> = abstract new (...args: any[]) => E;
+
+/** The error classes of an SDK generated from an OpenAPI spec by Stainless (`openai`, `@anthropic-ai/sdk`). */
+export interface SdkErrorClasses<A> {
+  readonly APIUserAbortError: ErrorClass<unknown>;
+  readonly APIConnectionError: ErrorClass<unknown>;
+  readonly APIError: ErrorClass<A>;
+}
+
+/**
+ * The abort, connection and API-error rungs of {@link mapSdkError} for an SDK that tells its
+ * failures apart by class (its abort and connection errors are API errors too, so the
+ * ladder tries them first).
+ */
+export function errorClassChecks<A>(
+  sdk: SdkErrorClasses<A>,
+): Pick<SdkErrorRungs<A>, 'isAbort' | 'isConnection' | 'isApiError'> {
+  return {
+    isAbort: (error) => error instanceof sdk.APIUserAbortError,
+    isConnection: (error) => error instanceof sdk.APIConnectionError,
+    isApiError: (error): error is A => error instanceof sdk.APIError,
+  };
+}

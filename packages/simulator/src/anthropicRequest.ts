@@ -6,7 +6,6 @@ import {
   isObject,
   type Json,
   joinedText,
-  MAX_DEPTH,
   optionalString,
   readJsonObject,
   turnMessages,
@@ -29,12 +28,7 @@ const invalid = (param: string, message: string) => HttpError.invalid(param, mes
 
 /** Parses and checks a Messages API body: a 400 `invalid_request_error` naming the field otherwise. */
 export function parseAnthropicBody(raw: Buffer): AnthropicBody {
-  const value = readJsonObject(raw, {
-    param: '',
-    notJson: 'The request body is not valid JSON.',
-    notObject: 'The request body must be a JSON object.',
-    tooDeep: `The request body is nested deeper than ${MAX_DEPTH} levels.`,
-  });
+  const value = readJsonObject(raw, '');
   if (typeof value.model !== 'string' || !value.model) throw invalid('model', 'model: Field required');
   if (value.max_tokens === undefined) throw invalid('max_tokens', 'max_tokens: Field required');
   if (!Array.isArray(value.messages) || value.messages.length === 0) {

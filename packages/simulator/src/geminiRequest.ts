@@ -3,6 +3,7 @@ import type { CountableMessage } from '@tollgate/core';
 import type { OfferedTool } from './compose.js';
 import { HttpError } from './HttpError.js';
 import {
+  type BodyWording,
   isObject,
   type Json,
   joinedText,
@@ -24,14 +25,16 @@ export interface GeminiBody {
 
 const invalid = (param: string, message: string) => HttpError.invalid(param, message);
 
+/** How Gemini words a body that cannot be read. */
+const GEMINI_WORDING: BodyWording = {
+  notJson: 'Invalid JSON payload received.',
+  notObject: 'Invalid JSON payload received: expected an object.',
+  tooDeep: `The request is nested deeper than ${MAX_DEPTH} levels.`,
+};
+
 /** Parses and checks a `generateContent` body: a 400 `INVALID_ARGUMENT` naming the field otherwise. */
 export function parseGeminiBody(raw: Buffer): GeminiBody {
-  const value = readJsonObject(raw, {
-    param: '',
-    notJson: 'Invalid JSON payload received.',
-    notObject: 'Invalid JSON payload received: expected an object.',
-    tooDeep: `The request is nested deeper than ${MAX_DEPTH} levels.`,
-  });
+  const value = readJsonObject(raw, '', GEMINI_WORDING);
   if (!Array.isArray(value.contents) || value.contents.length === 0) {
     throw invalid('contents', '* GenerateContentRequest.contents: contents is not specified');
   }

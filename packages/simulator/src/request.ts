@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { CountableMessage } from '@tollgate/core';
 import { HttpError } from './HttpError.js';
-import { isObject, MAX_DEPTH, readJsonObject } from './requestFields.js';
+import { isObject, readJsonObject } from './requestFields.js';
 import { badRequired } from './toolSchema.js';
 
 /** A chat completion request the simulator has checked. */
@@ -45,12 +45,7 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
 
 /** Parses and checks a chat completion body: 400 with the parameter at fault otherwise. */
 export function parseChatBody(raw: Buffer): ChatBody {
-  const value = readJsonObject(raw, {
-    param: null,
-    notJson: 'The request body is not valid JSON.',
-    notObject: 'The request body must be a JSON object.',
-    tooDeep: `The request body is nested deeper than ${MAX_DEPTH} levels.`,
-  });
+  const value = readJsonObject(raw, null);
   if (typeof value.model !== 'string' || value.model.length === 0) {
     throw HttpError.invalid('model', "Missing required parameter: 'model' (a string).");
   }

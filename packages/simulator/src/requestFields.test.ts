@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpError } from './HttpError.js';
 import { joinedText, MAX_DEPTH, optionalString, readJsonObject, turnMessages } from './requestFields.js';
 
-const wording = { param: 'body', notJson: 'not json', notObject: 'not an object', tooDeep: 'too deep' };
+const wording = { notJson: 'not json', notObject: 'not an object', tooDeep: 'too deep' };
 const refusal = (read: () => unknown) => {
   try {
     read();
@@ -18,17 +18,22 @@ const refusal = (read: () => unknown) => {
 
 describe('request field readers', () => {
   it('reads a JSON object body, or refuses it in the protocol’s words', () => {
-    expect(readJsonObject(Buffer.from('{"a":[1]}'), wording)).toEqual({ a: [1] });
-    expect(refusal(() => readJsonObject(Buffer.from('{'), wording))).toEqual({
+    expect(readJsonObject(Buffer.from('{"a":[1]}'), 'body', wording)).toEqual({ a: [1] });
+    expect(refusal(() => readJsonObject(Buffer.from('{'), 'body', wording))).toEqual({
       status: 400,
       param: 'body',
       message: 'not json',
     });
-    expect(refusal(() => readJsonObject(Buffer.from('[1]'), wording)).message).toBe('not an object');
+    expect(refusal(() => readJsonObject(Buffer.from('[1]'), 'body', wording)).message).toBe('not an object');
     const deep = `${'{"a":'.repeat(MAX_DEPTH)}1${'}'.repeat(MAX_DEPTH)}`;
-    expect(readJsonObject(Buffer.from(deep), wording)).toBeTypeOf('object');
+    expect(readJsonObject(Buffer.from(deep), 'body', wording)).toBeTypeOf('object');
     const deeper = `${'{"a":'.repeat(MAX_DEPTH + 1)}1${'}'.repeat(MAX_DEPTH + 1)}`;
-    expect(refusal(() => readJsonObject(Buffer.from(deeper), wording)).message).toBe('too deep');
+    expect(refusal(() => readJsonObject(Buffer.from(deeper), 'body', wording)).message).toBe('too deep');
+    expect(refusal(() => readJsonObject(Buffer.from('nope'), null))).toEqual({
+      status: 400,
+      param: null,
+      message: 'The request body is not valid JSON.',
+    });
   });
 
   it('reads an optional string, refusing any other JSON value', () => {

@@ -24,27 +24,37 @@ export function tooDeep(value: unknown): boolean {
   return false;
 }
 
-/** A protocol's words for a body that cannot be read, and the `param` its 400s name. */
+/** A protocol's words for a body that cannot be read. */
 export interface BodyWording {
-  readonly param: string | null;
   readonly notJson: string;
   readonly notObject: string;
   readonly tooDeep: string;
 }
 
+/** How the OpenAI and Anthropic APIs word a body that cannot be read. */
+export const REQUEST_BODY_WORDING: BodyWording = {
+  notJson: 'The request body is not valid JSON.',
+  notObject: 'The request body must be a JSON object.',
+  tooDeep: `The request body is nested deeper than ${MAX_DEPTH} levels.`,
+};
+
 /**
- * The request body as a JSON object: a 400 in the protocol's words when it is not JSON,
- * not an object, or nested deeper than `MAX_DEPTH`.
+ * The request body as a JSON object: a 400 about `param` in the protocol's words when it is
+ * not JSON, not an object, or nested deeper than `MAX_DEPTH`.
  */
-export function readJsonObject(raw: Buffer, wording: BodyWording): Json {
+export function readJsonObject(
+  raw: Buffer,
+  param: string | null,
+  wording: BodyWording = REQUEST_BODY_WORDING,
+): Json {
   let value: unknown;
   try {
     value = JSON.parse(raw.toString('utf8'));
   } catch {
-    throw HttpError.invalid(wording.param, wording.notJson);
+    throw HttpError.invalid(param, wording.notJson);
   }
-  if (!isObject(value)) throw HttpError.invalid(wording.param, wording.notObject);
-  if (tooDeep(value)) throw HttpError.invalid(wording.param, wording.tooDeep);
+  if (!isObject(value)) throw HttpError.invalid(param, wording.notObject);
+  if (tooDeep(value)) throw HttpError.invalid(param, wording.tooDeep);
   return value;
 }
 

@@ -4,8 +4,8 @@ import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../e
 import {
   expectAbortAndTimeout,
   expectNoKeyIn,
+  expectToolRoundTrip,
   failure,
-  toolResultRequest,
   tools,
   user,
   useSimulators,
@@ -46,12 +46,7 @@ describe('AnthropicClient (@anthropic-ai/sdk) against the simulator', () => {
   it('calls tools and carries their results back as tool_result blocks', async () => {
     const s = await sim();
     const client = new AnthropicClient({ model: 'claude-sim', baseURL: s.url, apiKey: KEY });
-    const call = await client.chat({ ...user('use the tool'), tools });
-    expect(call.finishReason).toBe('tool_calls');
-    expect(call.toolCalls[0]!.name).toBe('lookup');
-    expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
-    const answer = await client.chat(toolResultRequest(call));
-    expect(answer.finishReason).not.toBe('tool_calls');
+    const answer = await expectToolRoundTrip(client);
     expect(answer.content).toMatch(/\w/);
   });
 

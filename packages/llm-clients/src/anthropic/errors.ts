@@ -4,7 +4,7 @@ import type { CallDeadline } from '../callDeadline.js';
 import { errorObjects } from '../errorBody.js';
 import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { retryAfterMs } from '../headers.js';
-import { mapSdkError } from '../mapSdkError.js';
+import { errorClassChecks, mapSdkError } from '../mapSdkError.js';
 import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
 
 /** Anthropic's `error.details.error_code`s for a spend limit: no retry helps before the limit is raised. */
@@ -49,9 +49,7 @@ export function anthropicError(
 ): Error {
   return mapSdkError(deadline.explain(thrown), {
     provider,
-    isAbort: (error) => error instanceof Anthropic.APIUserAbortError,
-    isConnection: (error) => error instanceof Anthropic.APIConnectionError,
-    isApiError: (error) => error instanceof Anthropic.APIError,
+    ...errorClassChecks(Anthropic),
     fromApiError: (error) => fromApiError(error, provider, detect),
   });
 }

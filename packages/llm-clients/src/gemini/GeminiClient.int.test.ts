@@ -4,8 +4,8 @@ import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../e
 import {
   expectAbortAndTimeout,
   expectNoKeyIn,
+  expectToolRoundTrip,
   failure,
-  toolResultRequest,
   tools,
   user,
   useSimulators,
@@ -33,12 +33,7 @@ describe('GeminiClient (@google/genai) against the simulator', () => {
   it('calls functions and carries their results back as functionResponse parts', async () => {
     const s = await sim();
     const client = new GeminiClient({ model: 'gemini-sim', baseURL: s.url, apiKey: KEY });
-    const call = await client.chat({ ...user('use the tool'), tools });
-    expect(call.finishReason).toBe('tool_calls');
-    expect(call.toolCalls[0]!.name).toBe('lookup');
-    expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
-    const answer = await client.chat(toolResultRequest(call));
-    expect(answer.finishReason).not.toBe('tool_calls');
+    await expectToolRoundTrip(client);
   });
 
   it('streams text and function calls as chunks, usage last', async () => {

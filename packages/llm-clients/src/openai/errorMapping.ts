@@ -3,7 +3,7 @@ import OpenAI from 'openai';
 import { DeadlineExpired } from '../callDeadline.js';
 import { ProviderError, ProviderRateLimitError, QuotaExhaustedError } from '../errors.js';
 import { retryAfterMs } from '../headers.js';
-import { mapSdkError } from '../mapSdkError.js';
+import { errorClassChecks, mapSdkError } from '../mapSdkError.js';
 import type { QuotaExhaustionDetector } from '../quotaExhaustion.js';
 
 /**
@@ -21,9 +21,7 @@ export function toProviderError(
   const thrown = error instanceof DeadlineExpired ? new OpenAI.APIConnectionTimeoutError() : error;
   return mapSdkError(thrown, {
     provider,
-    isAbort: (e) => e instanceof OpenAI.APIUserAbortError,
-    isConnection: (e) => e instanceof OpenAI.APIConnectionError,
-    isApiError: (e) => e instanceof OpenAI.APIError,
+    ...errorClassChecks(OpenAI),
     fromApiError: (e) => fromStatus(e, provider, quotaExhaustion),
   });
 }

@@ -4,7 +4,7 @@ import { type Simulator, type SimulatorOptions, startSimulator } from '@tollgate
 import { lastValueFrom } from 'rxjs';
 import { afterEach, expect } from 'vitest';
 import { ProviderConnectionError } from '../errors.js';
-import type { ChatRequest, ChatResponse, LLMClient } from '../types.js';
+import type { ChatResponse, LLMClient } from '../types.js';
 
 /** Quick replies: 1 ms to the first token, 0.02 ms a token, no jitter. */
 export const QUICK_LATENCY = { ttftMs: 1, perTokenMs: 0.02, jitter: 0 } as const;
@@ -43,9 +43,16 @@ export const tools = [
   },
 ];
 
-/** The request that answers `call` (a reply to `user('use the tool')` with `tools`) with a tool result. */
-export function toolResultRequest(call: ChatResponse): ChatRequest {
-  return {
+/**
+ * Checks that `client` calls `lookup` with an integer `id` when offered {@link tools}, and
+ * that the tool's result, carried back, gets an answer that is not another call; returns it.
+ */
+export async function expectToolRoundTrip(client: LLMClient): Promise<ChatResponse> {
+  const call = await client.chat({ ...user('use the tool'), tools });
+  expect(call.finishReason).toBe('tool_calls');
+  expect(call.toolCalls[0]!.name).toBe('lookup');
+  expect(typeof JSON.parse(call.toolCalls[0]!.arguments).id).toBe('number');
+  const answer = await client.chat({
     messages: [
       ...user('use the tool').messages,
       { role: 'assistant', content: null, toolCalls: call.toolCalls },
@@ -53,7 +60,9 @@ export function toolResultRequest(call: ChatResponse): ChatRequest {
     ],
     tools,
     maxTokens: 40,
-  };
+  });
+  expect(answer.finishReason).not.toBe('tool_calls');
+  return answer;
 }
 
 /** What `call` rejected with; fails the test if it resolved. */
