@@ -51,10 +51,8 @@ interface Prepared {
 
 const send = (message: unknown) => process.send?.(message);
 
-async function prepare(run: WorkerRun): Promise<Prepared> {
-  const redis = new Redis(run.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+/** A governed client on a DistributedGovernor of `quota`, calling the simulator with `apiKey`. */
+function governed(run: WorkerRun, redis: Redis, quota: string, apiKey: string) {
   const store = new RedisQuotaStore(redis);
   const governor = new DistributedGovernor(
     {
@@ -63,30 +61,33 @@ async function prepare(run: WorkerRun): Promise<Prepared> {
       timeScale: 60_000 / run.windowMs,
       resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
     },
-    { store, quota: run.quota, name: `bench-${process.pid}` },
+    { store, quota, name: `bench-${process.pid}` },
   );
-  const openai = new OpenAI({ baseURL: `${run.simUrl}/v1`, apiKey: 'sk-bench', maxRetries: 0 });
+  const openai = new OpenAI({ baseURL: `${run.simUrl}/v1`, apiKey, maxRetries: 0 });
   const client = new GovernedClient(new OpenAIClient({ model: 'gpt-4o-mini', client: openai }), {
     governors: [governor],
     tokenCounter: new HeuristicTokenCounter(),
     retry: { maxAttempts: 3 },
   });
-  // Warm up under another API key (the simulator keeps a quota per key, so this costs the
-  // shared quota nothing): the keep-alive connections a window's calls need, and the SDK.
-  const warm = new OpenAI({
-    baseURL: `${run.simUrl}/v1`,
-    apiKey: `sk-warm-up-${process.pid}`,
-    maxRetries: 0,
-  });
+  return { store, governor, client };
+}
+
+async function prepare(run: WorkerRun): Promise<Prepared> {
+  const redis = new Redis(run.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  if (redis.status !== 'ready') await new Promise((resolve) => redis.once('ready', resolve));
+  // Warm up the whole path (the keep-alive connections a window's calls need, the SDK, the
+  // governed client, the store's scripts) on a quota and an API key of this worker's own:
+  // the simulator keeps a quota per key, so this costs the shared quota nothing.
+  const warm = governed(run, redis, `${run.quota}:warm-up:${process.pid}`, `sk-warm-up-${process.pid}`);
   await Promise.all(
     Array.from({ length: Math.min(run.calls, run.rpm) }, () =>
-      warm.chat.completions.create({
-        model: 'gpt-4o-mini',
-        messages: [{ role: 'user', content: 'warm up' }],
-        max_tokens: 5,
-      }),
+      warm.client.chat({ messages: [{ role: 'user', content: 'warm up' }], maxTokens: 5 }),
     ),
   );
+  warm.governor.dispose();
+  await warm.store.close();
+  const { store, governor, client } = governed(run, redis, run.quota, 'sk-bench');
   await governor.refresh();
   return { run, redis, store, governor, client };
 }
