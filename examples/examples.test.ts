@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { main as aiSdk } from './ai-sdk.js';
 import { main as consensus } from './consensus.js';
+import { main as conversations } from './conversations.js';
 import { main as demo } from './demo.js';
 import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
@@ -203,3 +204,12 @@ it('telemetry: a fleet on the simulator reports its calls as metrics at /metrics
   expect(result.spans.filter((s) => s === 'chat gpt-4o-mini')).toHaveLength(6);
   expect(result.spans.filter((s) => s === 'invoke_agent Analyst')).toHaveLength(3);
 });
+
+it('conversations streams 3 agents x 2 turns from a gateway on the simulator and ends with the consensus', async () => {
+  const lines: string[] = [];
+  const { messages, result } = await conversations((l) => lines.push(l));
+  expect(messages.map((m) => m.type).filter((t) => t === 'agent_response')).toHaveLength(6);
+  expect(result.metadata).toMatchObject({ status: 'completed', turns_completed: 2 });
+  expect(result.agent_responses).toHaveLength(6);
+  expect(lines.at(-1)).toMatch(/^completed in .* tokens/);
+}, 120_000);

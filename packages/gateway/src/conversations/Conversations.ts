@@ -1,6 +1,6 @@
 // The conversation service: starts conversations for principals, tracks the running ones, closes them.
 import { randomUUID } from 'node:crypto';
-import type { Clock, Logger } from '@tollgate/core';
+import { type Clock, InvalidArgumentError, type Logger } from '@tollgate/core';
 import type { Principal } from '../auth/Principal.js';
 import type { Database } from '../db/Database.js';
 import { HttpError } from '../errors.js';
@@ -11,7 +11,12 @@ import { ConversationHub } from './ConversationHub.js';
 import type { ConversationRow, ConversationStore } from './ConversationStore.js';
 import { CONVERSATION_DEFAULTS, type ConversationsConfig } from './config.js';
 import type { ConversationResult } from './messages.js';
-import { type AgentProfile, DEFAULT_AGENT_PROFILES, resolveProfiles } from './profiles.js';
+import {
+  type AgentProfile,
+  DEFAULT_AGENT_PROFILES,
+  type ResolvedProfile,
+  resolveProfiles,
+} from './profiles.js';
 import { ConversationQueries } from './queries.js';
 import { runConversation } from './runConversation.js';
 
@@ -97,7 +102,7 @@ export class Conversations {
     const turns = body.turns ?? c.turns;
     if (count > c.maxAgents) throw tooMany('num_agents', c.maxAgents);
     if (turns > c.maxTurns) throw tooMany('turns', c.maxTurns);
-    const profiles = resolveProfiles(body.agents ?? c.agents, count);
+    const profiles = profilesOf(body.agents ?? c.agents, count);
     await this.store.create({
       id,
       ownerId: principal.id,
@@ -147,6 +152,18 @@ export class Conversations {
     for (const r of running) r.abort.abort(new Error('the gateway is shutting down'));
     await Promise.allSettled(running.map((r) => r.done));
     this.hub.close();
+  }
+}
+
+/** The conversation's profiles. @throws HttpError 400 for duplicate agent ids. */
+function profilesOf(agents: readonly AgentProfile[], count: number): ResolvedProfile[] {
+  try {
+    return resolveProfiles(agents, count);
+  } catch (error) {
+    if (!InvalidArgumentError.is(error)) throw error;
+    throw new HttpError(400, 'invalid_request', `\`agents\` must have distinct agent_id values.`, {
+      param: 'agents',
+    });
   }
 }
 

@@ -301,6 +301,12 @@ export function conversationSuite(backend: DatabaseBackend): void {
         body: { message: 'x', agents: [{ model: 'm', temperature: 3, personality: 'p' }] },
       });
       expect(((await temp.json()) as { error: { param: string } }).error.param).toBe('agents[0].temperature');
+      const twins = await call(h.gateway, '/chat', {
+        key: alice,
+        body: { message: 'x', agents: [AGENTS[0], AGENTS[0]] },
+      });
+      expect(twins.status).toBe(400);
+      expect(((await twins.json()) as { error: { param: string } }).error.param).toBe('agents');
       const taken = await call(h.gateway, `/stream/${chat.conversation_id}`, {
         key: alice,
         body: { message: 'again' },
