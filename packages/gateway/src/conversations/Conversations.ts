@@ -64,6 +64,7 @@ export class Conversations {
   readonly #parts: ConversationsParts;
   readonly #config: Required<ConversationsConfig>;
   readonly #running = new Map<string, { abort: AbortController; done: Promise<unknown> }>();
+  #closed = false;
 
   constructor(parts: ConversationsParts, config: ConversationsConfig = {}) {
     this.#parts = parts;
@@ -84,9 +85,19 @@ export class Conversations {
 
   /**
    * Stores a new conversation as `running` and runs it in the background.
-   * @throws HttpError 400 for counts over the configured maxima or a bad id, 409 for an id taken.
+   * @throws HttpError 400 for counts over the configured maxima or a bad id, 409 for an id taken,
+   *   503 once `close` was called.
    */
   async start(principal: Principal, body: ChatRequestBody): Promise<StartedConversation> {
+    if (this.#closed)
+      throw new HttpError(
+        503,
+        'shutting_down',
+        'The gateway is shutting down; start the conversation elsewhere.',
+        {
+          type: 'server_error',
+        },
+      );
     const c = this.#config;
     const id = body.conversation_id ?? randomUUID();
     if (!CONVERSATION_ID_PATTERN.test(id))
@@ -148,6 +159,7 @@ export class Conversations {
 
   /** Aborts the running conversations and waits until each is stored as ended. */
   async close(): Promise<void> {
+    this.#closed = true;
     const running = [...this.#running.values()];
     for (const r of running) r.abort.abort(new Error('the gateway is shutting down'));
     await Promise.allSettled(running.map((r) => r.done));
