@@ -99,7 +99,7 @@ describe('conversations across a gateway restart', () => {
       cut = `cut-${Date.now()}`;
       await call(a.gateway, `/stream/${cut}`, { key: admin, body: { message: 'Long one', turns: 4 } });
       const w = await watch(a.gateway.url, cut, admin);
-      await w.received(5); // started, three answers and the first consensus
+      await w.receivedType('consensus_update'); // the first turn is stored
     } finally {
       await a.close();
     }

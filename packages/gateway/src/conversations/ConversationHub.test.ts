@@ -55,6 +55,25 @@ describe('ConversationHub', () => {
     hub.close();
   });
 
+  it('sends agent_token pieces to the watchers of the moment only, with the seq of the message before', () => {
+    const hub = new ConversationHub(1_000, new ManualClock(0));
+    hub.open('c');
+    const early: StreamMessage[] = [];
+    hub.watch('c', (m) => early.push(m));
+    hub.publish('c', started);
+    hub.publish('c', { type: 'agent_token', agent_id: 'a', turn: 1, delta: 'Hel' });
+    hub.publish('c', update);
+    const late: StreamMessage[] = [];
+    hub.watch('c', (m) => late.push(m));
+    expect(early.map((m) => [m.type, m.seq])).toEqual([
+      ['started', 1],
+      ['agent_token', 1],
+      ['consensus_update', 2],
+    ]);
+    expect(late.map((m) => m.type)).toEqual(['started', 'consensus_update']);
+    hub.close();
+  });
+
   it('a watcher that stops watching receives nothing more', () => {
     const hub = new ConversationHub(1_000, new ManualClock(0));
     hub.open('c');

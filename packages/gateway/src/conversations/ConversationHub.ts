@@ -34,17 +34,22 @@ export class ConversationHub {
     this.#channels.set(id, { history: [], watchers: new Set(), ended: false });
   }
 
-  /** Numbers, stamps, keeps and sends a message; an `ended` message closes the channel to new messages. */
+  /**
+   * Numbers, stamps, keeps and sends a message; an `ended` message closes the channel to new
+   * messages. An `agent_token` is sent to the watchers of the moment only: not kept, not
+   * numbered (it carries the `seq` of the message before it).
+   */
   publish(id: string, input: StreamMessageInput, ended = false): StreamMessage | undefined {
     const channel = this.#channels.get(id);
     if (!channel || channel.ended) return undefined;
+    const live = input.type === 'agent_token';
     const message = {
       ...input,
       conversation_id: id,
-      seq: channel.history.length + 1,
+      seq: channel.history.length + (live ? 0 : 1),
       timestamp: new Date(this.#clock.now()).toISOString(),
     } as StreamMessage;
-    channel.history.push(message);
+    if (!live) channel.history.push(message);
     for (const watcher of channel.watchers) deliver(watcher, message);
     if (ended) {
       channel.ended = true;

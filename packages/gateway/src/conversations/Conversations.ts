@@ -125,7 +125,9 @@ export class Conversations {
     this.hub.open(id);
     this.hub.publish(id, { type: 'started', message: body.message, agents: profiles, turns });
     const transcript: Transcript = { turn: 0, previous: new Map() };
-    const deps = conversationAgentDeps(this.#parts, principal);
+    const onDelta = (agentId: string, delta: string) =>
+      this.hub.publish(id, { type: 'agent_token', agent_id: agentId, turn: transcript.turn + 1, delta });
+    const deps = conversationAgentDeps(this.#parts, principal, c.streamTokens ? onDelta : undefined);
     const agents = profiles.map((p) => new ConversationAgent(deps, p, transcript, c.maxTokens));
     const abort = new AbortController();
     const run = { id, message: body.message, turns, agents, transcript, principalId: principal.id };

@@ -2,6 +2,7 @@
 import { type AgentClientFactory, type AgentDeps, ownedByAgent } from '@tollgate/agents';
 import type { Clock, Logger, TokenCounter } from '@tollgate/core';
 import { type CircuitBreaker, GovernedClient, type LLMClient } from '@tollgate/llm-clients';
+import { tap } from 'rxjs';
 import type { Principal } from '../auth/Principal.js';
 import type { Governance } from '../governance/Governance.js';
 
@@ -24,24 +25,33 @@ export interface AgentCallParts {
  * The deps of the agents of `principal`'s conversation: every call passes the principal's
  * key governor (waiting for its room), then the provider's shared governor, in a
  * `GovernedClient` that shares the gateway's circuit breaker. Each agent's own governor has
- * no limits: the key's limits are the principal's.
+ * no limits: the key's limits are the principal's. With `onDelta`, answers are streamed from
+ * the provider (and assembled as usual) and each piece of text is passed to it as it arrives.
  */
-export function conversationAgentDeps(parts: AgentCallParts, principal: Principal): AgentDeps {
+export function conversationAgentDeps(
+  parts: AgentCallParts,
+  principal: Principal,
+  onDelta?: (agentId: string, delta: string) => void,
+): AgentDeps {
   const key = parts.governance.keyWaitingGovernor(principal);
   const provider = parts.governance.provider;
   const clientFactory: AgentClientFactory = (context) =>
     ownedByAgent(
-      new GovernedClient(context.provider, {
-        governors: [key, provider],
-        providerGovernor: provider,
-        providerCharging: parts.charging,
-        circuitBreaker: parts.breaker,
-        retry: { maxAttempts: parts.maxAttempts },
-        tokenCounter: parts.counter,
-        clock: parts.clock,
-        logger: parts.logger,
-        label: `${principal.name}/${context.agentId}`,
-      }),
+      new GovernedClient(
+        onDelta ? tapped(context.provider, (d) => onDelta(context.agentId, d)) : context.provider,
+        {
+          chatTransport: onDelta ? 'stream' : 'whole',
+          governors: [key, provider],
+          providerGovernor: provider,
+          providerCharging: parts.charging,
+          circuitBreaker: parts.breaker,
+          retry: { maxAttempts: parts.maxAttempts },
+          tokenCounter: parts.counter,
+          clock: parts.clock,
+          logger: parts.logger,
+          label: `${principal.name}/${context.agentId}`,
+        },
+      ),
     );
   return {
     client: parts.provider,
@@ -50,5 +60,21 @@ export function conversationAgentDeps(parts: AgentCallParts, principal: Principa
     tokenCounter: parts.counter,
     clock: parts.clock,
     logger: parts.logger,
+  };
+}
+
+/** `client`, its streams reporting each piece of text to `onDelta` as it passes. */
+function tapped(client: LLMClient, onDelta: (delta: string) => void): LLMClient {
+  return {
+    specificationVersion: client.specificationVersion,
+    provider: client.provider,
+    model: client.model,
+    chat: (request, options) => client.chat(request, options),
+    stream: (request, options) =>
+      client.stream(request, options).pipe(
+        tap((chunk) => {
+          if (chunk.content) onDelta(chunk.content);
+        }),
+      ),
   };
 }

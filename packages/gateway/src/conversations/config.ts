@@ -1,5 +1,5 @@
 // Settings of the conversation service (`conversations` in the gateway config) and their defaults.
-import { integerSetting, objectSetting, shown, stringSetting } from '../config/settings.js';
+import { booleanSetting, integerSetting, objectSetting, shown, stringSetting } from '../config/settings.js';
 import { GatewayConfigError } from '../errors.js';
 import type { AgentProfile } from './profiles.js';
 
@@ -17,6 +17,8 @@ export interface ConversationsConfig {
   readonly maxTurns?: number | undefined;
   /** Output tokens of each agent's answer. @default 256 */
   readonly maxTokens?: number | undefined;
+  /** Stream answers from the provider and send each piece to watchers as `agent_token`. @default true */
+  readonly streamTokens?: boolean | undefined;
   /** How long an ended conversation's stream stays replayable from memory, ms. @default 600_000 */
   readonly replayMs?: number | undefined;
   /** A `running` conversation nothing wrote to for this long is ended `failed` at start, ms. @default 900_000 */
@@ -30,6 +32,7 @@ export const CONVERSATION_DEFAULTS = {
   maxAgents: 8,
   maxTurns: 6,
   maxTokens: 256,
+  streamTokens: true,
   replayMs: 600_000,
   staleMs: 900_000,
 } as const;
@@ -48,6 +51,7 @@ export function checkConversationsConfig(name: string, value: unknown): Conversa
     'maxAgents',
     'maxTurns',
     'maxTokens',
+    'streamTokens',
     'replayMs',
     'staleMs',
   ]);
@@ -60,6 +64,8 @@ export function checkConversationsConfig(name: string, value: unknown): Conversa
     maxAgents: int('maxAgents', 1, 64),
     maxTurns: int('maxTurns', 1, 64),
     maxTokens: int('maxTokens', 1, 1_000_000),
+    streamTokens:
+      o.streamTokens === undefined ? undefined : booleanSetting(`${name}.streamTokens`, o.streamTokens),
     replayMs: int('replayMs', 1, MAX_MS),
     staleMs: int('staleMs', 1, MAX_MS),
   };

@@ -98,6 +98,17 @@ export type StreamMessage = {
       readonly error?: string | undefined;
     }
   | {
+      /**
+       * A piece of an agent's answer as the provider streams it. Live only: not stored, not
+       * replayed to late watchers; `seq` is that of the message before it. A retried call
+       * streams again from its start.
+       */
+      readonly type: 'agent_token';
+      readonly agent_id: string;
+      readonly turn: number;
+      readonly delta: string;
+    }
+  | {
       readonly type: 'consensus_update';
       readonly turn: number;
       readonly consensus: string | null;

@@ -9,6 +9,8 @@ export interface Watcher {
   readonly closed: Promise<number>;
   /** Resolves once `n` messages have arrived. */
   received(n: number): Promise<void>;
+  /** Resolves once a message of `type` has arrived. */
+  receivedType(type: StreamMessage['type']): Promise<void>;
   close(): void;
 }
 
@@ -18,11 +20,13 @@ export function watch(baseUrl: string, id: string, key: string | undefined): Pro
     headers: key === undefined ? {} : { authorization: `Bearer ${key}` },
   });
   const messages: StreamMessage[] = [];
-  const waiting: { n: number; resolve: () => void }[] = [];
+  const waiting: { done: () => boolean; resolve: () => void }[] = [];
+  const until = (done: () => boolean) =>
+    done() ? Promise.resolve() : new Promise<void>((resolve) => waiting.push({ done, resolve }));
   socket.on('message', (data) => {
     messages.push(JSON.parse(String(data)) as StreamMessage);
     for (const w of waiting.splice(0)) {
-      if (messages.length >= w.n) w.resolve();
+      if (w.done()) w.resolve();
       else waiting.push(w);
     }
   });
@@ -39,8 +43,8 @@ export function watch(baseUrl: string, id: string, key: string | undefined): Pro
       resolve({
         messages,
         closed,
-        received: (n) =>
-          messages.length >= n ? Promise.resolve() : new Promise((r) => waiting.push({ n, resolve: r })),
+        received: (n) => until(() => messages.length >= n),
+        receivedType: (type) => until(() => messages.some((m) => m.type === type)),
         close: () => socket.close(),
       }),
     );
