@@ -67,7 +67,11 @@ async function load(
   };
 }
 
-async function gatewayFor(sim: Simulator, maxAttempts = 3): Promise<Gateway> {
+async function gatewayFor(
+  sim: Simulator,
+  maxAttempts = 3,
+  transport: 'agent' | 'fetch' = 'agent',
+): Promise<Gateway> {
   return startGateway(
     {
       port: 0,
@@ -76,6 +80,7 @@ async function gatewayFor(sim: Simulator, maxAttempts = 3): Promise<Gateway> {
         baseUrl: sim.baseURL,
         apiKey: 'sk-bench',
         maxAttempts,
+        transport,
         limits: { maxRequestsPerMinute: 10_000_000, maxTokensPerMinute: 1e12 },
       },
       keys: [{ name: 'bench', key: KEY, limits: { maxRequestsPerMinute: 10_000_000 } }],
@@ -86,16 +91,19 @@ async function gatewayFor(sim: Simulator, maxAttempts = 3): Promise<Gateway> {
 
 async function overheadRows(options: BenchOptions) {
   const sim = await startSimulator({ latency: { ttftMs: 0, perTokenMs: 0, jitter: 0 } });
+  // The upstream over a keep-alive node:http agent (the default), and over fetch, in one run.
   const gw = await gatewayFor(sim);
+  const viaFetch = await gatewayFor(sim, 3, 'fetch');
   try {
     const durationMs = options.quick ? 500 : 5_000;
-    await load(gw.baseURL, 4, { total: 50 }); // warm up both paths (token counter, connections)
-    await load(sim.baseURL, 4, { total: 50 });
+    for (const url of [gw.baseURL, viaFetch.baseURL, sim.baseURL]) await load(url, 4, { total: 50 }); // warm up
     const direct = await load(sim.baseURL, 16, { durationMs });
     const through = await load(gw.baseURL, 16, { durationMs });
-    return { direct, through };
+    const throughFetch = await load(viaFetch.baseURL, 16, { durationMs });
+    return { direct, through, throughFetch };
   } finally {
     await gw.close();
+    await viaFetch.close();
     await sim.close();
   }
 }
@@ -123,12 +131,13 @@ async function storm(options: BenchOptions) {
 
 export async function gateway(options: BenchOptions): Promise<SectionResult> {
   options.log('gateway: overhead against the simulator directly, then a storm of upstream 429s');
-  const { direct, through } = await overheadRows(options);
+  const { direct, through, throughFetch } = await overheadRows(options);
   const s = await storm(options);
   const answered = Object.entries(s.result.statuses)
     .filter(([status]) => status !== 'no answer')
     .reduce((n, [, c]) => n + c, 0);
-  const header = ['path', 'requests', 'req/s', 'p50', 'p99', 'answers'];
+  const header = ['path', 'requests', 'req/s', 'p50', 'p99', 'answers', 'req/s vs direct'];
+  const ratio = (l: Load) => `${((l.perSecond / direct.perSecond) * 100).toFixed(0)}%`;
   const answers = (l: Load) =>
     Object.entries(l.statuses)
       .map(([k, v]) => `${k}: ${v}`)
@@ -141,14 +150,25 @@ export async function gateway(options: BenchOptions): Promise<SectionResult> {
       fmt.ms(direct.p50Ms),
       fmt.ms(direct.p99Ms),
       answers(direct),
+      '100%',
     ],
     [
-      'through the gateway (16 concurrent)',
+      'through the gateway, upstream over a keep-alive agent (16 concurrent)',
       through.requests,
       fmt.rate(through.perSecond),
       fmt.ms(through.p50Ms),
       fmt.ms(through.p99Ms),
       answers(through),
+      ratio(through),
+    ],
+    [
+      'through the gateway, upstream over fetch (16 concurrent)',
+      throughFetch.requests,
+      fmt.rate(throughFetch.perSecond),
+      fmt.ms(throughFetch.p50Ms),
+      fmt.ms(throughFetch.p99Ms),
+      answers(throughFetch),
+      ratio(throughFetch),
     ],
     [
       'gateway, upstream answering 50% 429 (32 concurrent)',
@@ -157,12 +177,13 @@ export async function gateway(options: BenchOptions): Promise<SectionResult> {
       fmt.ms(s.result.p50Ms),
       fmt.ms(s.result.p99Ms),
       answers(s.result),
+      '',
     ],
   ];
   return {
     name: 'gateway',
     title: 'Gateway: overhead over calling the provider directly, and a 429 storm',
-    data: { direct, through, storm: s },
+    data: { direct, through, throughFetch, storm: s },
     table: table(header, rows),
     markdown: markdown(header, rows),
     goals: [

@@ -197,6 +197,7 @@ function makeServices(
     baseUrl: parts.upstream.baseUrl,
     apiKey: parts.upstream.apiKey,
     timeoutMs: c.upstream?.timeoutMs ?? D.timeoutMs,
+    transport: c.upstream?.transport,
   };
   const block = c.ipBlock ?? {};
   return {

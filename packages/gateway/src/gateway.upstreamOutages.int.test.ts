@@ -6,11 +6,30 @@ import { call, chatBody, type Harness, startHarness, testKey } from './test-supp
 
 let h: Harness;
 let upstream: Server;
-let mode: 'hang' | 'stall-stream' | 'ok' = 'hang';
+let mode: 'hang' | 'stall-stream' | 'slow-stream' | 'ok' = 'hang';
+/** Upstream replies whose connection closed before they ended. */
+let upstreamCutOff = 0;
+const chunk = (content: string) =>
+  `data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'sim-small', choices: [{ index: 0, delta: { content } }] })}\n\n`;
 beforeAll(async () => {
   upstream = createServer((req, res) => {
     req.resume();
+    res.on('close', () => {
+      if (!res.writableFinished) upstreamCutOff++;
+    });
     if (mode === 'hang') return;
+    if (mode === 'slow-stream') {
+      // Six chunks 500 ms apart: 3 s in all, twice the time limit, never silent for as long.
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (++sent <= 6) return void res.write(chunk(`w${sent} `));
+        clearInterval(timer);
+        res.end('data: [DONE]\n\n');
+      }, 500);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (mode === 'stall-stream') {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(
@@ -78,7 +97,7 @@ describe('gateway: upstream outages', () => {
     expect(text).not.toBe('__STILL_OPEN__');
     // The client should get a well-formed end of the stream (an error event), not a reset socket.
     expect(text).not.toMatch(/^__TRANSPORT_ERROR__/);
-    expect(text).toMatch(/error/);
+    expect(text).toMatch(/"code":"upstream_timeout"/);
   }, 60_000);
 
   it('a client that aborts a stalled stream frees its key slot', async () => {
@@ -92,12 +111,29 @@ describe('gateway: upstream outages', () => {
     });
     const reader = r.body!.getReader();
     await reader.read();
+    const cutOff = upstreamCutOff;
     ac.abort();
-    await new Promise((res) => setTimeout(res, 300));
+    // The abort reaches the provider: its reply's connection is closed.
+    for (let i = 0; i < 100 && upstreamCutOff === cutOff; i++)
+      await new Promise((res) => setTimeout(res, 50));
+    expect(upstreamCutOff).toBe(cutOff + 1);
     mode = 'ok';
     const next = await call(h.gateway, '/v1/chat/completions', { key: testKey('one'), body: chatBody() });
     console.log('after abort', next.status, (await next.text()).slice(0, 200));
     expect(next.status).toBe(200);
+  }, 60_000);
+
+  it('a stream slower in all than the time limit, but never silent for as long, passes whole', async () => {
+    mode = 'slow-stream';
+    const r = await call(h.gateway, '/v1/chat/completions', {
+      key: testKey('one'),
+      body: chatBody('hi', { stream: true }),
+    });
+    const text = await r.text();
+    expect(r.status).toBe(200);
+    expect(text).toContain('w6 ');
+    expect(text.trimEnd().endsWith('data: [DONE]')).toBe(true);
+    expect(text).not.toMatch(/upstream_timeout/);
   }, 60_000);
 
   it('after a timed-out stream and a client-aborted stream, the gateway closes in bounded time', async () => {

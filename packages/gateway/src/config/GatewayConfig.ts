@@ -32,8 +32,16 @@ export interface UpstreamConfig {
   readonly limits?: ResourceLimits | undefined;
   /** Attempts per request when the provider answers 429. Minimum: 1. @default 3 */
   readonly maxAttempts?: number | undefined;
-  /** Longest wait for one upstream reply, ms. @default 120_000 */
+  /**
+   * Longest silence of the provider, ms: before its reply starts and between streamed chunks
+   * (with `transport: 'fetch'`, the longest whole reply). @default 120_000
+   */
   readonly timeoutMs?: number | undefined;
+  /**
+   * `agent`: node:http over a keep-alive agent; `fetch`: the global fetch (honours a global
+   * undici dispatcher). @default 'agent'
+   */
+  readonly transport?: 'agent' | 'fetch' | undefined;
   /** How the provider charges tokens: prompt + max_tokens at admission, or what was used. @default 'admission' */
   readonly charging?: 'admission' | 'usage' | undefined;
 }

@@ -110,10 +110,13 @@ function checkUpstream(name: string, value: unknown): UpstreamConfig {
     'maxAttempts',
     'timeoutMs',
     'charging',
+    'transport',
   ]);
-  const charging = o.charging;
+  const { charging, transport } = o;
   if (charging !== undefined && charging !== 'admission' && charging !== 'usage')
     throw new GatewayConfigError(`${name}.charging`, "'admission' or 'usage'", shown(charging));
+  if (transport !== undefined && transport !== 'agent' && transport !== 'fetch')
+    throw new GatewayConfigError(`${name}.transport`, "'agent' or 'fetch'", shown(transport));
   return {
     baseUrl:
       o.baseUrl === undefined ? undefined : urlSetting(`${name}.baseUrl`, o.baseUrl, ['http', 'https']),
@@ -124,6 +127,7 @@ function checkUpstream(name: string, value: unknown): UpstreamConfig {
     timeoutMs:
       o.timeoutMs === undefined ? undefined : integerSetting(`${name}.timeoutMs`, o.timeoutMs, 1, MAX_MS),
     charging,
+    transport,
   };
 }
 

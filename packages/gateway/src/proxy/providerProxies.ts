@@ -50,6 +50,7 @@ export function providerProxies(
         baseUrl,
         apiKey: c.apiKey ?? `${D.simulatorApiKey}-${name}`,
         timeoutMs: c.timeoutMs ?? D.timeoutMs,
+        transport: c.transport,
         protocol,
       },
       governance: deps.governance,

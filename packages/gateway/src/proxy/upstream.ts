@@ -1,5 +1,6 @@
 // One HTTP call to the provider, with the gateway's own key and a time limit.
 import { HttpError } from '../errors.js';
+import { sendOverAgent } from './httpTransport.js';
 import { openaiProtocol } from './protocols/openaiProtocol.js';
 import type { ProviderProtocol } from './protocols/ProviderProtocol.js';
 
@@ -8,7 +9,13 @@ export interface UpstreamTarget {
   /** OpenAI: ends in `/v1`. Anthropic and Gemini: the host (`https://api.anthropic.com`). */
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** Longest silence of the provider, ms: before its reply starts, and between streamed chunks. */
   readonly timeoutMs: number;
+  /**
+   * `agent`: node:http with a keep-alive agent (the time limit is per silence); `fetch`: the
+   * global fetch (the time limit covers the whole reply, stream included). @default 'agent'
+   */
+  readonly transport?: 'agent' | 'fetch' | undefined;
   /** The provider's API: how the key is sent. @default openaiProtocol */
   readonly protocol?: ProviderProtocol | undefined;
 }
@@ -29,27 +36,26 @@ export async function callUpstream(
     headers?: Readonly<Record<string, string>> | undefined;
   },
 ): Promise<Response> {
-  const timeout = AbortSignal.timeout(target.timeoutMs);
+  const url = `${target.baseUrl.replace(/\/+$/, '')}${path}`;
+  const headers = {
+    ...init.headers,
+    accept: 'application/json, text/event-stream',
+    ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    ...(target.protocol ?? openaiProtocol).authHeaders(target.apiKey),
+  };
+  const timeout = target.transport === 'fetch' ? AbortSignal.timeout(target.timeoutMs) : undefined;
   try {
-    return await fetch(`${target.baseUrl.replace(/\/+$/, '')}${path}`, {
-      method: init.method,
-      headers: {
-        ...init.headers,
-        accept: 'application/json, text/event-stream',
-        ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(target.protocol ?? openaiProtocol).authHeaders(target.apiKey),
-      },
-      body: init.body,
-      signal: AbortSignal.any([init.signal, timeout]),
-    });
+    if (!timeout)
+      return await sendOverAgent(new URL(url), { ...init, headers, idleTimeoutMs: target.timeoutMs });
+    return await fetch(url, { ...init, headers, signal: AbortSignal.any([init.signal, timeout]) });
   } catch (error) {
     if (init.signal.aborted) throw error;
-    const timedOut = timeout.aborted;
+    const timedOut = timeout?.aborted || (error instanceof Error && error.name === 'TimeoutError');
     throw new HttpError(
       timedOut ? 504 : 502,
       timedOut ? 'upstream_timeout' : 'upstream_unreachable',
       timedOut
-        ? `The provider did not answer within ${target.timeoutMs} ms.`
+        ? `The provider sent nothing for ${target.timeoutMs} ms.`
         : 'The provider could not be reached.',
       { type: 'server_error', cause: error },
     );
