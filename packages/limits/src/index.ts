@@ -11,6 +11,8 @@ export {
 } from '@tollgate/core';
 export { LIMIT_FIELDS, parseResourceLimits, toSnakeCase } from './config/parseResourceLimits.js';
 export {
+  BUILTIN_RATES,
+  type BuiltinRate,
   type BuiltinRateName,
   DEFAULT_LIMITS,
   MAX_DURATION_MS,

@@ -1,5 +1,5 @@
 // JSON schemas of every request body and parameter: validated by fastify, published as OpenAPI.
-import { MAX_DURATION_MS, toSnakeCase } from '@tollgate/limits';
+import { BUILTIN_RATES, MAX_DURATION_MS, toSnakeCase } from '@tollgate/limits';
 
 const message = {
   type: 'object',
@@ -115,21 +115,18 @@ const storableText = {
   pattern: '^[^\\u0000\\uD800-\\uDFFF]*$',
 } as const;
 
-const limitProperties = {
+/** Each built-in rate's limit and burst fields (`maxRequestsPerMinute`, `requestBurstSize`, ...). */
+const rateProperties = Object.fromEntries(
+  BUILTIN_RATES.flatMap((rate) => [
+    [rate.limit, positive],
+    ...(rate.burst ? [[rate.burst, atLeastOne]] : []),
+  ]),
+) as Record<string, typeof positive | typeof atLeastOne>;
+
+/** Every `ResourceLimits` field: the rates' from the limits table, then the scalar fields. */
+export const limitProperties = {
+  ...rateProperties,
   maxConcurrentTasks: { type: 'integer', minimum: 1, maximum: MAX_LIMIT_VALUE },
-  maxRequestsPerMinute: positive,
-  maxRequestsPerDay: positive,
-  maxTokensPerMinute: positive,
-  maxTokensPerHour: positive,
-  tokenBurstSize: atLeastOne,
-  requestBurstSize: atLeastOne,
-  maxToolCallsPerMinute: positive,
-  maxToolCallsPerHour: positive,
-  toolCallBurstSize: atLeastOne,
-  maxInputTokensPerMinute: positive,
-  inputTokenBurstSize: atLeastOne,
-  maxOutputTokensPerMinute: positive,
-  outputTokenBurstSize: atLeastOne,
   maxMemoryMb: positive,
   taskTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: MAX_SECONDS },
   resourceWaitTimeoutSeconds: { type: 'number', minimum: 0, maximum: MAX_SECONDS },
@@ -139,18 +136,7 @@ const limitProperties = {
   algorithms: {
     type: 'object',
     additionalProperties: false,
-    properties: Object.fromEntries(
-      [
-        'requestsPerMinute',
-        'requestsPerDay',
-        'tokensPerMinute',
-        'tokensPerHour',
-        'toolCallsPerMinute',
-        'toolCallsPerHour',
-        'inputTokensPerMinute',
-        'outputTokensPerMinute',
-      ].map((name) => [name, algorithm]),
-    ),
+    properties: Object.fromEntries(BUILTIN_RATES.map((rate) => [rate.name, algorithm])),
   },
   rates: {
     type: 'array',
