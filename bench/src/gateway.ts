@@ -23,12 +23,42 @@ interface Load {
 const percentile = (sorted: readonly number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0;
 
+/** What one load run saw, before it is summed up (runs of one path are merged). */
+interface Run {
+  readonly latencies: number[];
+  readonly statuses: Record<string, number>;
+  readonly elapsedMs: number;
+}
+
+/** Several runs of one path as one: requests per second over their summed time, percentiles over all. */
+function summarize(runs: readonly Run[]): Load {
+  const latencies = runs.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const elapsed = runs.reduce((t, r) => t + r.elapsedMs, 0);
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+  return {
+    requests: latencies.length,
+    perSecond: (latencies.length / elapsed) * 1000,
+    p50Ms: percentile(latencies, 0.5),
+    p99Ms: percentile(latencies, 0.99),
+    statuses,
+  };
+}
+
 /** `concurrency` workers posting chat completions to `baseURL` for `durationMs` (or `total` requests). */
 async function load(
   baseURL: string,
   concurrency: number,
   until: { durationMs?: number; total?: number },
 ): Promise<Load> {
+  return summarize([await run(baseURL, concurrency, until)]);
+}
+
+async function run(
+  baseURL: string,
+  concurrency: number,
+  until: { durationMs?: number; total?: number },
+): Promise<Run> {
   const latencies: number[] = [];
   const statuses: Record<string, number> = {};
   const started = performance.now();
@@ -56,15 +86,7 @@ async function load(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  const elapsed = performance.now() - started;
-  latencies.sort((a, b) => a - b);
-  return {
-    requests: latencies.length,
-    perSecond: (latencies.length / elapsed) * 1000,
-    p50Ms: percentile(latencies, 0.5),
-    p99Ms: percentile(latencies, 0.99),
-    statuses,
-  };
+  return { latencies, statuses, elapsedMs: performance.now() - started };
 }
 
 async function gatewayFor(
@@ -95,11 +117,19 @@ async function overheadRows(options: BenchOptions) {
   const gw = await gatewayFor(sim);
   const viaFetch = await gatewayFor(sim, 3, 'fetch');
   try {
-    const durationMs = options.quick ? 500 : 5_000;
-    for (const url of [gw.baseURL, viaFetch.baseURL, sim.baseURL]) await load(url, 4, { total: 50 }); // warm up
-    const direct = await load(sim.baseURL, 16, { durationMs });
-    const through = await load(gw.baseURL, 16, { durationMs });
-    const throughFetch = await load(viaFetch.baseURL, 16, { durationMs });
+    const durationMs = options.quick ? 500 : 6_000;
+    const paths = [sim.baseURL, gw.baseURL, viaFetch.baseURL];
+    for (const url of paths) await load(url, 4, { total: 50 }); // warm up
+    // Rounds in turn, the order rotated each round: a machine whose load drifts during the
+    // run weighs on every path alike, so the ratios between them hold.
+    const runs: Run[][] = [[], [], []];
+    const rounds = 3;
+    for (let round = 0; round < rounds; round++)
+      for (let k = 0; k < paths.length; k++) {
+        const i = (k + round) % paths.length;
+        runs[i]!.push(await run(paths[i]!, 16, { durationMs: durationMs / rounds }));
+      }
+    const [direct, through, throughFetch] = runs.map(summarize) as [Load, Load, Load];
     return { direct, through, throughFetch };
   } finally {
     await gw.close();
