@@ -6,6 +6,7 @@ import { main as aiSdk } from './ai-sdk.js';
 import { main as consensus } from './consensus.js';
 import { main as conversations } from './conversations.js';
 import { main as demo } from './demo.js';
+import { main as gatewayExample } from './gateway.js';
 import { main as governedFleet } from './governed-fleet.js';
 import { main as governorBasics } from './governor-basics.js';
 import { main as mixedProviders } from './mixed-providers.js';
@@ -213,3 +214,11 @@ it('conversations streams 3 agents x 2 turns from a gateway on the simulator and
   expect(result.agent_responses).toHaveLength(6);
   expect(lines.at(-1)).toMatch(/^completed in .* tokens/);
 }, 120_000);
+
+it('gateway: the OpenAI, Anthropic and Gemini SDKs through one gateway, each admission in /metrics', async () => {
+  const result = await gatewayExample({ log: () => {} });
+  for (const text of Object.values(result.answers)) expect(text.length).toBeGreaterThan(0);
+  for (const governor of ['provider', 'provider:anthropic', 'provider:gemini'])
+    expect(result.admissions).toContain(`tollgate_admissions_total{governor="${governor}"} 1`);
+  expect(result.admissions).toContain('tollgate_admissions_total{governor="key:example-app"} 3');
+}, 60_000);
