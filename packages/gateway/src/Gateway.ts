@@ -45,6 +45,11 @@ export interface GatewayDeps {
   readonly tokenCounter?: TokenCounter | undefined;
   /** Options of the embedded simulator, when no upstream is configured. */
   readonly simulator?: SimulatorOptions | undefined;
+  /**
+   * A quota store of your own for every governor (instead of `redisUrl` or the in-memory
+   * one). The gateway does not close it.
+   */
+  readonly quotaStore?: QuotaStore | undefined;
 }
 
 /** A running gateway. */
@@ -69,7 +74,9 @@ const VERSION: string = JSON.parse(readFileSync(new URL('../package.json', impor
 async function openQuotaStore(
   redisUrl: string | undefined,
   clock: Clock,
+  own: QuotaStore | undefined,
 ): Promise<{ store: QuotaStore; health: QuotaStoreHealth; close(): Promise<void> }> {
+  if (own) return { store: own, health: { kind: 'custom', ping: async () => {} }, close: async () => {} };
   if (!redisUrl) {
     const store = new MemoryQuotaStore(clock);
     return { store, health: { kind: 'memory', ping: async () => {} }, close: () => store.close() };
@@ -129,7 +136,7 @@ export async function startGateway(config: GatewayConfig = {}, deps: GatewayDeps
   await migrate(db);
   const keys = new KeyStore(db);
   const { adminKeyFile } = await bootstrapKeys(keys, c.keys ?? [], c.adminKey, logger);
-  const quota = await openQuotaStore(c.redisUrl, clock);
+  const quota = await openQuotaStore(c.redisUrl, clock, deps.quotaStore);
   const services = makeServices(
     c,
     { clock, logger, counter: deps.tokenCounter ?? new TiktokenCounter() },

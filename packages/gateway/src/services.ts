@@ -12,9 +12,9 @@ import type { ChatProxy } from './proxy/ChatProxy.js';
 import type { ProviderProxies } from './proxy/providerProxies.js';
 import type { UpstreamTarget } from './proxy/upstream.js';
 
-/** The quota store's kind and a way to check it is reachable. */
+/** The quota store's kind (`custom`: one passed in `GatewayDeps.quotaStore`) and a way to check it is reachable. */
 export interface QuotaStoreHealth {
-  readonly kind: 'memory' | 'redis';
+  readonly kind: 'memory' | 'redis' | 'custom';
   /** Resolves when reachable; rejects otherwise. */
   ping(): Promise<void>;
 }
