@@ -190,6 +190,20 @@ describe('DistributedGovernor on a shared store', () => {
     b.dispose();
   });
 
+  it('in reject mode nothing is granted ahead: a request the window keeps out is refused at once', async () => {
+    const { clock, store, a, b } = pair(
+      { maxRequestsPerMinute: 1, algorithm: 'sliding-window', timeScale: 60, rejectOnLimit: true },
+      { deferMs: 400 },
+    );
+    expect(b.config.deferMs).toBe(0);
+    await a.acquire({ requests: 1 });
+    await clock.advanceAsync(700); // 300 ms before the window lets another in
+    await expect(b.acquire({ requests: 1 })).rejects.toSatisfy(ResourceLimitExceededError.is);
+    expect((await store.status(b.config)).remaining).toEqual([0]);
+    a.dispose();
+    b.dispose();
+  });
+
   it('renews the slots it holds, so a long task keeps its slot past the TTL', async () => {
     const { clock, a, b } = pair({ maxConcurrentTasks: 1 }, { slotTtlMs: 3_000 });
     const lease = await a.acquire({ task: 1 });

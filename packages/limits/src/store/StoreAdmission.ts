@@ -28,8 +28,10 @@ export function quotaConfig(limits: ParsedResourceLimits, o: ResolvedDistributed
     windowMs: r.windowMs,
     capacity: r.algorithm === 'sliding-window' ? r.limit : r.burst,
   }));
-  const { quota, slotTtlMs, holdTtlMs, recoveryHoldMs, deferMs } = o;
+  const { quota, slotTtlMs, holdTtlMs, recoveryHoldMs } = o;
   const maxSlots = limits.maxConcurrentTasks ?? null;
+  // A refusing governor answers at once: a grant ahead would make its caller wait.
+  const deferMs = limits.rejectOnLimit ? 0 : o.deferMs;
   return { quota, rates, maxSlots, slotTtlMs, holdTtlMs, recoveryHoldMs, deferMs };
 }
 

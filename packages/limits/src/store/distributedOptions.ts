@@ -36,7 +36,8 @@ export interface DistributedGovernorOptions {
    * How far ahead the store may grant a call the sliding windows keep out (see
    * `QuotaConfig.deferMs`): a waiter asks this much / 2 before the window lets it in and
    * starts on its own timer at that instant, with no round trip after it. 0 asks only once
-   * it fits. From 0 to 60_000. @default 50
+   * it fits; a governor with `rejectOnLimit` always uses 0 (it refuses at once, never makes a
+   * caller wait). From 0 to 60_000. @default 50
    */
   readonly deferMs?: number | undefined;
   /** Waiters sent to the store in one call. An integer, at least 1. @default 64 */
