@@ -41,8 +41,8 @@ class RecordingStore extends MemoryQuotaStore {
 
   override async acquire(config: QuotaConfig, requests: readonly StoreRequest[]): Promise<AcquireReply> {
     const reply = await super.acquire(config, requests);
-    let record = this.admitted.get(config.quota);
-    if (!record) this.admitted.set(config.quota, (record = { config, times: [] }));
+    const record = this.admitted.get(config.quota) ?? { config, times: [] };
+    this.admitted.set(config.quota, record);
     for (let k = 0; k < reply.granted; k++) {
       if (requests[k]!.amounts.some((a) => a > 0))
         record.times.push(reply.now + (reply.startsInMs?.[k] ?? 0));
