@@ -39,8 +39,9 @@ export interface RateLimiter extends RateInfo {
   adjust(reservation: RateReservation, delta: number, now: number): void;
   /**
    * Counts a reservation from `now` instead of from when it was taken, and ends its hold
-   * (a sliding window moves the admission; a bucket has no admission times and ignores
-   * it). Only ever moves usage later, so it can only admit less, never more.
+   * (a sliding window moves the admission; a bucket stops counting it as in flight, which
+   * lowered what it refills up to). Only ever moves usage later, so it can only admit
+   * less, never more.
    */
   reanchor(reservation: RateReservation, now: number): void;
 }

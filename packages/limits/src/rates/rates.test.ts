@@ -86,6 +86,68 @@ describe('TokenBucket', () => {
   });
 });
 
+describe('TokenBucket, held reservations (the provider governor)', () => {
+  it('refills only up to capacity less what is in flight, from each reply on', () => {
+    const bucket = new TokenBucket(rate(10, 1000, 10), 0); // 1 per 100 ms
+    const first = bucket.take(4, 0, true);
+    expect(bucket.available(500)).toBe(6); // full, but for the 4 on their way
+    const second = bucket.take(6, 0, true);
+    expect(bucket.available(500)).toBe(0); // the provider may not have either yet: no refill
+    expect(bucket.waitTime(1, 500)).toBeGreaterThan(0);
+    bucket.reanchor(first, 700); // its reply: the provider had it by now
+    expect(bucket.available(700)).toBe(0);
+    expect(bucket.available(900)).toBeCloseTo(2);
+    expect(bucket.available(2000)).toBeCloseTo(4); // up to 10 less the 6 still in flight
+    bucket.reanchor(second, 2000);
+    expect(bucket.available(2100)).toBeCloseTo(5);
+    bucket.reanchor(second, 2100); // twice is once
+    expect(bucket.available(10_000)).toBe(10);
+    // Unheld takes refill from the take, as before.
+    const plain = new TokenBucket(rate(10, 1000, 10), 0);
+    plain.take(10, 0);
+    expect(plain.available(500)).toBeCloseTo(5);
+  });
+
+  it('never admits what a provider bucket, reached some time after each send and before its reply, would refuse', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            weight: fc.integer({ min: 1, max: 10 }),
+            delay: fc.integer({ min: 0, max: 400 }),
+            reply: fc.integer({ min: 0, max: 300 }),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        (requests) => {
+          const spec = rate(20, 1000, 20);
+          const ours = new TokenBucket(spec, 0);
+          const provider = new TokenBucket(spec, 0);
+          const arrivals: { at: number; weight: number }[] = [];
+          const replies: { at: number; handle: object }[] = [];
+          let next = 0;
+          for (let now = 0; now <= 40_000 && (next < requests.length || replies.length > 0); now++) {
+            for (const a of arrivals.filter((x) => x.at === now)) {
+              expect(provider.waitTime(a.weight, now)).toBe(0); // the provider admits it: no 429
+              provider.take(a.weight, now);
+            }
+            for (const r of replies.filter((x) => x.at === now)) ours.reanchor(r.handle, now);
+            replies.splice(0, replies.length, ...replies.filter((x) => x.at > now));
+            while (next < requests.length && ours.waitTime(requests[next]!.weight, now) === 0) {
+              const { weight, delay, reply } = requests[next++]!;
+              const handle = ours.take(weight, now, true);
+              arrivals.push({ at: now + delay, weight });
+              replies.push({ at: now + delay + reply, handle });
+            }
+          }
+          expect(next).toBe(requests.length); // and everything got through
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('SlidingWindow', () => {
   it('admits exactly the limit per window and frees each admission one window after it', () => {
     const window = new SlidingWindow(rate(3, 1000));

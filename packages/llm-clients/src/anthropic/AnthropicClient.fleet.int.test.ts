@@ -36,11 +36,10 @@ describe('50 callers x 3 calls on Anthropic limits (RPM, ITPM, OTPM as buckets),
       {
         maxRequestsPerMinute: 1_000,
         maxInputTokensPerMinute: 100_000,
+        // A full bucket's burst (the default burst size): the simulator's bucket, full until
+        // the burst reaches it, loses the refill of the burst's delay, and the governor's
+        // bucket loses it too, refilling only to its capacity less what is in flight.
         maxOutputTokensPerMinute: otpm,
-        // Anthropic's bucket, full at the start, loses refill while a burst is still on
-        // its way (and refuses sharp ramps): 60% of a bucket at once here leaves 2 s of
-        // refill for that, on a loaded machine too.
-        outputTokenBurstSize: otpm * 0.6,
         timeScale: 60_000 / windowMs,
         resourceWaitTimeoutSeconds: 120,
       },
