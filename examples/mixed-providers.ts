@@ -65,8 +65,7 @@ export async function main(options: MixedProvidersOptions = {}): Promise<Record<
           baseURL: sims.anthropic.url,
           apiKey: 'sk-ant-example',
         }),
-        // Token buckets; at most 60% of a minute's output in one burst (Anthropic refuses sharp ramps).
-        limits: { maxOutputTokensPerMinute: 600, outputTokenBurstSize: 360, ...minute },
+        limits: { maxOutputTokensPerMinute: 600, ...minute }, // token buckets, as Anthropic's
         clientOptions: { providerCharging: 'usage' }, // Anthropic gives back unused max_tokens
       },
       gemini: {

@@ -52,9 +52,6 @@ export const anthropicApproaches: Record<string, Approach> = {
       maxRequestsPerMinute: s.rpm,
       maxInputTokensPerMinute: s.itpm,
       maxOutputTokensPerMinute: s.otpm,
-      // A first burst of at most 60% of a minute's output: Anthropic's bucket loses refill
-      // while a burst is still on its way, and refuses sharp ramps.
-      outputTokenBurstSize: s.otpm * 0.6,
       timeScale: 60_000 / s.windowMs,
       resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
     });
