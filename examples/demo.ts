@@ -93,7 +93,7 @@ export type DemoProvider = 'openai' | 'anthropic' | 'gemini';
 /** Each provider's key variable, model variable and default model. */
 const PROVIDERS = {
   openai: { key: 'OPENAI_API_KEY', model: 'OPENAI_MODEL', defaultModel: 'gpt-4o-mini' },
-  anthropic: { key: 'ANTHROPIC_API_KEY', model: 'ANTHROPIC_MODEL', defaultModel: 'claude-sonnet-4-5' },
+  anthropic: { key: 'ANTHROPIC_API_KEY', model: 'ANTHROPIC_MODEL', defaultModel: 'claude-sonnet-4-6' },
   gemini: { key: 'GEMINI_API_KEY', model: 'GEMINI_MODEL', defaultModel: 'gemini-2.5-flash' },
 } as const;
 

@@ -23,7 +23,7 @@ afterEach(async () => {
 
 /** The AI SDK's Anthropic provider package on the simulator's `POST /v1/messages`. */
 const claude = (sim: Simulator, apiKey = API_KEY) =>
-  createAnthropic({ baseURL: `${sim.url}/v1`, apiKey })('claude-sonnet-4-5');
+  createAnthropic({ baseURL: `${sim.url}/v1`, apiKey })('claude-sonnet-4-6');
 
 /** Another tenant of the key: `n` requests straight to the Messages API. */
 async function useAnthropicQuota(sim: Simulator, n: number) {
@@ -36,7 +36,7 @@ async function useAnthropicQuota(sim: Simulator, n: number) {
         'content-type': 'application/json',
       },
       body: JSON.stringify({
-        model: 'claude-sonnet-4-5',
+        model: 'claude-sonnet-4-6',
         max_tokens: 5,
         messages: [{ role: 'user', content: `t${i}` }],
       }),

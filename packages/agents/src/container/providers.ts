@@ -31,7 +31,7 @@ export type ProviderStore = Omit<DistributedGovernorOptions, 'clock' | 'logger' 
  *
  * @example
  * anthropic: {
- *   client: anthropic({ model: 'claude-sonnet-4-5' }),
+ *   client: anthropic({ model: 'claude-sonnet-4-6' }),
  *   limits: { maxRequestsPerMinute: 50, maxInputTokensPerMinute: 30_000, maxOutputTokensPerMinute: 8_000 },
  *   clientOptions: { providerCharging: 'usage' },
  * }

@@ -26,7 +26,7 @@ import { parseAnthropicRateLimitHeaders } from './rateLimitHeaders.js';
 
 /** Options of {@link AnthropicClient}. */
 export interface AnthropicClientOptions {
-  /** The default model (`claude-sonnet-4-5`, ...). */
+  /** The default model (`claude-sonnet-4-6`, ...). */
   readonly model: string;
   /**
    * Required here or in `ANTHROPIC_API_KEY`. Sent as `x-api-key`; never logged or put in errors.
@@ -58,7 +58,7 @@ export const ANTHROPIC_CLIENT_DEFAULTS = { timeoutMs: 600_000, defaultMaxTokens:
  * off (`maxRetries: 0`): retries belong to the governed client, so every attempt pays the toll.
  *
  * @example
- * const client = new AnthropicClient({ model: 'claude-sonnet-4-5', apiKey: process.env.ANTHROPIC_API_KEY });
+ * const client = new AnthropicClient({ model: 'claude-sonnet-4-6', apiKey: process.env.ANTHROPIC_API_KEY });
  */
 export class AnthropicClient implements LLMClient {
   readonly specificationVersion = 'v1' as const;
@@ -269,7 +269,7 @@ const nonEmpty = (v: unknown) => typeof v === 'string' && v.length > 0;
  * An `AnthropicClient`.
  *
  * @example
- * createTollgateContainer({ provider: anthropic({ model: 'claude-sonnet-4-5' }) })
+ * createTollgateContainer({ provider: anthropic({ model: 'claude-sonnet-4-6' }) })
  */
 export function anthropic(options: AnthropicClientOptions): AnthropicClient {
   return new AnthropicClient(options);
