@@ -63,6 +63,27 @@ function streamError(error: unknown, timeoutMs: number): { message: string; code
       };
 }
 
+/**
+ * Reads a whole reply body; a body cut mid-way becomes a 502 and one stalled past the time
+ * limit a 504, as when the provider could not be reached or did not answer.
+ */
+async function readBody(response: Response, timeoutMs: number, signal: AbortSignal): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    if (signal.aborted) throw error;
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    throw new HttpError(
+      timedOut ? 504 : 502,
+      timedOut ? 'upstream_timeout' : 'upstream_body_failed',
+      timedOut
+        ? `The provider's reply did not finish within ${timeoutMs} ms.`
+        : "The provider's reply broke off before its end.",
+      { type: 'server_error', cause: error },
+    );
+  }
+}
+
 /** One request's reservation and what is known of it. */
 interface Call {
   readonly principal: Principal;
@@ -182,11 +203,11 @@ export class ChatProxy {
     }
     call.forwarded = true;
     if (response.status === 429) return this.#onRateLimited(response, lease, permit);
-    if (!response.ok) return this.#failed(call, response, lease, permit);
+    if (!response.ok) return this.#failed(call, response, lease, permit, signal);
     permit.success();
     const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     if (streamed && response.body) return this.#stream(call, response, lease);
-    return this.#whole(call, response, lease);
+    return this.#whole(call, response, lease, signal);
   }
 
   async #onRateLimited(response: Response, lease: GovernorLease, permit: CircuitPermit): Promise<'retry'> {
@@ -230,8 +251,12 @@ export class ChatProxy {
     response: Response,
     lease: GovernorLease,
     permit: CircuitPermit,
+    signal: AbortSignal,
   ): Promise<ProxyReply> {
-    const text = await response.text();
+    const read = await readBody(response, this.#o.upstream.timeoutMs, signal).then(
+      (text) => ({ text }),
+      (error: unknown) => ({ error }),
+    );
     const status = response.status;
     // A 4xx was refused before the provider counted it; a 5xx may have been counted.
     if (status < 500) lease.settle({ requests: 0, tokens: 0 });
@@ -242,15 +267,28 @@ export class ChatProxy {
     // The client made a request that reached the provider and used no tokens.
     call.admission.keyLease.settle({ tokens: 0 });
     this.#o.usage.record(call.principal.id, { requests: 1 });
+    if ('error' in read) throw read.error;
     return {
       status,
       headers: { ...passedHeaders(response, this.#protocol), ...this.#keyHeaders(call) },
-      body: text,
+      body: read.text,
     };
   }
 
-  async #whole(call: Call, response: Response, lease: GovernorLease): Promise<ProxyReply> {
-    const text = await response.text();
+  async #whole(
+    call: Call,
+    response: Response,
+    lease: GovernorLease,
+    signal: AbortSignal,
+  ): Promise<ProxyReply> {
+    let text: string;
+    try {
+      text = await readBody(response, this.#o.upstream.timeoutMs, signal);
+    } catch (error) {
+      // The provider answered and may have counted it: settle on the estimate.
+      this.#settle(call, lease, undefined);
+      throw error;
+    }
     let usage: Usage | undefined;
     try {
       const read = readUsage(
