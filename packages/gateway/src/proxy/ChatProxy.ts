@@ -190,7 +190,7 @@ export class ChatProxy {
       response = await callUpstream(this.#o.upstream, call.request.path, {
         method: 'POST',
         body: JSON.stringify(call.request.body),
-        headers: call.request.headers,
+        headers: { ...this.#protocol.defaultHeaders, ...call.request.headers },
         signal,
       });
     } catch (error) {

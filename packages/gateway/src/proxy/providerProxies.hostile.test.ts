@@ -6,7 +6,7 @@ import { call, type Harness, startHarness, testKey } from '../test-support/harne
 
 type Mode = 'ok' | 'cut-json' | 'stall-json' | 'cut-error-body' | 'always-429' | 'cut-stream';
 let mode: Mode = 'ok';
-const seen: { url: string; headers: IncomingMessage['headers'] }[] = [];
+let seen: { url: string; headers: IncomingMessage['headers'] }[] = [];
 let upstream: Server;
 let h: Harness;
 let base = '';
@@ -126,6 +126,21 @@ describe('pass-through upstreams against a hostile upstream', () => {
     await r.text();
     expect(r.status).toBeGreaterThanOrEqual(500);
     expect(await nextIsServed(g)).toBe(200);
+  }, 20_000);
+
+  it("the client's anthropic-version header reaches Anthropic (the gateway's default only when none is sent)", async () => {
+    mode = 'ok';
+    seen = [];
+    const r = await call(h.gateway, '/v1/messages', {
+      key: testKey('one'),
+      body: anthropicBody,
+      headers: { 'anthropic-version': '2099-01-01' },
+    });
+    expect(r.status).toBe(200);
+    expect(seen.at(-1)?.headers['anthropic-version']).toBe('2099-01-01');
+    const plain = await call(h.gateway, '/v1/messages', { key: testKey('one'), body: anthropicBody });
+    expect(plain.status).toBe(200);
+    expect(seen.at(-1)?.headers['anthropic-version']).toBe('2023-06-01');
   }, 20_000);
 
   it('a Gemini model name with a malformed percent escape is a 400/404, not a 500', async () => {

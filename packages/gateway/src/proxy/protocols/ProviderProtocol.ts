@@ -32,6 +32,8 @@ export interface ProviderProtocol {
   readonly name: 'openai' | 'anthropic' | 'gemini';
   /** Headers carrying the gateway's provider key (and what the API requires besides). */
   authHeaders(apiKey: string): Record<string, string>;
+  /** Headers the API requires, sent when the client's request named none of its own. @default none */
+  readonly defaultHeaders?: Readonly<Record<string, string>> | undefined;
   /** The request's conversation, as the counter counts it, with its tools. */
   countable(request: ForwardRequest): { messages: CountableMessage[]; tools: unknown[] | undefined };
   /** The most output tokens the request allows, or `undefined` when it sets none. */

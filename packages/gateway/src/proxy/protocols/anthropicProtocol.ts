@@ -14,7 +14,8 @@ const fromAnthropic = (u: Record<string, unknown>, input: unknown): RawUsage => 
 /** Anthropic's `POST /v1/messages`, JSON or streamed as named SSE events. */
 export const anthropicProtocol: ProviderProtocol = {
   name: 'anthropic',
-  authHeaders: (apiKey) => ({ 'x-api-key': apiKey, 'anthropic-version': ANTHROPIC_VERSION }),
+  authHeaders: (apiKey) => ({ 'x-api-key': apiKey }),
+  defaultHeaders: { 'anthropic-version': ANTHROPIC_VERSION },
   countable(request) {
     const system = request.body.system;
     const messages = objects(request.body.messages) as unknown as CountableMessage[];
