@@ -143,6 +143,18 @@ describe('pass-through upstreams against a hostile upstream', () => {
     expect(seen.at(-1)?.headers['anthropic-version']).toBe('2023-06-01');
   }, 20_000);
 
+  it('a Gemini model name with an encoded "?" cannot add a query string to the upstream URL', async () => {
+    mode = 'ok';
+    seen = [];
+    const r = await call(h.gateway, '/v1beta/models/gemini-x%3Fkey%3Dstolen%26x%3D:generateContent', {
+      key: testKey('one'),
+      body: { contents: [{ role: 'user', parts: [{ text: 'hi' }] }] },
+    });
+    await r.text();
+    expect(r.status).toBe(400);
+    for (const s of seen) expect(new URL(s.url, 'http://x').search).toBe('');
+  }, 20_000);
+
   it('a Gemini model name with a malformed percent escape is a 400/404, not a 500', async () => {
     mode = 'ok';
     const r = await call(h.gateway, '/v1beta/models/gemini%E0%A4%A:generateContent', {

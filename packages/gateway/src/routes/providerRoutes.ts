@@ -19,6 +19,8 @@ const responses = {
 };
 
 const GEMINI_PATH = /^([^/:]+):(generateContent|streamGenerateContent)$/;
+/** The characters a Gemini model name may have: it becomes part of the upstream path as is. */
+const GEMINI_MODEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /** Forwards `request` through `proxy` and sends its answer. */
 async function forward(
@@ -88,11 +90,18 @@ export const providerRoutes: FastifyPluginAsync<GatewayServices> = async (app, s
           'Expected /v1beta/models/{model}:generateContent or :streamGenerateContent.',
         );
       const [, model = '', method] = match;
+      if (!GEMINI_MODEL.test(model))
+        throw new HttpError(
+          400,
+          'invalid_request',
+          'A Gemini model name has only letters, digits, ".", "_" and "-".',
+          { param: 'model' },
+        );
       const query = method === 'streamGenerateContent' ? `?alt=${request.query.alt ?? 'sse'}` : '';
       const forwarded = {
         path: `/v1beta/models/${model}:${method}${query}`,
         body: request.body,
-        model: decodeURIComponent(model),
+        model,
       };
       return forward(services.providers.gemini, 'Gemini', request.principal!, forwarded, reply);
     },
