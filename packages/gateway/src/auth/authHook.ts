@@ -23,7 +23,8 @@ export interface AuthDeps {
 /**
  * A hook that lets through only requests whose credential is valid and carries
  * `permission`. An address with too many failed authentications is refused (429, with
- * retry-after) before its credential is even looked at. The client address is the
+ * retry-after) before its credential is even looked at; a request without any credential
+ * is refused (401) without counting as a failure. The client address is the
  * socket's, or `X-Forwarded-For`'s only when the socket is a trusted proxy.
  */
 export function requirePermission(deps: AuthDeps, permission: Permission) {
@@ -45,7 +46,10 @@ export function requirePermission(deps: AuthDeps, permission: Permission) {
     try {
       principal = await deps.authenticator.authenticate(request.headers.authorization);
     } catch (error) {
-      if (HttpError.is(error) && error.status === 401) deps.blocker.failure(ip);
+      // A request with no credential at all (a browser before its Basic prompt) guesses nothing.
+      const credential = request.headers.authorization;
+      const tried = credential !== undefined && credential.trim() !== '';
+      if (tried && HttpError.is(error) && error.status === 401) deps.blocker.failure(ip);
       throw error;
     }
     if (!principal.permissions.has(permission)) {
