@@ -131,7 +131,11 @@ export class ConversationStore {
     this.#db = db;
   }
 
-  /** Records a conversation as `running`. @throws HttpError 409 when the id is taken. */
+  /**
+   * Records a conversation as `running`.
+   * @throws HttpError 409 when the id is taken, worded the same whoever holds it: the answer
+   *   never says whether it is another key's conversation.
+   */
   async create(c: NewConversation): Promise<void> {
     const rows = await this.#db.query(
       `INSERT INTO conversations (id, owner_id, owner_name, message, status, num_agents, turns, agents)
@@ -140,9 +144,12 @@ export class ConversationStore {
       [c.id, c.ownerId, c.ownerName, c.message, c.agents.length, c.turns, JSON.stringify(c.agents)],
     );
     if (rows.length === 0)
-      throw new HttpError(409, 'conversation_exists', `Conversation "${c.id}" already exists.`, {
-        param: 'conversation_id',
-      });
+      throw new HttpError(
+        409,
+        'conversation_id_unavailable',
+        '`conversation_id` cannot be used; choose another (ids are unique across the gateway).',
+        { param: 'conversation_id' },
+      );
   }
 
   /** Stores one turn's messages and votes, and adds their tokens and cost; `complete` counts the turn as done. */
