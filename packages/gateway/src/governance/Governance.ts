@@ -105,7 +105,9 @@ export class Governance {
   /**
    * A governor over the same quota as {@link keyGovernor}, in wait mode: for work the gateway
    * runs for a principal (a conversation's agents), whose calls wait for the key's room
-   * instead of being refused. Both count against one quota in the store.
+   * instead of being refused. Both count against one quota in the store. Named
+   * `key:NAME:conversations`, it is watched like the others, so metrics and the dashboard
+   * show those calls in a series of their own beside the key's.
    */
   keyWaitingGovernor(principal: Principal): Governor {
     return this.#keyGovernor(principal, false);
@@ -122,13 +124,12 @@ export class Governance {
       governor = new DistributedGovernor(reject ? limits : { ...limits, rejectOnLimit: false }, {
         store: this.#options.store,
         quota,
-        name: `key:${principal.name}`,
+        name: reject ? `key:${principal.name}` : `key:${principal.name}:conversations`,
         clock: this.#options.clock ?? systemClock,
         logger: this.#options.logger,
       });
       made.set(quota, governor);
-      // Watchers see each key once: the waiting governor shares the key's quota and name.
-      if (reject) for (const watcher of this.#watchers) watcher(governor);
+      for (const watcher of this.#watchers) watcher(governor);
     }
     return governor;
   }
@@ -182,9 +183,9 @@ export class Governance {
     }
   }
 
-  /** Every governor made so far: the providers' first, then the keys'. */
+  /** Every governor made so far: the providers' first, then the keys' and their wait-mode twins. */
   governors(): Governor[] {
-    return [this.provider, ...this.#providers.values(), ...this.#keys.values()];
+    return [this.provider, ...this.#providers.values(), ...this.#keys.values(), ...this.#waiting.values()];
   }
 
   /**
@@ -199,7 +200,7 @@ export class Governance {
 
   dispose(): void {
     this.#watchers.clear();
-    for (const g of [...this.governors(), ...this.#waiting.values()]) g.dispose();
+    for (const g of this.governors()) g.dispose();
     this.#keys.clear();
     this.#waiting.clear();
     this.#providers.clear();
