@@ -3,6 +3,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
 import { requirePermission } from '../auth/authHook.js';
+import { keyFromWebSocketProtocol } from '../auth/webSocketProtocolKey.js';
 import type { GatewayServices } from '../services.js';
 import type { StreamMessage } from './messages.js';
 import { replayOf } from './replay.js';
@@ -19,7 +20,9 @@ function send(socket: WebSocket, message: StreamMessage): void {
 
 /**
  * The WebSocket route. The upgrade is refused (401, 403, 404) before any message unless
- * the credential is valid, carries `read`, and owns the conversation (or is an admin).
+ * the credential is valid, carries `read`, and owns the conversation (or is an admin). The
+ * credential is the `authorization` header or, from a browser, a `bearer.KEY` entry of
+ * `Sec-WebSocket-Protocol` (see `keyFromWebSocketProtocol`).
  */
 export const wsRoute: FastifyPluginAsync<GatewayServices> = async (app, services) => {
   const { conversations } = services;
@@ -29,7 +32,7 @@ export const wsRoute: FastifyPluginAsync<GatewayServices> = async (app, services
     '/ws/:conversation_id',
     {
       websocket: true,
-      onRequest: requirePermission(services, 'read'),
+      onRequest: [keyFromWebSocketProtocol(), requirePermission(services, 'read')],
       preHandler: async (request: FastifyRequest<{ Params: IdParams }>) => {
         await conversations.readable(request.principal!, request.params.conversation_id);
       },
