@@ -1,22 +1,10 @@
-import { afterAll, beforeAll, describe } from 'vitest';
-import {
-  type PostgresServer,
-  postgresService,
-  startPostgres,
-} from '../../limits/src/test-support/postgresServer.js';
-import { hasService } from '../../limits/src/test-support/services.js';
+import { describePostgres } from '../../limits/src/test-support/postgresSuite.js';
 import { apiSuite } from './test-support/suites/apiSuite.js';
 import { securitySuite } from './test-support/suites/securitySuite.js';
 
-describe.skipIf(!hasService(postgresService, import.meta.url))('gateway on a PostgreSQL server', () => {
-  let server: PostgresServer;
-  let databases = 0;
-  beforeAll(async () => {
-    server = await startPostgres();
-  }, 120_000);
-  afterAll(() => server?.stop());
+describePostgres('gateway on a PostgreSQL server', import.meta.url, 'gateway', (database) => {
   // Each gateway gets a database of its own.
-  const postgres = { name: 'PostgreSQL', url: () => server.createDatabase(`gateway_${++databases}`) };
+  const postgres = { name: 'PostgreSQL', url: database };
   apiSuite(postgres);
   securitySuite(postgres);
 });
