@@ -167,48 +167,23 @@ export async function gateway(options: BenchOptions): Promise<SectionResult> {
     .filter(([status]) => status !== 'no answer')
     .reduce((n, [, c]) => n + c, 0);
   const header = ['path', 'requests', 'req/s', 'p50', 'p99', 'answers', 'req/s vs direct'];
-  const ratio = (l: Load) => `${((l.perSecond / direct.perSecond) * 100).toFixed(0)}%`;
-  const answers = (l: Load) =>
+  const row = (path: string, l: Load, vsDirect: string) => [
+    path,
+    l.requests,
+    fmt.rate(l.perSecond),
+    fmt.ms(l.p50Ms),
+    fmt.ms(l.p99Ms),
     Object.entries(l.statuses)
       .map(([k, v]) => `${k}: ${v}`)
-      .join(', ');
+      .join(', '),
+    vsDirect,
+  ];
+  const ratio = (l: Load) => `${((l.perSecond / direct.perSecond) * 100).toFixed(0)}%`;
   const rows = [
-    [
-      'simulator directly (16 concurrent)',
-      direct.requests,
-      fmt.rate(direct.perSecond),
-      fmt.ms(direct.p50Ms),
-      fmt.ms(direct.p99Ms),
-      answers(direct),
-      '100%',
-    ],
-    [
-      'through the gateway, upstream over a keep-alive agent (16 concurrent)',
-      through.requests,
-      fmt.rate(through.perSecond),
-      fmt.ms(through.p50Ms),
-      fmt.ms(through.p99Ms),
-      answers(through),
-      ratio(through),
-    ],
-    [
-      'through the gateway, upstream over fetch (16 concurrent)',
-      throughFetch.requests,
-      fmt.rate(throughFetch.perSecond),
-      fmt.ms(throughFetch.p50Ms),
-      fmt.ms(throughFetch.p99Ms),
-      answers(throughFetch),
-      ratio(throughFetch),
-    ],
-    [
-      'gateway, upstream answering 50% 429 (32 concurrent)',
-      s.result.requests,
-      fmt.rate(s.result.perSecond),
-      fmt.ms(s.result.p50Ms),
-      fmt.ms(s.result.p99Ms),
-      answers(s.result),
-      '',
-    ],
+    row('simulator directly (16 concurrent)', direct, '100%'),
+    row('through the gateway, upstream over a keep-alive agent (16 concurrent)', through, ratio(through)),
+    row('through the gateway, upstream over fetch (16 concurrent)', throughFetch, ratio(throughFetch)),
+    row('gateway, upstream answering 50% 429 (32 concurrent)', s.result, ''),
   ];
   return {
     name: 'gateway',
