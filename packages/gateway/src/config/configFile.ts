@@ -13,10 +13,11 @@ import type {
 } from './GatewayConfig.js';
 import {
   booleanSetting,
-  integerSetting,
+  integerIn,
   limitsSetting,
-  objectSetting,
+  oneOfSetting,
   permissionsSetting,
+  sectionSetting,
   shown,
   stringListSetting,
   stringSetting,
@@ -74,12 +75,9 @@ export function readConfigFile(path: string, setting = 'GATEWAY_CONFIG'): Gatewa
 
 /** Checks a config object; errors name the field as `SOURCE:field.path`. */
 export function checkConfigObject(data: unknown, source: string): GatewayConfig {
-  const at = (field: string) => `${source}:${field}`;
-  const o = objectSetting(source, data, TOP, ':');
-  const v = <T>(field: string, check: (name: string, value: unknown) => T): T | undefined =>
-    o[field] === undefined ? undefined : check(at(field), o[field]);
+  const v = sectionSetting(source, data, TOP, ':').optional;
   return {
-    port: v('port', (n, x) => integerSetting(n, x, 0, 65_535)),
+    port: v('port', integerIn(0, 65_535)),
     host: v('host', (n, x) => stringSetting(n, x)),
     upstream: v('upstream', checkUpstream),
     anthropic: v('anthropic', checkUpstream),
@@ -92,18 +90,18 @@ export function checkConfigObject(data: unknown, source: string): GatewayConfig 
     defaultLimits: v('defaultLimits', limitsSetting),
     jwt: v('jwt', checkJwt),
     corsOrigins: v('corsOrigins', (n, x) => (x === true ? true : stringListSetting(n, x))),
-    bodyLimitBytes: v('bodyLimitBytes', (n, x) => integerSetting(n, x, 1, 1 << 30)),
+    bodyLimitBytes: v('bodyLimitBytes', integerIn(1, 1 << 30)),
     trustedProxies: v('trustedProxies', stringListSetting),
     ipBlock: v('ipBlock', checkIpBlock),
-    keyCacheMs: v('keyCacheMs', (n, x) => integerSetting(n, x, 0, MAX_MS)),
-    defaultMaxTokens: v('defaultMaxTokens', (n, x) => integerSetting(n, x, 1, 10_000_000)),
+    keyCacheMs: v('keyCacheMs', integerIn(0, MAX_MS)),
+    defaultMaxTokens: v('defaultMaxTokens', integerIn(1, 10_000_000)),
     docs: v('docs', booleanSetting),
     conversations: v('conversations', checkConversationsConfig),
   };
 }
 
 function checkUpstream(name: string, value: unknown): UpstreamConfig {
-  const o = objectSetting(name, value, [
+  const v = sectionSetting(name, value, [
     'baseUrl',
     'apiKey',
     'limits',
@@ -111,23 +109,15 @@ function checkUpstream(name: string, value: unknown): UpstreamConfig {
     'timeoutMs',
     'charging',
     'transport',
-  ]);
-  const { charging, transport } = o;
-  if (charging !== undefined && charging !== 'admission' && charging !== 'usage')
-    throw new GatewayConfigError(`${name}.charging`, "'admission' or 'usage'", shown(charging));
-  if (transport !== undefined && transport !== 'agent' && transport !== 'fetch')
-    throw new GatewayConfigError(`${name}.transport`, "'agent' or 'fetch'", shown(transport));
+  ]).optional;
   return {
-    baseUrl:
-      o.baseUrl === undefined ? undefined : urlSetting(`${name}.baseUrl`, o.baseUrl, ['http', 'https']),
-    apiKey: o.apiKey === undefined ? undefined : stringSetting(`${name}.apiKey`, o.apiKey, true),
-    limits: o.limits === undefined ? undefined : limitsSetting(`${name}.limits`, o.limits),
-    maxAttempts:
-      o.maxAttempts === undefined ? undefined : integerSetting(`${name}.maxAttempts`, o.maxAttempts, 1, 20),
-    timeoutMs:
-      o.timeoutMs === undefined ? undefined : integerSetting(`${name}.timeoutMs`, o.timeoutMs, 1, MAX_MS),
-    charging,
-    transport,
+    baseUrl: v('baseUrl', (n, x) => urlSetting(n, x, ['http', 'https'])),
+    apiKey: v('apiKey', (n, x) => stringSetting(n, x, true)),
+    limits: v('limits', limitsSetting),
+    maxAttempts: v('maxAttempts', integerIn(1, 20)),
+    timeoutMs: v('timeoutMs', integerIn(1, MAX_MS)),
+    charging: v('charging', (n, x) => oneOfSetting(n, x, ['admission', 'usage'] as const)),
+    transport: v('transport', (n, x) => oneOfSetting(n, x, ['agent', 'fetch'] as const)),
   };
 }
 
@@ -136,7 +126,13 @@ function checkKeys(name: string, value: unknown): GatewayKeyConfig[] {
   const names = new Set<string>();
   return value.map((entry, i) => {
     const at = `${name}[${i}]`;
-    const o = objectSetting(at, entry, ['name', 'key', 'keyHash', 'permissions', 'limits']);
+    const { fields: o, optional: v } = sectionSetting(at, entry, [
+      'name',
+      'key',
+      'keyHash',
+      'permissions',
+      'limits',
+    ]);
     const keyName = stringSetting(`${at}.name`, o.name);
     if (names.has(keyName))
       throw new GatewayConfigError(`${at}.name`, 'a name no other key has', shown(keyName));
@@ -151,34 +147,41 @@ function checkKeys(name: string, value: unknown): GatewayKeyConfig[] {
       );
     return {
       name: keyName,
-      key: o.key === undefined ? undefined : stringSetting(`${at}.key`, o.key, true, 16),
+      key: v('key', (n, x) => stringSetting(n, x, true, 16)),
       keyHash: o.keyHash as string | undefined,
-      permissions:
-        o.permissions === undefined ? undefined : permissionsSetting(`${at}.permissions`, o.permissions),
-      limits: o.limits === undefined ? undefined : limitsSetting(`${at}.limits`, o.limits),
+      permissions: v('permissions', permissionsSetting),
+      limits: v('limits', limitsSetting),
     };
   });
 }
 
 function checkJwt(name: string, value: unknown): JwtConfig {
-  const o = objectSetting(name, value, ['secret', 'publicKey', 'issuer', 'audience']);
+  const { fields: o, optional: v } = sectionSetting(name, value, [
+    'secret',
+    'publicKey',
+    'issuer',
+    'audience',
+  ]);
   if ((o.secret === undefined) === (o.publicKey === undefined))
     throw new GatewayConfigError(
       name,
       'exactly one of `secret` (HS256) and `publicKey` (RS256)',
       'both or neither',
     );
+  const text = (n: string, x: unknown) => stringSetting(n, x);
   return {
-    secret: o.secret === undefined ? undefined : stringSetting(`${name}.secret`, o.secret, true, 32),
-    publicKey: o.publicKey === undefined ? undefined : stringSetting(`${name}.publicKey`, o.publicKey),
-    issuer: o.issuer === undefined ? undefined : stringSetting(`${name}.issuer`, o.issuer),
-    audience: o.audience === undefined ? undefined : stringSetting(`${name}.audience`, o.audience),
+    secret: v('secret', (n, x) => stringSetting(n, x, true, 32)),
+    publicKey: v('publicKey', text),
+    issuer: v('issuer', text),
+    audience: v('audience', text),
   };
 }
 
 function checkIpBlock(name: string, value: unknown): IpBlockConfig {
-  const o = objectSetting(name, value, ['maxFailures', 'windowMs', 'blockMs']);
-  const n = (field: string, min: number) =>
-    o[field] === undefined ? undefined : integerSetting(`${name}.${field}`, o[field], min, MAX_MS);
-  return { maxFailures: n('maxFailures', 1), windowMs: n('windowMs', 1), blockMs: n('blockMs', 1) };
+  const v = sectionSetting(name, value, ['maxFailures', 'windowMs', 'blockMs']).optional;
+  return {
+    maxFailures: v('maxFailures', integerIn(1, MAX_MS)),
+    windowMs: v('windowMs', integerIn(1, MAX_MS)),
+    blockMs: v('blockMs', integerIn(1, MAX_MS)),
+  };
 }

@@ -127,6 +127,10 @@ describe('loadGatewayConfig', () => {
       [{ upstream: { limits: { maxTokensPerMinut: 5 } } }, 'upstream.limits.maxTokensPerMinut'],
       [{ ipBlock: { maxFailures: 0 } }, 'ipBlock.maxFailures'],
       [{ jwt: { secret: 'short' } }, 'jwt.secret'],
+      [{ upstream: { transport: 'curl' } }, 'upstream.transport'],
+      [{ gemini: { maxAttempts: 0 } }, 'gemini.maxAttempts'],
+      [{ conversations: { turns: 0 } }, 'conversations.turns'],
+      [{ conversations: { streamTokens: 'sometimes' } }, 'conversations.streamTokens'],
       [{ prot: 1 }, 'prot'],
     ];
     for (const [content, field] of cases) {

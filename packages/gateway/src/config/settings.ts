@@ -53,6 +53,19 @@ function redactUrl(text: string): string {
   return shown(text.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@'));
 }
 
+/** A check of an integer in [min, max], for {@link SectionSetting.optional}. */
+export const integerIn =
+  (min: number, max: number) =>
+  (name: string, value: unknown): number =>
+    integerSetting(name, value, min, max);
+
+/** One of `choices`, given exactly. */
+export function oneOfSetting<T extends string>(name: string, value: unknown, choices: readonly T[]): T {
+  if (!choices.includes(value as T))
+    throw new GatewayConfigError(name, choices.map((c) => `'${c}'`).join(' or '), shown(value));
+  return value as T;
+}
+
 /** A boolean, from a boolean or `true`/`false`/`1`/`0`. */
 export function booleanSetting(name: string, value: unknown): boolean {
   if (typeof value === 'boolean') return value;
@@ -108,4 +121,30 @@ export function objectSetting(
         'an unknown field',
       );
   return value as Record<string, unknown>;
+}
+
+/** A config section checked by {@link sectionSetting}: its fields, read one by one. */
+export interface SectionSetting {
+  /** The fields as given (only known ones). */
+  readonly fields: Record<string, unknown>;
+  /** `field` passed through `check` under its full name (`SECTION.field`), or `undefined` when unset. */
+  optional<T>(field: string, check: (name: string, value: unknown) => T): T | undefined;
+}
+
+/**
+ * An object with only `known` fields (see {@link objectSetting}), whose fields are then read
+ * with `optional(field, check)`: errors name each field as `NAME` + `separator` + field.
+ */
+export function sectionSetting(
+  name: string,
+  value: unknown,
+  known: readonly string[],
+  separator = '.',
+): SectionSetting {
+  const fields = objectSetting(name, value, known, separator);
+  return {
+    fields,
+    optional: (field, check) =>
+      fields[field] === undefined ? undefined : check(`${name}${separator}${field}`, fields[field]),
+  };
 }

@@ -1,5 +1,12 @@
 // Settings of the conversation service (`conversations` in the gateway config) and their defaults.
-import { booleanSetting, integerSetting, objectSetting, shown, stringSetting } from '../config/settings.js';
+import {
+  booleanSetting,
+  integerIn,
+  objectSetting,
+  sectionSetting,
+  shown,
+  stringSetting,
+} from '../config/settings.js';
 import { GatewayConfigError } from '../errors.js';
 import type { AgentProfile } from './profiles.js';
 
@@ -44,7 +51,7 @@ const MAX_MS = 2 ** 31 - 1;
  * @throws GatewayConfigError naming the field at fault.
  */
 export function checkConversationsConfig(name: string, value: unknown): ConversationsConfig {
-  const o = objectSetting(name, value, [
+  const v = sectionSetting(name, value, [
     'agents',
     'numAgents',
     'turns',
@@ -54,20 +61,17 @@ export function checkConversationsConfig(name: string, value: unknown): Conversa
     'streamTokens',
     'replayMs',
     'staleMs',
-  ]);
-  const int = (field: string, min: number, max: number) =>
-    o[field] === undefined ? undefined : integerSetting(`${name}.${field}`, o[field], min, max);
+  ]).optional;
   const config = {
-    agents: o.agents === undefined ? undefined : checkAgents(`${name}.agents`, o.agents),
-    numAgents: int('numAgents', 1, 64),
-    turns: int('turns', 1, 64),
-    maxAgents: int('maxAgents', 1, 64),
-    maxTurns: int('maxTurns', 1, 64),
-    maxTokens: int('maxTokens', 1, 1_000_000),
-    streamTokens:
-      o.streamTokens === undefined ? undefined : booleanSetting(`${name}.streamTokens`, o.streamTokens),
-    replayMs: int('replayMs', 1, MAX_MS),
-    staleMs: int('staleMs', 1, MAX_MS),
+    agents: v('agents', checkAgents),
+    numAgents: v('numAgents', integerIn(1, 64)),
+    turns: v('turns', integerIn(1, 64)),
+    maxAgents: v('maxAgents', integerIn(1, 64)),
+    maxTurns: v('maxTurns', integerIn(1, 64)),
+    maxTokens: v('maxTokens', integerIn(1, 1_000_000)),
+    streamTokens: v('streamTokens', booleanSetting),
+    replayMs: v('replayMs', integerIn(1, MAX_MS)),
+    staleMs: v('staleMs', integerIn(1, MAX_MS)),
   };
   const numAgents = config.numAgents ?? CONVERSATION_DEFAULTS.numAgents;
   if (numAgents > (config.maxAgents ?? CONVERSATION_DEFAULTS.maxAgents))
