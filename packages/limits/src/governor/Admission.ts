@@ -48,8 +48,11 @@ export interface Admission<T, X> {
   serve(): void;
   /** Applies a settle (`values` per rate, `undefined` unchanged); whether capacity was freed now. */
   settle(lease: Lease<T>, values: readonly (number | undefined)[], now: number): boolean;
-  /** Ends a lease's hold; whether capacity was freed now. */
-  endHold(lease: Lease<T>, now: number): boolean;
+  /**
+   * Ends a lease's hold, as of `agoMs` before `now` (already clamped to the time since the
+   * grant; 0 when not given); whether capacity was freed now.
+   */
+  endHold(lease: Lease<T>, now: number, agoMs?: number): boolean;
   /** Gives back a lease's slots (and ends its hold); whether capacity was freed now. */
   release(lease: Lease<T>): boolean;
   /** Charges rate `index` with `amount` used elsewhere. */

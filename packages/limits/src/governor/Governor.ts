@@ -31,8 +31,16 @@ export interface GovernorLease {
    * the call by now (the first byte of its reply arrived), so its sliding-window
    * reservations count from now. Settle and release are still to come. Idempotent; nothing
    * happens for a lease that holds nothing.
+   *
+   * `agoMs` says the provider counted the call at least that long ago (its reply reported
+   * how long it has been processing it, e.g. OpenAI's `openai-processing-ms`): the
+   * reservations then count from `now - agoMs`. It is clamped to `[0, time since the
+   * grant]`, so no value can make a reservation count before the call was sent or after
+   * now; `Infinity` means "since the grant".
+   *
+   * @throws InvalidArgumentError when `agoMs` is given and is not a number (NaN included).
    */
-  endHold(): void;
+  endHold(agoMs?: number): void;
 }
 
 /**

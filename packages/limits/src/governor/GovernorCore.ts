@@ -9,7 +9,7 @@ import type { Governor } from './Governor.js';
 import type { Lease, LeaseOwner } from './Lease.js';
 import { limitMask } from './limitMask.js';
 import { type Inspectable, type LivenessView, livenessView } from './liveness.js';
-import { checkActualUsage, queueBlocker, shortestRate } from './rules.js';
+import { checkActualUsage, holdAgoMs, queueBlocker, shortestRate } from './rules.js';
 import { runLeased } from './runLeased.js';
 import { statusOf } from './statusOf.js';
 import { assertTaskRunning, currentTask, mayRefuse, type TaskContext } from './taskContext.js';
@@ -218,8 +218,10 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
   }
 
   /** @internal called by Lease.endHold */
-  endHoldLease(lease: Lease): void {
-    const freed = this.#admission.endHold(lease as Lease<T>, this.#engine.clock.now());
+  endHoldLease(lease: Lease, agoMs?: number): void {
+    const now = this.#engine.clock.now();
+    const ago = holdAgoMs(agoMs, now - lease.acquiredAt);
+    const freed = this.#admission.endHold(lease as Lease<T>, now, ago);
     lease.held = false;
     if (!freed) return;
     this.#engine.changed();

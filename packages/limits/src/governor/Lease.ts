@@ -6,7 +6,7 @@ import type { ActualUsage, ResourceCost } from './types.js';
 export interface LeaseOwner {
   settleLease(lease: Lease, actual: ActualUsage): void;
   releaseLease(lease: Lease): void;
-  endHoldLease(lease: Lease): void;
+  endHoldLease(lease: Lease, agoMs?: number): void;
 }
 
 /** What a governor's admission records of one grant: a lease's reservation handles, amounts and slots. */
@@ -135,10 +135,14 @@ export class Lease<T = unknown> implements GovernorLease {
 
   /**
    * Ends a hold before the settle: the provider has counted the call by now (its reply
-   * started), so held sliding-window reservations count from now. Idempotent.
+   * started), so held sliding-window reservations count from now, or from `agoMs` ms ago
+   * when the provider said how long it has had the call (never before the grant).
+   * Idempotent.
+   *
+   * @throws InvalidArgumentError when `agoMs` is given and is not a number (NaN included).
    */
-  endHold(): void {
-    if (this.held && !this.#released) this.#owner.endHoldLease(this);
+  endHold(agoMs?: number): void {
+    if (this.held && !this.#released) this.#owner.endHoldLease(this, agoMs);
   }
 
   /** Frees the lease's concurrency slots. Only the first call counts. */

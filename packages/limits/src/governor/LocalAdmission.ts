@@ -102,12 +102,12 @@ export class LocalAdmission implements Admission<LocalTicket, undefined> {
     return this.endHold(lease, now) || refunded;
   }
 
-  /** Re-anchors a held lease's reservations at `now`; whether it was held. */
-  endHold(lease: Lease<LocalTicket>, now: number): boolean {
+  /** Re-anchors a held lease's reservations at `now - agoMs`; whether it was held. */
+  endHold(lease: Lease<LocalTicket>, now: number, agoMs = 0): boolean {
     if (!lease.held) return false;
     for (let i = 0; i < this.rates.length; i++) {
       const handle = lease.ticket[i];
-      if (handle) this.rates[i]!.reanchor(handle, now);
+      if (handle) this.rates[i]!.reanchor(handle, now, now - agoMs);
     }
     return true;
   }

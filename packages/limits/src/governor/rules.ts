@@ -18,6 +18,19 @@ export function checkActualUsage(actual: ActualUsage): void {
   }
 }
 
+/**
+ * How long ago a hold ends as of (`GovernorLease.endHold(agoMs)`): `agoMs` clamped to
+ * `[0, heldMs]`, where `heldMs` is the time since the grant, so no value (negative, huge,
+ * `Infinity`) can count a reservation from before the grant or after now. `undefined` is 0.
+ * @throws InvalidArgumentError when `agoMs` is not a number, or is NaN.
+ */
+export function holdAgoMs(agoMs: number | undefined, heldMs: number): number {
+  if (agoMs === undefined) return 0;
+  if (typeof agoMs !== 'number' || Number.isNaN(agoMs))
+    throw new InvalidArgumentError('agoMs', 'a number of milliseconds (clamped to the time held)', agoMs);
+  return Math.min(Math.max(0, agoMs), Math.max(0, heldMs));
+}
+
 /** The index of the shortest-window rate on `resource` (what provider feedback speaks of), or -1. */
 export function shortestRate(rates: readonly RateView[], resource: string): number {
   let best = -1;

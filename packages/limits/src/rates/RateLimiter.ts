@@ -41,9 +41,10 @@ export interface RateLimiter extends RateInfo {
    * Counts a reservation from `now` instead of from when it was taken, and ends its hold
    * (a sliding window moves the admission; a bucket stops counting it as in flight, which
    * lowered what it refills up to). Only ever moves usage later, so it can only admit
-   * less, never more.
+   * less, never more. `at` (at most `now`; default `now`) is when the admission really
+   * happened, if known: a sliding window counts it from `at`, never before it was taken.
    */
-  reanchor(reservation: RateReservation, now: number): void;
+  reanchor(reservation: RateReservation, now: number, at?: number): void;
 }
 
 /** Slack for floating-point refill math: amounts within this of fitting fit. */

@@ -85,21 +85,30 @@ export class SlidingWindow implements RateLimiter {
     return this.#entries.length - this.#head;
   }
 
+  /** When a reservation counts from (a held one: when it was taken). */
+  startOf(reservation: RateReservation): number {
+    return (reservation as Entry).at;
+  }
+
   /** Whether a reservation still counts at `now` (held, or inside the window). */
   counts(reservation: RateReservation, now: number): boolean {
     const entry = reservation as Entry;
     return entry.held || this.#overdue.has(entry) || entry.at + this.windowMs > now;
   }
 
-  /** Counts a reservation admitted after `now` (see {@link takeAt}) from `now`. */
-  advance(reservation: RateReservation, now: number): void {
+  /**
+   * Counts a reservation admitted after `now` (see {@link takeAt}) from `now`, or from `at`
+   * when earlier (callers keep `at` at or after when it was really taken).
+   */
+  advance(reservation: RateReservation, now: number, at = now): void {
     this.#prune(now);
     const entry = reservation as Entry;
-    if (entry.at <= now) return;
+    const start = Math.min(at, now);
+    if (entry.at <= start) return;
     const index = this.#indexOf(entry);
     if (index < 0) return;
     this.#entries.splice(index, 1);
-    entry.at = now;
+    entry.at = start;
     this.#insert(entry);
   }
 
@@ -117,23 +126,25 @@ export class SlidingWindow implements RateLimiter {
     entry.weight = weight;
   }
 
-  reanchor(reservation: RateReservation, now: number): void {
+  reanchor(reservation: RateReservation, now: number, at = now): void {
     this.#prune(now);
     const entry = reservation as Entry;
     const wasHeld = entry.held;
     entry.held = false;
+    // From `at`, never before the admission was taken nor after now.
+    const start = Math.min(now, Math.max(at, entry.at));
     if (this.#overdue.delete(entry)) {
       this.#overdueUsed -= entry.weight;
     } else {
-      if (entry.at >= now || (!wasHeld && entry.at + this.windowMs <= now)) return;
+      if (entry.at >= start || (!wasHeld && entry.at + this.windowMs <= now)) return;
       const index = this.#indexOf(entry);
       if (index < 0) return;
       this.#entries.splice(index, 1);
       this.#used -= entry.weight;
     }
-    // Entries stay in time order: the moved one goes last, at `now`.
-    entry.at = now;
-    this.#entries.push(entry);
+    entry.at = start;
+    if (start + this.windowMs <= now) return; // already out of the window
+    this.#insert(entry);
     this.#used += entry.weight;
   }
 

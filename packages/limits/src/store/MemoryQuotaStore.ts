@@ -113,6 +113,7 @@ export class MemoryQuotaStore implements QuotaStore {
     slots: number,
     endHold: boolean,
     _reserved: readonly number[],
+    agoMs = 0,
   ): Promise<void> {
     const now = this.#clock.now();
     const q = this.#state(config.quota);
@@ -121,7 +122,10 @@ export class MemoryQuotaStore implements QuotaStore {
       for (const r of config.rates) {
         const { limiter, entries } = this.#rate(q, r, now);
         const entry = entries.get(leaseId);
-        if (entry && limiter instanceof SlidingWindow) limiter.advance(entry, now);
+        if (!entry || !(limiter instanceof SlidingWindow)) continue;
+        // A held entry sits at its start plus the hold: never count it from before its start.
+        const start = limiter.startOf(entry) - config.holdTtlMs;
+        limiter.advance(entry, now, Math.max(start, now - agoMs));
       }
     this.#wake(config.quota);
   }

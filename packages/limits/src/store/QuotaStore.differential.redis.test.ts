@@ -101,7 +101,16 @@ const opArb = fc.oneof(
   },
   {
     weight: 2,
-    arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat(), endHold: fc.boolean() }),
+    arbitrary: fc.record({
+      kind: fc.constant('release' as const),
+      pick: fc.nat(),
+      endHold: fc.boolean(),
+      agoMs: fc.oneof(
+        fc.constant(0),
+        fc.integer({ min: 1, max: 150 }),
+        fc.double({ min: 0.5, max: 30, noNaN: true }),
+      ),
+    }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('renew' as const) }) },
   {
@@ -191,9 +200,9 @@ describe.skipIf(!withRedis)('MemoryQuotaStore against a real RedisQuotaStore', (
         await memory.settle(config, lease.leaseId, lease.amounts, actual);
       } else if (op.kind === 'release' && granted.length > 0) {
         const lease = granted[op.pick % granted.length]!;
-        await store.release(config, lease.leaseId, lease.slots, op.endHold, lease.amounts);
+        await store.release(config, lease.leaseId, lease.slots, op.endHold, lease.amounts, op.agoMs);
         at(redis.lastReply());
-        await memory.release(config, lease.leaseId, lease.slots, op.endHold, lease.amounts);
+        await memory.release(config, lease.leaseId, lease.slots, op.endHold, lease.amounts, op.agoMs);
       } else if (op.kind === 'renew' && granted.length > 0) {
         const leases = granted.map(({ leaseId, slots }) => ({ leaseId, slots }));
         await store.renew(config, leases);

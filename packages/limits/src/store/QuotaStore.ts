@@ -87,13 +87,17 @@ export interface QuotaStore {
     reserved: readonly number[],
     actual: readonly (number | undefined)[],
   ): Promise<void>;
-  /** Frees the slots; with `endHold`, a hold still running ends (the reservation then counts from now). */
+  /**
+   * Frees the slots; with `endHold`, a hold still running ends: the reservation then counts
+   * from `agoMs` (default 0) before now on the store clock, never from before it was granted.
+   */
   release(
     config: QuotaConfig,
     leaseId: string,
     slots: number,
     endHold: boolean,
     reserved: readonly number[],
+    agoMs?: number,
   ): Promise<void>;
   /** Keeps slots alive: a process renews its running leases well within `slotTtlMs`. */
   renew(

@@ -173,6 +173,7 @@ export class RedisQuotaStore implements QuotaStore {
     slots: number,
     endHold: boolean,
     reserved: readonly number[],
+    agoMs = 0,
   ): Promise<void> {
     const args: (string | number)[] = [
       config.rates.length,
@@ -182,6 +183,7 @@ export class RedisQuotaStore implements QuotaStore {
       endHold ? 1 : 0,
     ];
     for (const [i, r] of config.rates.entries()) args.push(alg(r), reserved[i] ?? 0);
+    if (endHold && agoMs > 0) args.push(agoMs, config.holdTtlMs);
     await this.#run(SCRIPTS.release, this.keys(config), args);
   }
 

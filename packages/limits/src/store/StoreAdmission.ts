@@ -178,11 +178,11 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     });
   }
 
-  endHold(lease: DistributedLease): boolean {
+  endHold(lease: DistributedLease, _now: number, agoMs = 0): boolean {
     const { local } = lease.ticket;
-    if (local) local.endHold();
+    if (local) local.endHold(agoMs);
     else if (lease.stored)
-      this.#send('release', this.store.release(this.config, lease.storeId, 0, true, lease.amounts));
+      this.#send('release', this.store.release(this.config, lease.storeId, 0, true, lease.amounts, agoMs));
     return false;
   }
 

@@ -54,8 +54,10 @@ return now
 `;
 
 /**
- * ARGV: nRates, leaseId, channel, slots, endHold 0|1, then per rate (alg, reserved).
- * Frees the lease's slots; with endHold, its held sliding-window entries count from now.
+ * ARGV: nRates, leaseId, channel, slots, endHold 0|1, then per rate (alg, reserved), then
+ * optionally agoMs and holdTtlMs. Frees the lease's slots; with endHold, its held
+ * sliding-window entries count from now, or from agoMs before now, never from before
+ * their start (a held entry's score is its start plus holdTtlMs).
  */
 export const RELEASE = `${COMMON}
 local n = num(1)
@@ -63,14 +65,21 @@ local id = ARGV[2]
 local slots = num(4)
 local reserved = {}
 for i = 1, n do reserved[i] = num(5 + 2 * i) end
+local ago = tonumber(ARGV[6 + 2 * n]) or 0
+local hold = tonumber(ARGV[7 + 2 * n]) or 0
+if not (ago > 0) then ago = 0 end
 local now = now_ms()
 for k = 1, slots do redis.call('ZREM', KEYS[2], id .. '#' .. k) end
 if ARGV[5] == '1' then
   for i = 1, n do
     if ARGV[4 + 2 * i] == 's' and reserved[i] > 0 then
       local member = id .. '|' .. reserved[i] .. '|' .. i
-      local score = redis.call('ZSCORE', KEYS[1 + 2 * i], member)
-      if score and tonumber(score) > now then redis.call('ZADD', KEYS[1 + 2 * i], 'XX', now, member) end
+      local score = tonumber(redis.call('ZSCORE', KEYS[1 + 2 * i], member))
+      if score and score > now then
+        local at = math.max(now - ago, score - hold)
+        if at > now then at = now end
+        redis.call('ZADD', KEYS[1 + 2 * i], 'XX', at, member)
+      end
     end
   end
 end
