@@ -89,7 +89,9 @@ export {
   type ComponentHealth,
   checkHealth,
   type DetailedHealth,
+  HEALTH_COMPONENTS,
   type HealthStatus,
+  PROVIDER_HEALTH_COMPONENTS,
   worst,
 } from './health/checkHealth.js';
 export { generateApiKey, hashApiKey, KEY_PREFIX, sameDigest } from './keys/apiKey.js';

@@ -1,6 +1,7 @@
 // Health of every component the gateway depends on, and the overall status (the worst of them).
 
-import { callUpstream } from '../proxy/upstream.js';
+import { openaiProtocol } from '../proxy/protocols/openaiProtocol.js';
+import { callUpstream, type UpstreamTarget } from '../proxy/upstream.js';
 import type { GatewayServices } from '../services.js';
 
 /** How a component is doing. */
@@ -13,13 +14,23 @@ export interface ComponentHealth {
   readonly details: Record<string, unknown>;
 }
 
+/** The components every gateway has. */
+export const HEALTH_COMPONENTS = [
+  'upstream',
+  'quotaStore',
+  'database',
+  'governors',
+  'circuitBreaker',
+] as const;
+
+/** The components of the Anthropic and Gemini upstreams, present when these are configured. */
+export const PROVIDER_HEALTH_COMPONENTS = ['anthropicUpstream', 'geminiUpstream'] as const;
+
 /** The answer of `GET /health/detailed`. */
 export interface DetailedHealth {
   readonly status: HealthStatus;
-  readonly components: Record<
-    'upstream' | 'quotaStore' | 'database' | 'governors' | 'circuitBreaker',
-    ComponentHealth
-  >;
+  readonly components: Record<(typeof HEALTH_COMPONENTS)[number], ComponentHealth> &
+    Partial<Record<(typeof PROVIDER_HEALTH_COMPONENTS)[number], ComponentHealth>>;
 }
 
 const RANK: Record<HealthStatus, number> = { healthy: 0, degraded: 1, unhealthy: 2 };
@@ -46,12 +57,15 @@ async function timed(
   }
 }
 
-function upstream(s: GatewayServices) {
+/** A `GET` of the upstream's health path (its model list) with its key: 2xx healthy, 429 or 5xx degraded. */
+function upstream(s: GatewayServices, target: UpstreamTarget) {
   return timed(s, async () => {
-    const response = await callUpstream({ ...s.upstream, timeoutMs: 2_000 }, '/models', {
-      method: 'GET',
-      signal: new AbortController().signal,
-    });
+    const protocol = target.protocol ?? openaiProtocol;
+    const response = await callUpstream(
+      { ...target, timeoutMs: 2_000 },
+      target.healthPath ?? protocol.healthPath,
+      { method: 'GET', signal: new AbortController().signal, headers: protocol.defaultHeaders },
+    );
     await response.arrayBuffer();
     const status: HealthStatus = response.ok
       ? 'healthy'
@@ -81,10 +95,11 @@ function governors(s: GatewayServices) {
   });
 }
 
-/** Checks every component at once. */
+/** Checks every component at once (the Anthropic and Gemini upstreams when configured). */
 export async function checkHealth(s: GatewayServices): Promise<DetailedHealth> {
-  const [up, store, db, gov] = await Promise.all([
-    upstream(s),
+  const { anthropic, gemini } = s.providers;
+  const [up, store, db, gov, anthropicUp, geminiUp] = await Promise.all([
+    upstream(s, s.upstream),
     timed(s, async () => {
       await s.quotaStore.ping();
       return { status: 'healthy', details: { kind: s.quotaStore.kind } };
@@ -94,6 +109,8 @@ export async function checkHealth(s: GatewayServices): Promise<DetailedHealth> {
       return { status: 'healthy', details: { kind: s.db.kind } };
     }),
     governors(s),
+    anthropic && upstream(s, anthropic.upstream),
+    gemini && upstream(s, gemini.upstream),
   ]);
   const state = s.breaker.state;
   const breaker: ComponentHealth = {
@@ -107,6 +124,8 @@ export async function checkHealth(s: GatewayServices): Promise<DetailedHealth> {
     database: db,
     governors: gov,
     circuitBreaker: breaker,
+    ...(anthropicUp && { anthropicUpstream: anthropicUp }),
+    ...(geminiUp && { geminiUpstream: geminiUp }),
   };
   return { status: worst(Object.values(components).map((c) => c.status)), components };
 }

@@ -113,6 +113,11 @@ export class ChatProxy {
     this.#provider = options.provider ?? options.governance.provider;
   }
 
+  /** Where this proxy forwards to. */
+  get upstream(): UpstreamTarget {
+    return this.#o.upstream;
+  }
+
   /** Answers one OpenAI chat completion request of `principal`. Every path settles and releases its leases. */
   chat(principal: Principal, body: ChatCompletionBody, signal: AbortSignal): Promise<ProxyReply> {
     return this.forward(principal, { path: '/chat/completions', body, model: body.model }, signal);

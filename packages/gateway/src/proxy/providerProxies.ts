@@ -52,6 +52,7 @@ export function providerProxies(
         timeoutMs: c.timeoutMs ?? D.timeoutMs,
         transport: c.transport,
         protocol,
+        healthPath: c.baseUrl === undefined ? '/health' : undefined,
       },
       governance: deps.governance,
       provider: deps.governance.addProvider(name, c.limits ?? DEFAULT_PROVIDER_LIMITS),

@@ -18,6 +18,11 @@ export interface UpstreamTarget {
   readonly transport?: 'agent' | 'fetch' | undefined;
   /** The provider's API: how the key is sent. @default openaiProtocol */
   readonly protocol?: ProviderProtocol | undefined;
+  /**
+   * What `GET /health/detailed` asks under the base URL. @default the protocol's `healthPath`
+   * (the embedded simulator, which lists models only the OpenAI way, is asked its `/health`)
+   */
+  readonly healthPath?: string | undefined;
 }
 
 /**

@@ -1,7 +1,7 @@
 // GET /health (anyone) and GET /health/detailed (admin).
 import type { FastifyPluginAsync } from 'fastify';
 import { requirePermission } from '../auth/authHook.js';
-import { checkHealth } from '../health/checkHealth.js';
+import { checkHealth, HEALTH_COMPONENTS, PROVIDER_HEALTH_COMPONENTS } from '../health/checkHealth.js';
 import type { GatewayServices } from '../services.js';
 import { errorResponse } from './schemas.js';
 
@@ -42,11 +42,9 @@ export const healthRoutes: FastifyPluginAsync<GatewayServices> = async (app, ser
               status: { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] },
               components: {
                 type: 'object',
+                required: [...HEALTH_COMPONENTS],
                 properties: Object.fromEntries(
-                  ['upstream', 'quotaStore', 'database', 'governors', 'circuitBreaker'].map((n) => [
-                    n,
-                    component,
-                  ]),
+                  [...HEALTH_COMPONENTS, ...PROVIDER_HEALTH_COMPONENTS].map((n) => [n, component]),
                 ),
               },
             },

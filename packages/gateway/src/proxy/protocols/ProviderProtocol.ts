@@ -46,6 +46,8 @@ export interface ProviderProtocol {
   streamErrorEvent(error: { message: string; code: string }): string;
   /** Response headers passed to the client besides the content type. */
   readonly passedHeaders: readonly string[];
+  /** A free `GET` (the model list) that answers 2xx when the provider is up and takes the key. */
+  readonly healthPath: string;
 }
 
 /** Prompt tokens of `request` as `counter` counts them. */

@@ -51,4 +51,5 @@ export const anthropicProtocol: ProviderProtocol = {
   streamErrorEvent: (error) =>
     `event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: error.code === 'upstream_timeout' ? 'timeout_error' : 'api_error', message: error.message } })}\n\n`,
   passedHeaders: ['request-id'],
+  healthPath: '/v1/models',
 };

@@ -50,4 +50,5 @@ export const geminiProtocol: ProviderProtocol = {
   streamErrorEvent: (error) =>
     `data: ${JSON.stringify({ error: { code: error.code === 'upstream_timeout' ? 504 : 502, message: error.message, status: error.code === 'upstream_timeout' ? 'DEADLINE_EXCEEDED' : 'UNAVAILABLE' } })}\n\n`,
   passedHeaders: ['x-request-id'],
+  healthPath: '/v1beta/models',
 };

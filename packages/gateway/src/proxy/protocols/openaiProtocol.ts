@@ -40,4 +40,5 @@ export const openaiProtocol: ProviderProtocol = {
   streamErrorEvent: (error) =>
     `data: ${JSON.stringify({ error: { message: error.message, type: 'server_error', code: error.code, param: null } })}\n\n`,
   passedHeaders: ['x-request-id', 'openai-processing-ms'],
+  healthPath: '/models',
 };
