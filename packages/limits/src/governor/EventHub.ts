@@ -24,25 +24,42 @@ export class EventHub {
   readonly #now: () => number;
   #changePending = false;
   #closed = false;
+  /**
+   * Subscribers to `events$` and to `status$`, counted here: every acquire and release asks
+   * whether anyone listens, and a field is cheaper to read than a Subject's observer list.
+   */
+  #eventSubscribers = 0;
+  #statusSubscribers = 0;
 
   /** @param status reads the governor's status now. */
   constructor(name: string, now: () => number, status: () => ResourceStatus) {
     this.#name = name;
     this.#now = now;
-    this.events$ = this.#events.asObservable();
+    this.events$ = new Observable<GovernorEvent>((subscriber) => {
+      this.#eventSubscribers++;
+      const events = this.#events.subscribe(subscriber);
+      return () => {
+        this.#eventSubscribers--;
+        events.unsubscribe();
+      };
+    });
     this.status$ = new Observable<ResourceStatus>((subscriber) => {
+      this.#statusSubscribers++;
       subscriber.next(status());
       const changes = this.#changes.subscribe({
         next: () => subscriber.next(status()),
         complete: () => subscriber.complete(),
       });
-      return () => changes.unsubscribe();
+      return () => {
+        this.#statusSubscribers--;
+        changes.unsubscribe();
+      };
     });
   }
 
   /** Whether anyone listens to events (so callers can skip work only events need). */
   get observed(): boolean {
-    return this.#events.observed;
+    return this.#eventSubscribers > 0;
   }
 
   /**
@@ -51,7 +68,7 @@ export class EventHub {
    * was recorded at, so events line up with the windows exactly.
    */
   emit(event: EventBody, at?: number): void {
-    if (!this.#events.observed) return;
+    if (this.#eventSubscribers === 0) return;
     // Stamped in place: the body is a fresh literal of the caller's, and copying it with a spread
     // is a slow generic clone once the many event shapes make that site megamorphic.
     const stamped = event as Mutable<GovernorEvent>;
@@ -62,7 +79,7 @@ export class EventHub {
 
   /** Something the status shows changed: `status$` emits once this tick's work is done. */
   changed(): void {
-    if (this.#changePending || !this.#changes.observed) return;
+    if (this.#changePending || this.#statusSubscribers === 0) return;
     this.#changePending = true;
     queueMicrotask(() => {
       this.#changePending = false;

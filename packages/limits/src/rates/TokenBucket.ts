@@ -52,6 +52,8 @@ export class TokenBucket implements RateLimiter {
   }
 
   waitTime(amount: number, now: number): number {
+    // The level only refills as time passes: what fits the stored level fits now.
+    if (amount <= this.#level) return 0;
     if (amount > this.capacity + EPSILON) return Number.POSITIVE_INFINITY;
     const deficit = amount - this.#levelAt(now);
     if (deficit <= EPSILON * Math.max(1, this.capacity)) return 0;
