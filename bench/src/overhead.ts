@@ -50,6 +50,9 @@ export const THREE_LIMITS = 'tollgate (1 concurrency + 2 rate limits)';
 /** The row with one rate limit only, to compare with the one-counter limiters. */
 export const ONE_LIMIT = 'tollgate (1 rate limit)';
 
+/** The row that grants through the synchronous `tryAcquire`, with the same three limits. */
+export const TRY_ACQUIRE = 'tollgate tryAcquire (synchronous, 1 concurrency + 2 rate limits)';
+
 /** The instrumented row's name. */
 export const INSTRUMENTED = 'tollgate + instrument (OpenTelemetry SDK meter + Prometheus registry)';
 
@@ -69,6 +72,18 @@ export const contenders: readonly Contender[] = [
     make: () => {
       const g = new ResourceGovernor({ maxRequestsPerMinute: HIGH });
       return async () => (await g.acquire({ requests: 1 })).release();
+    },
+  },
+  {
+    // The same governor for a caller that goes on only if a lease is free now: no promise per
+    // grant, so the one promise each call awaits is a bare `Promise.resolve()`, as in the baseline.
+    name: TRY_ACQUIRE,
+    make: () => {
+      const g = tollgateGovernor();
+      return () => {
+        g.tryAcquire({ task: 1, requests: 1, tokens: 1 })!.release();
+        return Promise.resolve();
+      };
     },
   },
   {

@@ -261,13 +261,17 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
     const demand = admission.demand(cost);
     const now = engine.clock.now();
     const extra = admission.prepare(demand, false);
-    const who = { demand, enqueuedAt: now, label, held: false, task: currentTask(), extra };
-    if (this.mode === 'monitor') return engine.grantMonitored({ ...who, task: undefined }, now);
+    const task = currentTask();
+    if (engine.mode === 'monitor') {
+      const who = { demand, enqueuedAt: now, label, held: false, task: undefined, extra };
+      return engine.grantMonitored(who, now);
+    }
     if (admission.ahead(demand, engine.queue)) return undefined;
     if (neverFits(demand, admission.rates, admission.maxSlots) || engine.blocker(demand, now))
       return undefined;
-    assertTaskRunning(who.task);
-    return engine.grantNow(who, now);
+    assertTaskRunning(task);
+    if (task) task.started = true;
+    return engine.grant(demand, now, false, extra, now, label);
   }
 
   #acquire(cost: ResourceCost, options: AcquireOptions, probe: boolean): Promise<Lease<T> | boolean> {
