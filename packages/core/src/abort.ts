@@ -11,44 +11,85 @@ export interface LinkedAbort {
 }
 
 /**
+ * One scope: its controller and what stops its parents' callbacks. A class, not closures:
+ * thousands of scopes alive at once (one per waiting task) share its methods.
+ */
+class Link implements LinkedAbort {
+  readonly #controller = new AbortController();
+  #stops: Array<() => void> | undefined;
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Listens to `parent`: its abort aborts this scope with its reason. */
+  follow(parent: AbortSignal): void {
+    if (this.#controller.signal.aborted) return;
+    if (parent.aborted) {
+      this.abort(abortReason(parent));
+      return;
+    }
+    const stop = onAbort(parent, () => this.abort(abortReason(parent)));
+    if (this.#stops === undefined) this.#stops = [stop];
+    else this.#stops.push(stop);
+  }
+
+  abort(reason?: unknown): void {
+    this.unlink();
+    this.#controller.abort(reason);
+  }
+
+  unlink(): void {
+    const stops = this.#stops;
+    if (stops === undefined) return;
+    this.#stops = undefined;
+    for (const stop of stops) stop();
+  }
+}
+
+/**
  * A child scope of zero or more parent signals. Unlike `AbortSignal.any`, it detaches from
  * its parents on `unlink()`, so thousands of short scopes under one long-lived signal (a
  * fleet run, an agent) leave nothing behind. The child's reason is the parent's reason.
+ * `abort` and `unlink` are methods: call them on the scope (`scope.abort()`).
  */
 export function linkAbort(...parents: ReadonlyArray<AbortSignal | undefined>): LinkedAbort {
-  const controller = new AbortController();
-  const stops: Array<() => void> = [];
-  const unlink = () => {
-    for (const stop of stops.splice(0)) stop();
-  };
-  for (const parent of parents) {
-    if (parent === undefined) continue;
-    if (parent.aborted) {
-      unlink();
-      controller.abort(abortReason(parent));
-      break;
-    }
-    stops.push(
-      onAbort(parent, () => {
-        unlink();
-        controller.abort(abortReason(parent));
-      }),
-    );
-  }
-  return {
-    signal: controller.signal,
-    abort: (reason?: unknown) => {
-      unlink();
-      controller.abort(reason);
-    },
-    unlink,
-  };
+  const link = new Link();
+  for (const parent of parents) if (parent !== undefined) link.follow(parent);
+  return link;
 }
 
 type AbortCallback = (reason: unknown) => void;
-interface FanOut {
-  readonly callbacks: Set<AbortCallback>;
-  readonly listener: () => void;
+
+/** One registration: its own object, so the same callback registered twice is two registrations. */
+interface Entry {
+  readonly callback: AbortCallback;
+}
+
+/** The one listener a signal carries for every `onAbort` callback on it. */
+class FanOut {
+  readonly entries = new Set<Entry>();
+  readonly #signal: AbortSignal;
+
+  constructor(signal: AbortSignal) {
+    this.#signal = signal;
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The signal aborted: every callback hears it once. */
+  handleEvent(): void {
+    fanOuts.delete(this.#signal);
+    const reason: unknown = this.#signal.reason;
+    for (const entry of this.entries) entry.callback(reason);
+    this.entries.clear();
+  }
+
+  /** Stops `entry`; the listener goes when the last one has. */
+  remove(entry: Entry): void {
+    if (!this.entries.delete(entry) || this.entries.size > 0 || fanOuts.get(this.#signal) !== this) return;
+    fanOuts.delete(this.#signal);
+    this.#signal.removeEventListener('abort', this);
+  }
 }
 const fanOuts = new WeakMap<AbortSignal, FanOut>();
 
@@ -67,26 +108,13 @@ export function onAbort(signal: AbortSignal, callback: AbortCallback): () => voi
   }
   let fanOut = fanOuts.get(signal);
   if (!fanOut) {
-    const callbacks = new Set<AbortCallback>();
-    const listener = () => {
-      fanOuts.delete(signal);
-      const reason: unknown = signal.reason;
-      for (const cb of callbacks) cb(reason);
-      callbacks.clear();
-    };
-    fanOut = { callbacks, listener };
+    fanOut = new FanOut(signal);
     fanOuts.set(signal, fanOut);
-    signal.addEventListener('abort', listener, { once: true });
   }
-  // A fresh wrapper per call, so the same callback registered twice is two registrations.
-  const entry: AbortCallback = (reason) => callback(reason);
-  const { callbacks, listener } = fanOut;
-  callbacks.add(entry);
-  return () => {
-    if (!callbacks.delete(entry) || callbacks.size > 0 || fanOuts.get(signal) !== fanOut) return;
-    fanOuts.delete(signal);
-    signal.removeEventListener('abort', listener);
-  };
+  const entry: Entry = { callback };
+  fanOut.entries.add(entry);
+  const owner = fanOut;
+  return () => owner.remove(entry);
 }
 
 function noop(): void {}

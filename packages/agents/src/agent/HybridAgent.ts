@@ -1,10 +1,8 @@
 // HybridAgent: an LLM agent that acts with tools, every call and tool governed.
 import {
-  AbortError,
   type Clock,
   DisposedError,
   InvalidArgumentError,
-  type LinkedAbort,
   type Logger,
   linkAbort,
 } from '@tollgate/core';
@@ -23,6 +21,7 @@ import { type AnyTool, resolveTools } from './resolveTools.js';
 import { AGENT_DEFAULTS, checkAgentSettings } from './settings.js';
 import { settleWithin } from './settleWithin.js';
 import { newTaskRun, type TaskRun, taskResult } from './taskRun.js';
+import { TaskWork } from './taskWork.js';
 import type {
   AgentDeps,
   AgentEvent,
@@ -108,7 +107,10 @@ export abstract class HybridAgent<TOutput = string> {
   readonly #ownsGovernor: boolean;
   readonly #ownsClient: boolean;
   readonly #events = new Subject<AgentEvent>();
-  readonly #inflight = new Set<LinkedAbort>();
+  /** Aborted by `dispose`: every task's signal follows it. */
+  readonly #disposal = new AbortController();
+  #inflight = 0;
+  #host: ConversationHost<TOutput> | undefined;
   #registry: ToolRegistry | undefined;
   #initializing: Promise<void> | undefined;
   #taskSeq = 0;
@@ -133,7 +135,7 @@ export abstract class HybridAgent<TOutput = string> {
 
   /** Tasks running or waiting for a slot now. */
   get activeTasks(): number {
-    return this.#inflight.size;
+    return this.#inflight;
   }
 
   /** The agent's tools, once initialized. */
@@ -170,15 +172,16 @@ export abstract class HybridAgent<TOutput = string> {
     const startedAt = this.clock.now();
     const normalized = this.#normalize(task);
     const run = newTaskRun(this.model ?? this.client.model);
-    const scope = linkAbort(context.signal);
-    this.#inflight.add(scope);
+    // A task's signal is the agent's (aborted by `dispose`), linked to the caller's only if given.
+    const scope = context.signal ? linkAbort(context.signal, this.#disposal.signal) : undefined;
+    this.#inflight++;
     this.#emit({ type: 'task-started', taskId: normalized.id });
     let outcome: { output?: TOutput; error?: unknown };
     try {
-      outcome = await this.#governed(normalized, context, scope.signal, run);
+      outcome = await this.#governed(normalized, context, scope?.signal ?? this.#disposal.signal, run);
     } finally {
-      scope.unlink();
-      this.#inflight.delete(scope);
+      scope?.unlink();
+      this.#inflight--;
     }
     const result = taskResult(run, {
       agentId: this.agentId,
@@ -224,11 +227,11 @@ export abstract class HybridAgent<TOutput = string> {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    for (const scope of this.#inflight) scope.abort(new DisposedError(`Agent '${this.agentId}'`));
+    this.#disposal.abort(new DisposedError(`Agent '${this.agentId}'`));
     if (this.#ownsGovernor) this.governor.dispose();
     if (this.#ownsClient) this.client.dispose?.();
     // Aborted tasks still report `task-finished`; the stream completes after the last one.
-    if (this.#inflight.size === 0) this.#events.complete();
+    if (this.#inflight === 0) this.#events.complete();
   }
 
   /** Called once by `initialize`, after the tools are resolved. */
@@ -293,25 +296,20 @@ export abstract class HybridAgent<TOutput = string> {
     signal: AbortSignal,
     run: TaskRun,
   ): Promise<TOutput> {
-    const work = linkAbort(signal);
-    const executions = new Set<Promise<unknown>>();
-    const track = (execution: Promise<unknown>) => {
-      executions.add(execution);
-      const done = () => executions.delete(execution);
-      execution.then(done, done);
-    };
+    const work = new TaskWork(signal);
     const messages = [...this.buildMessages(task, context)];
-    const conversation: Conversation = { task, context, run, messages, signal: work.signal, track };
+    const conversation: Conversation = { task, context, run, messages, signal, work };
     try {
-      return await converse(this.#host(), conversation);
+      this.#host ??= this.#newHost();
+      return await converse(this.#host, conversation);
     } finally {
-      work.abort(new AbortError('The task ended'));
-      await this.#stopped([...executions], task.id, 'tool(s)');
+      const running = work.end();
+      if (running.length > 0) await this.#stopped(running, task.id, 'tool(s)');
     }
   }
 
-  /** What the task loop needs of this agent. */
-  #host(): ConversationHost<TOutput> {
+  /** What the task loop needs of this agent (made once, after `initialize`). */
+  #newHost(): ConversationHost<TOutput> {
     return {
       agentId: this.agentId,
       client: this.client,
@@ -354,7 +352,7 @@ export abstract class HybridAgent<TOutput = string> {
       durationMs,
       ...(error ? { error: error.message } : {}),
     });
-    if (this.#disposed && this.#inflight.size === 0) this.#events.complete();
+    if (this.#disposed && this.#inflight === 0) this.#events.complete();
   }
 
   #normalize(task: AgentTask): NormalizedTask {

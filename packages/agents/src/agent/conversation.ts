@@ -10,6 +10,7 @@ import type { AgentEventInput } from './events.js';
 import type { AgentClient } from './factories.js';
 import type { AgentSettings } from './settings.js';
 import type { TaskRun } from './taskRun.js';
+import type { TaskWork } from './taskWork.js';
 import type { NormalizedTask, TaskContext } from './types.js';
 
 /** What the loop needs of its agent. */
@@ -29,15 +30,16 @@ export interface ConversationHost<TOutput> {
   ): TOutput | Promise<TOutput>;
 }
 
-/** One task's conversation: its run, its opening messages, its signal and its tool executions. */
+/** One task's conversation: its run, its opening messages, its signal and its tool work. */
 export interface Conversation {
   readonly task: NormalizedTask;
   readonly context: TaskContext;
   readonly run: TaskRun;
   readonly messages: ChatMessage[];
+  /** The task's signal: model calls listen to it. */
   readonly signal: AbortSignal;
-  /** Told of each tool execution as it starts, so the task can wait for them to stop. */
-  readonly track: (execution: Promise<unknown>) => void;
+  /** Tool executions run under its signal and are tracked by it, so the task can stop them when it ends. */
+  readonly work: TaskWork;
 }
 
 /**
@@ -117,16 +119,17 @@ async function parse<TOutput>(
 /** One tool call: it takes `toolCalls` from the agent's governor once valid; recorded and reported. */
 async function callTool<TOutput>(
   host: ConversationHost<TOutput>,
-  { task, run, signal, track }: Conversation,
+  { task, run, work }: Conversation,
   call: ToolCall,
 ): Promise<ToolOutcome> {
   const { agentId } = host;
+  const signal = work.toolSignal;
   const outcome = await runTool(host.registry, call, {
     signal,
     clock: host.clock,
     timeoutMs: host.settings.toolTimeoutMs,
     maxResultChars: host.settings.maxToolResultChars,
-    track,
+    track: (execution) => work.track(execution),
     agentId,
     taskId: task.id,
     admit: async () => {
