@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { HybridAgent } from '@tollgate/agents';
@@ -36,42 +36,80 @@ async function once(agents: number): Promise<Run> {
     script: () => ({ content: 'ok' }),
   });
   // The shared quota admits half the fleet per second, so most calls wait in its queue.
+  const admitted = Math.max(1, agents / 2);
   const provider = new ResourceGovernor({
-    rates: [
-      { resource: 'requests', limit: Math.max(1, agents / 2), windowMs: 1_000, algorithm: 'sliding-window' },
-    ],
+    rates: [{ resource: 'requests', limit: admitted, windowMs: 1_000, algorithm: 'sliding-window' }],
     resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
   });
   const fleet = Array.from(
     { length: agents },
     (_, i) => new Worker({ client, tokenCounter: counter, providerGovernor: provider, agentId: `a${i}` }),
   );
+  collect();
   const before = process.memoryUsage().heapUsed;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  let peakHeap = before;
-  let maxQueued = 0;
-  const sampler = setInterval(() => {
-    if (provider.queued > maxQueued) {
-      maxQueued = provider.queued;
-      peakHeap = process.memoryUsage().heapUsed;
-    }
-  }, 20);
+  const deepest = new Deepest(provider, agents, delay, () => done);
+  let done = 0;
+  let failed = 0;
   const start = performance.now();
-  const results = await Promise.all(fleet.map((a) => a.executeTask('go')));
+  await Promise.all(
+    fleet.map((a) =>
+      a.executeTask('go').then((r) => {
+        done++;
+        if (!r.ok) failed++;
+      }),
+    ),
+  );
   const seconds = (performance.now() - start) / 1000;
-  clearInterval(sampler);
+  deepest.stop();
   delay.disable();
+  if (failed > 0) throw new Error(`${failed} scale task(s) failed`);
+  // What a finished task leaves (the scripted client's log, the agent's state after a task):
+  // taken out of the heap at the deepest queue, whose first half had finished by then.
+  collect();
+  const perDone = Math.max(0, process.memoryUsage().heapUsed - before) / agents;
+  const { heap, queued, finished } = deepest;
   for (const a of fleet) a.dispose();
   provider.dispose();
-  if (results.some((r) => !r.ok)) throw new Error('a scale task failed');
   return {
     throughput: agents / seconds,
     p50: delay.percentile(50) / 1e6,
     p99: delay.percentile(99) / 1e6,
-    bytesPerWaiting: maxQueued > 0 ? Math.max(0, peakHeap - before) / maxQueued : 0,
-    maxQueued,
+    bytesPerWaiting: queued > 0 ? Math.max(0, heap - before - finished * perDone) / queued : Number.NaN,
+    maxQueued: queued,
   };
+}
+
+/**
+ * Takes the heap, after a full collection, at the deepest queue: once every call the quota
+ * admitted at first has finished and the rest still wait. The collection is the bench's, so
+ * the loop delay does not count it.
+ */
+class Deepest {
+  heap = 0;
+  queued = 0;
+  finished = 0;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(provider: ResourceGovernor, agents: number, delay: IntervalHistogram, done: () => number) {
+    const waiting = agents - Math.max(1, agents / 2);
+    this.#timer = setInterval(() => {
+      const queued = provider.queued;
+      // Every task is either finished or queued, and the queue is as deep as it gets.
+      if (this.queued > 0 || queued < waiting || done() + queued < agents) return;
+      delay.disable();
+      collect();
+      this.heap = process.memoryUsage().heapUsed;
+      this.queued = queued;
+      this.finished = done();
+      delay.enable();
+    }, 20);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }
 
 /** A full garbage collection (V8's `gc`, exposed for this process). */
@@ -165,7 +203,7 @@ export async function scale(options: BenchOptions): Promise<SectionResult> {
   options.log(
     `  scale: ${alone.name}: ${fmt.rate(alone.throughput.median)} calls/s, loop delay p99 ${fmt.ms(alone.p99.median)}`,
   );
-  const header = ['callers', 'tasks/s', 'event-loop delay p50', 'p99', 'memory per waiting call'];
+  const header = ['callers', 'tasks/s', 'event-loop delay p50', 'p99', 'memory per waiting call (after a full GC)'];
   const cells = rows.map((r) => [
     r.name,
     fmt.range(r.throughput, fmt.rate),

@@ -1,11 +1,5 @@
 // HybridAgent: an LLM agent that acts with tools, every call and tool governed.
-import {
-  type Clock,
-  DisposedError,
-  InvalidArgumentError,
-  type Logger,
-  linkAbort,
-} from '@tollgate/core';
+import { type Clock, DisposedError, InvalidArgumentError, type Logger, linkAbort } from '@tollgate/core';
 import type { Governor, ResourceStatus } from '@tollgate/limits';
 import type { ChatMessage, ChatResponse } from '@tollgate/llm-clients';
 import { inject, injectable } from 'inversify';
@@ -318,8 +312,8 @@ export abstract class HybridAgent<TOutput = string> {
       pricing: this.pricing,
       settings: this,
       registry: this.toolRegistry,
-      emit: (event) => this.#emit(event),
-      parseOutput: (content, info) => this.parseOutput(content, info),
+      emit: this.#emit.bind(this),
+      parseOutput: this.parseOutput.bind(this),
     };
   }
 

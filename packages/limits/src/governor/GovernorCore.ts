@@ -96,19 +96,19 @@ export class GovernorCore<T, X> implements Governor, LeaseOwner, Inspectable {
     const lease = await this.acquire({ ...cost, task: 1 }, rest);
     const { label } = checked;
     const engine = this.#engine;
+    const governor = this.name;
     return runLeased(lease, fn, {
       clock: engine.clock,
       signal: checked.signal,
       taskTimeoutMs,
       stopGraceMs,
-      onTimeout: (afterMs) =>
-        engine.emit({ type: 'timeout', kind: 'task', afterMs, reason: 'task timeout', label }),
-      onStopOverdue: (graceMs) =>
-        engine.logger.warn('an aborted task did not stop within its grace period; its slot is released', {
-          governor: this.name,
-          graceMs,
-          label,
-        }),
+      onTimeout(afterMs) {
+        engine.emit({ type: 'timeout', kind: 'task', afterMs, reason: 'task timeout', label });
+      },
+      onStopOverdue(graceMs) {
+        const message = 'an aborted task did not stop within its grace period; its slot is released';
+        engine.logger.warn(message, { governor, graceMs, label });
+      },
     });
   }
 

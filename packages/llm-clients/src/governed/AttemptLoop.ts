@@ -1,5 +1,5 @@
 // The one retry loop of the governed client: attempts, hooks, events and stats, for chat and stream alike.
-import { addUsage, sleep, TollgateError, type Usage } from '@tollgate/core';
+import { addUsage, onAbort, sleep, TollgateError, type Usage } from '@tollgate/core';
 import { type AttemptOutcome, runAttempt } from './attempt.js';
 import type { ClientContext } from './context.js';
 import type { CallSize } from './costs.js';
@@ -69,30 +69,17 @@ export class AttemptLoop {
     transport: Transport<T>,
     signal: AbortSignal | undefined,
   ): Promise<AttemptOutcome<T>> {
-    const listeners: AttemptListener[] = [];
-    let over = false;
-    const end = (ok: boolean, error?: unknown) => {
-      if (over) return;
-      over = true;
-      signal?.removeEventListener('abort', onAbort);
-      for (const l of listeners) {
-        if (!ok) l.failed?.(error, signal?.aborted ?? false);
-        l.ended?.();
-      }
-    };
-    const onAbort = () => end(false, signal?.reason);
+    const watch = new AttemptWatch(signal);
     try {
-      for (const hook of this.#hooks) listeners.push(hook.begin());
+      for (const hook of this.#hooks) watch.listeners.push(hook.begin());
     } catch (error) {
-      end(false, error);
+      watch.end(false, error);
       return { ok: false, error, final: false, usage: undefined };
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    const outcome = await runAttempt(this.#ctx, size, transport, signal, () => {
-      for (const l of listeners) l.admitted?.();
-    });
-    if (outcome.ok && !over) for (const l of listeners) l.succeeded?.(outcome);
-    end(outcome.ok, outcome.ok ? undefined : outcome.error);
+    watch.listen();
+    const outcome = await runAttempt(this.#ctx, size, transport, signal, () => watch.admitted());
+    if (outcome.ok) watch.succeeded(outcome);
+    watch.end(outcome.ok, outcome.ok ? undefined : outcome.error);
     return outcome;
   }
 
@@ -119,5 +106,48 @@ export class AttemptLoop {
       code: TollgateError.is(error) ? error.code : 'UNKNOWN',
     });
     return error;
+  }
+}
+
+/**
+ * The hooks' listeners of one attempt, told how it went, each at most once; an abort of
+ * the caller's signal ends it for them at once. An object with methods, so a waiting
+ * attempt keeps no closures of its own.
+ */
+class AttemptWatch {
+  readonly listeners: AttemptListener[] = [];
+  readonly #signal: AbortSignal | undefined;
+  #stop: (() => void) | undefined;
+  #over = false;
+
+  constructor(signal: AbortSignal | undefined) {
+    this.#signal = signal;
+  }
+
+  /** Ends the attempt for the listeners when the signal aborts from now on. */
+  listen(): void {
+    const signal = this.#signal;
+    if (signal === undefined || signal.aborted || this.#over) return;
+    this.#stop = onAbort(signal, (reason) => this.end(false, reason));
+  }
+
+  admitted(): void {
+    for (const l of this.listeners) l.admitted?.();
+  }
+
+  succeeded(reply: Parameters<NonNullable<AttemptListener['succeeded']>>[0]): void {
+    if (this.#over) return;
+    for (const l of this.listeners) l.succeeded?.(reply);
+  }
+
+  end(ok: boolean, error?: unknown): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#stop?.();
+    const aborted = this.#signal?.aborted ?? false;
+    for (const l of this.listeners) {
+      if (!ok) l.failed?.(error, aborted);
+      l.ended?.();
+    }
   }
 }

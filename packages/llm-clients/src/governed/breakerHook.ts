@@ -17,14 +17,19 @@ export function breakerHook(breaker: Breaker): AttemptHook {
   return {
     begin(): AttemptListener {
       const permit = breaker.check();
+      // Methods, not arrow properties: nothing per attempt besides this object and its scope.
       return {
-        succeeded: () => permit.success(),
-        failed: (error, aborted) => {
+        succeeded() {
+          permit.success();
+        },
+        failed(error, aborted) {
           if (!aborted && ProviderError.is(error) && error.isRetryable && !ProviderRateLimitError.is(error)) {
             permit.failure();
           } else permit.neutral();
         },
-        ended: () => permit.neutral(), // whatever else happened, the probe (if this was it) is given back
+        ended() {
+          permit.neutral(); // whatever else happened, the probe (if this was it) is given back
+        },
       };
     },
   };

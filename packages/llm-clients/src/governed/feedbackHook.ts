@@ -25,13 +25,13 @@ export const FEEDBACK_RESOURCES: ReadonlyArray<{
 export function feedbackHook(ctx: ClientContext, provider: Governor): AttemptHook {
   return {
     begin() {
-      let atSend: Array<number | undefined> = [];
+      let atSend: Array<number | undefined> | undefined;
       return {
-        admitted: () => {
+        admitted() {
           atSend = FEEDBACK_RESOURCES.map(({ resource }) => provider.remaining(resource));
         },
-        succeeded: ({ rateLimit }) => {
-          if (rateLimit) lower(ctx, provider, rateLimit, atSend);
+        succeeded({ rateLimit }) {
+          if (rateLimit) lower(ctx, provider, rateLimit, atSend ?? []);
         },
       };
     },

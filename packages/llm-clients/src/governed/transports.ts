@@ -35,7 +35,9 @@ export type CountUsage = (streamedText: string) => Usage;
 export function wholeTransport(inner: LLMClient, request: ChatRequest): Transport<ChatResponse> {
   return {
     delivered: false,
-    partialUsage: () => undefined,
+    partialUsage() {
+      return undefined;
+    },
     async send(signal) {
       const reply = await inner.chat(request, { signal });
       return { value: reply, usage: reply.usage, rateLimit: reply.rateLimit };
@@ -52,7 +54,9 @@ export function assembledTransport(
 ): Transport<ChatResponse> {
   return {
     delivered: false,
-    partialUsage: () => undefined,
+    partialUsage() {
+      return undefined;
+    },
     async send(signal, started) {
       const chunks: ChatChunk[] = [];
       await collect(inner.stream(request, { signal }), signal, (chunk) => {
