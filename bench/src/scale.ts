@@ -203,7 +203,13 @@ export async function scale(options: BenchOptions): Promise<SectionResult> {
   options.log(
     `  scale: ${alone.name}: ${fmt.rate(alone.throughput.median)} calls/s, loop delay p99 ${fmt.ms(alone.p99.median)}`,
   );
-  const header = ['callers', 'tasks/s', 'event-loop delay p50', 'p99', 'memory per waiting call (after a full GC)'];
+  const header = [
+    'callers',
+    'tasks/s',
+    'event-loop delay p50',
+    'p99',
+    'memory per waiting call (after a full GC)',
+  ];
   const cells = rows.map((r) => [
     r.name,
     fmt.range(r.throughput, fmt.rate),
