@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError } from '../errors.js';
+import { configFailure as failure } from '../test-support/configFailure.js';
 import { loadGatewayConfig } from './loadGatewayConfig.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-gateway-config-'));
@@ -11,16 +11,6 @@ const file = (name: string, text: string) => {
   writeFileSync(path, text);
   return path;
 };
-
-function failure(fn: () => unknown): GatewayConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (GatewayConfigError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayConfigError');
-}
 
 describe('loadGatewayConfig', () => {
   it('reads the Anthropic and Gemini upstreams from flags, env and the file, naming a bad one', () => {

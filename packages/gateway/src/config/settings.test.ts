@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GatewayConfigError } from '../errors.js';
+import { configFailure as failure } from '../test-support/configFailure.js';
 import { integerIn, oneOfSetting, sectionSetting } from './settings.js';
-
-function failure(fn: () => unknown): GatewayConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (GatewayConfigError.is(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayConfigError');
-}
 
 describe('sectionSetting', () => {
   it('reads set fields through their check under their full name, and leaves unset ones undefined', () => {

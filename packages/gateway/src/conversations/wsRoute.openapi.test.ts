@@ -13,6 +13,12 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => h?.close());
 
+/** Starts conversation `id` of alice's (one agent, one turn). */
+async function start(id: string): Promise<void> {
+  const body = { message: 'Hi?', num_agents: 1, turns: 1 };
+  expect((await call(h.gateway, `/stream/${id}`, { key: alice, body })).status).toBe(200);
+}
+
 interface Operation {
   summary?: string;
   description?: string;
@@ -44,14 +50,7 @@ describe('WS /ws/{conversation_id} in the OpenAPI document', () => {
 
   it('answers a GET without the upgrade 426 once the caller may watch, and refuses others as the upgrade does', async () => {
     const id = 'ws-openapi-plain-get';
-    expect(
-      (
-        await call(h.gateway, `/stream/${id}`, {
-          key: alice,
-          body: { message: 'Hi?', num_agents: 1, turns: 1 },
-        })
-      ).status,
-    ).toBe(200);
+    await start(id);
     const plain = await call(h.gateway, `/ws/${id}`, { key: alice });
     expect(plain.status).toBe(426);
     expect(plain.headers.get('upgrade')).toBe('websocket');
@@ -63,14 +62,7 @@ describe('WS /ws/{conversation_id} in the OpenAPI document', () => {
 
   it('still upgrades: a watcher gets the conversation to its end', async () => {
     const id = 'ws-openapi-upgrade';
-    expect(
-      (
-        await call(h.gateway, `/stream/${id}`, {
-          key: alice,
-          body: { message: 'Hi?', num_agents: 1, turns: 1 },
-        })
-      ).status,
-    ).toBe(200);
+    await start(id);
     const socket = new WebSocket(`${h.gateway.url.replace(/^http/, 'ws')}/ws/${id}`, {
       headers: { authorization: `Bearer ${alice}` },
     });
