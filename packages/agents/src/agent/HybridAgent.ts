@@ -304,6 +304,7 @@ export abstract class HybridAgent<TOutput = string> {
 
   /** What the task loop needs of this agent (made once, after `initialize`). */
   #newHost(): ConversationHost<TOutput> {
+    const agent = this; // the methods below are the host's, on behalf of this agent
     return {
       agentId: this.agentId,
       client: this.client,
@@ -312,8 +313,12 @@ export abstract class HybridAgent<TOutput = string> {
       pricing: this.pricing,
       settings: this,
       registry: this.toolRegistry,
-      emit: this.#emit.bind(this),
-      parseOutput: this.parseOutput.bind(this),
+      emit(event) {
+        agent.#emit(event);
+      },
+      parseOutput(content, info) {
+        return agent.parseOutput(content, info);
+      },
     };
   }
 

@@ -64,7 +64,7 @@ export class AttemptLoop {
    * it for them at once (a streamed probe unsubscribed gives the breaker's probe back now),
    * though its leases are settled when the attempt unwinds.
    */
-  async #attempt<T>(
+  #attempt<T>(
     size: CallSize,
     transport: Transport<T>,
     signal: AbortSignal | undefined,
@@ -74,13 +74,15 @@ export class AttemptLoop {
       for (const hook of this.#hooks) watch.listeners.push(hook.begin());
     } catch (error) {
       watch.end(false, error);
-      return { ok: false, error, final: false, usage: undefined };
+      return Promise.resolve({ ok: false, error, final: false, usage: undefined });
     }
     watch.listen();
-    const outcome = await runAttempt(this.#ctx, size, transport, signal, () => watch.admitted());
-    if (outcome.ok) watch.succeeded(outcome);
-    watch.end(outcome.ok, outcome.ok ? undefined : outcome.error);
-    return outcome;
+    // A continuation, not an `async` frame: an attempt waiting in a governor's queue keeps less.
+    return runAttempt(this.#ctx, size, transport, signal, () => watch.admitted()).then((outcome) => {
+      if (outcome.ok) watch.succeeded(outcome);
+      watch.end(outcome.ok, outcome.ok ? undefined : outcome.error);
+      return outcome;
+    });
   }
 
   #succeeded(usage: Usage, attempt: number, size: CallSize, startedAt: number): void {
