@@ -51,9 +51,13 @@ export class Toll {
     return this.#done;
   }
 
-  /** The provider has answered (a first chunk): its window counts from now (see `GovernorLease.endHold`). */
-  endHold(): void {
-    this.#leases[this.#provider]?.endHold();
+  /**
+   * The provider has answered (its headers or a first chunk): its window counts from now,
+   * or from `processingMs` ago when the provider said how long it had the call (see
+   * `GovernorLease.endHold`, which clamps it to the time since the grant).
+   */
+  endHold(processingMs?: number): void {
+    this.#leases[this.#provider]?.endHold(processingMs);
   }
 
   /**

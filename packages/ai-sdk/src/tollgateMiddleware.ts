@@ -1,5 +1,5 @@
 // tollgateMiddleware: the tollgate under any AI SDK language model, as a middleware.
-import type { ClientEvent, ClientStats } from '@tollgate/llm-clients';
+import { type ClientEvent, type ClientStats, parseProcessingMs } from '@tollgate/llm-clients';
 import type { LanguageModelMiddleware } from 'ai';
 import type { Observable } from 'rxjs';
 import { Gate } from './Gate.js';
@@ -54,6 +54,8 @@ export function tollgateMiddleware(options: TollgateMiddlewareOptions): Tollgate
       const reservation = gate.reservation(params, model);
       return gate.run(reservation, params.abortSignal, model.provider, async (toll, context) => {
         const result = await doGenerate();
+        // The provider counted the call at least its processing time ago, if it said.
+        toll.endHold(parseProcessingMs(result.response?.headers));
         const read = readModelUsage(result.usage, {
           inputTokens: reservation.promptTokens,
           outputTokens: reservation.maxTokens,
@@ -72,8 +74,9 @@ export function tollgateMiddleware(options: TollgateMiddlewareOptions): Tollgate
       return gate.run(reservation, signal, model.provider, async (toll, context) => {
         const result = await doStream();
         // The reply has started (its headers are in): the provider has counted the call, so
-        // its window counts from now, not from when the SDK reads the first part.
-        toll.endHold();
+        // its window counts from now (or its processing time ago, if it said), not from
+        // when the SDK reads the first part.
+        toll.endHold(parseProcessingMs(result.response?.headers));
         gate.feedback(result.response?.headers, context.atSend, model.provider);
         const call = { gate, toll, reservation, context, signal, modelId: model.modelId };
         return { ...result, stream: governStream(result.stream, call) };

@@ -106,8 +106,21 @@ function geminiRetryDelay(body: unknown): number | undefined {
 }
 
 /**
- * Reads `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`; `undefined` when none is
- * present. Resets are upper bounds (see `durationUpperBound`): the time until the limit is
+ * OpenAI's `openai-processing-ms` (how long it had been processing the request when its
+ * reply's headers left): a plain non-negative decimal of milliseconds, or `undefined` when
+ * absent or anything else (a sign, an exponent, garbage). A huge value is kept: its user
+ * clamps it (`GovernorLease.endHold` to the time since the grant).
+ */
+export function parseProcessingMs(headers: HeaderSource | undefined): number | undefined {
+  const value = header(headers, 'openai-processing-ms')?.trim();
+  if (!value || !/^\d{1,20}(?:\.\d{1,20})?$/.test(value)) return undefined;
+  const ms = Number(value);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+/**
+ * Reads `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` and `openai-processing-ms`;
+ * `undefined` when none is present. Resets are upper bounds (see `durationUpperBound`): the time until the limit is
  * back to its initial state, at the latest.
  */
 export function parseRateLimitHeaders(headers: HeaderSource | undefined): RateLimitInfo | undefined {
@@ -123,6 +136,7 @@ export function parseRateLimitHeaders(headers: HeaderSource | undefined): RateLi
     limitTokens: num('x-ratelimit-limit-tokens'),
     remainingTokens: num('x-ratelimit-remaining-tokens'),
     resetTokensMs: durationUpperBound(header(headers, 'x-ratelimit-reset-tokens')),
+    processingMs: parseProcessingMs(headers),
   };
   const present = Object.entries(info).filter(([, v]) => v !== undefined);
   return present.length > 0 ? (Object.fromEntries(present) as RateLimitInfo) : undefined;

@@ -45,6 +45,7 @@ export {
   durationUpperBound,
   type HeaderSource,
   parseDuration,
+  parseProcessingMs,
   parseRateLimitHeaders,
   retryAfterMs,
 } from './headers.js';

@@ -55,6 +55,13 @@ export interface RateLimitInfo {
   readonly limitOutputTokens?: number | undefined;
   readonly remainingOutputTokens?: number | undefined;
   readonly resetOutputTokensMs?: number | undefined;
+  /**
+   * How long the provider says it had been processing the request when its reply's headers
+   * left (OpenAI's `openai-processing-ms`): it counted the call at least this long before
+   * they arrived. The provider governor's hold then ends as of that instant (see
+   * `GovernorLease.endHold`), clamped to the time since the call's grant.
+   */
+  readonly processingMs?: number | undefined;
 }
 
 /** A complete reply. */

@@ -6,6 +6,7 @@ import {
   type CircuitBreaker,
   CircuitOpenError,
   type CircuitPermit,
+  parseProcessingMs,
   readUsage,
   retryAfterMs,
 } from '@tollgate/llm-clients';
@@ -210,6 +211,8 @@ export class ChatProxy {
     if (response.status === 429) return this.#onRateLimited(response, lease, permit);
     if (!response.ok) return this.#failed(call, response, lease, permit, signal);
     permit.success();
+    // Its headers are in: the provider has counted the call, at least its processing time ago.
+    lease.endHold(parseProcessingMs(response.headers));
     const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     if (streamed && response.body) return this.#stream(call, response, lease);
     return this.#whole(call, response, lease, signal);

@@ -48,10 +48,13 @@ export class AttemptLeases {
     }
   }
 
-  /** Ends the provider lease's hold (see `GovernorLease.endHold`): its reply has started. */
-  endProviderHold(): void {
+  /**
+   * Ends the provider lease's hold (see `GovernorLease.endHold`): its reply has started,
+   * and the provider counted the call at least `processingMs` ago when it said so.
+   */
+  endProviderHold(processingMs?: number): void {
     const i = this.#providerIndex();
-    if (i >= 0) this.#leases[i]?.endHold();
+    if (i >= 0) this.#leases[i]?.endHold(processingMs);
   }
 
   /** Settles with what was used; the provider is charged as it charges (`providerCharging`). */

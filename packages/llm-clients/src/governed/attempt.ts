@@ -44,7 +44,9 @@ export async function runAttempt<T>(
   try {
     leases = await AttemptLeases.acquire(ctx, size, signal);
     admitted();
-    const sent = await transport.send(signal, () => leases?.endProviderHold());
+    const sent = await transport.send(signal, (ms) => leases?.endProviderHold(ms));
+    // A whole reply: the provider counted the call at least its processing time ago.
+    leases.endProviderHold(sent.rateLimit?.processingMs);
     const usage = checkedUsage(ctx, sent.usage, size.maxTokens);
     if (MalformedResponseError.is(usage)) throw usage;
     leases.settle(usage);

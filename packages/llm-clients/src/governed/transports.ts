@@ -15,10 +15,11 @@ export interface Sent<T> {
 /** How one attempt calls the provider. One transport serves one attempt. */
 export interface Transport<T> {
   /**
-   * Calls the provider; `started` is called when a streamed reply's first chunk arrives.
+   * Calls the provider; `started` is called when a streamed reply's first chunk arrives,
+   * with how long the provider said it had the request then (`RateLimitInfo.processingMs`).
    * Rejects with the provider's error, or with the abort reason once `signal` aborts.
    */
-  send(signal: AbortSignal | undefined, started: () => void): Promise<Sent<T>>;
+  send(signal: AbortSignal | undefined, started: Started): Promise<Sent<T>>;
   /** Whether part of the reply reached the caller: a failure then cannot be retried. */
   readonly delivered: boolean;
   /**
@@ -27,6 +28,9 @@ export interface Transport<T> {
    */
   partialUsage(): Usage | undefined;
 }
+
+/** Called at a streamed reply's first chunk, with the provider's processing time if it said. */
+export type Started = (processingMs?: number) => void;
 
 /** Counts the usage of streamed text when a reply reports none. */
 export type CountUsage = (streamedText: string) => Usage;
@@ -60,7 +64,7 @@ export function assembledTransport(
     async send(signal, started) {
       const chunks: ChatChunk[] = [];
       await collect(inner.stream(request, { signal }), signal, (chunk) => {
-        if (chunks.length === 0) started();
+        if (chunks.length === 0) started(chunk.rateLimit?.processingMs);
         chunks.push(chunk);
       });
       if (chunks.length === 0) {
@@ -87,10 +91,10 @@ export function forwardingTransport(
   let text = '';
   let usage: Usage | undefined;
   let rateLimit: RateLimitInfo | undefined;
-  const onChunk = (chunk: ChatChunk, started: () => void) => {
+  const onChunk = (chunk: ChatChunk, started: Started) => {
     // The reply has started, so the provider has counted the call: its window counts from
     // now, not from the end of a stream that may take seconds.
-    if (!delivered) started();
+    if (!delivered) started(chunk.rateLimit?.processingMs);
     delivered = true;
     text += chunk.content ?? '';
     for (const d of chunk.toolCallDeltas ?? []) text += (d.name ?? '') + (d.arguments ?? '');

@@ -145,16 +145,25 @@ export class OpenAIClient implements LLMClient {
         { signal: deadline.signal },
       )
       .withResponse();
-    const ctx: ReplyContext = {
+    const headersAt = performance.now();
+    const rateLimit = parseRateLimitHeaders(response.headers);
+    let ctx: ReplyContext = {
       provider: this.provider,
       requestId: request_id ?? undefined,
-      rateLimit: parseRateLimitHeaders(response.headers),
+      rateLimit,
       maxTokens: request.maxTokens,
     };
     let first = true;
     deadline.restart();
     for await (const chunk of data) {
       deadline.restart();
+      // The first chunk tells how long before it the provider had the call: its processing
+      // time when the headers left, plus the wait for the chunk since they arrived.
+      if (first && rateLimit?.processingMs !== undefined)
+        ctx = {
+          ...ctx,
+          rateLimit: { ...rateLimit, processingMs: rateLimit.processingMs + performance.now() - headersAt },
+        };
       const out = toChatChunk(chunk, first, ctx);
       first = false;
       subscriber.next(out);

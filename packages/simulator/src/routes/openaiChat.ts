@@ -45,12 +45,25 @@ export const openAIChatRoute: Route = {
       total_tokens: promptTokens + reply.completionTokens,
     };
     const base = completionBase(ctx, sequence, model);
+    // As OpenAI: how long the request has been processed, here since its admission, as the
+    // reply's headers go (rounded down, so a client never counts the admission too early).
+    const processed = () => ({
+      ...headers,
+      'openai-processing-ms': String(Math.max(0, Math.floor(ctx.clock.now() - admission.now))),
+    });
     await inFlight(ctx, async () => {
       if (body.stream === true) {
         const includeUsage = body.stream_options?.include_usage === true;
-        await streamChatCompletion(ctx, res, { headers, base, reply, usage, delayMs, includeUsage });
+        await streamChatCompletion(ctx, res, {
+          headers: processed(),
+          base,
+          reply,
+          usage,
+          delayMs,
+          includeUsage,
+        });
       } else if (await sleep(ctx, res, delayMs)) {
-        sendJson(res, 200, chatCompletion(base, reply, usage), headers);
+        sendJson(res, 200, chatCompletion(base, reply, usage), processed());
       }
     });
   },

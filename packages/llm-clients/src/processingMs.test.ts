@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { parseProcessingMs, parseRateLimitHeaders } from './headers.js';
+
+describe('parseProcessingMs (openai-processing-ms)', () => {
+  it('reads a plain non-negative number of ms, from fetch Headers or a record', () => {
+    expect(parseProcessingMs(new Headers({ 'openai-processing-ms': '183' }))).toBe(183);
+    expect(parseProcessingMs({ 'openai-processing-ms': ' 12.5 ' })).toBe(12.5);
+    expect(parseProcessingMs({ 'openai-processing-ms': '0' })).toBe(0);
+    expect(parseRateLimitHeaders({ 'openai-processing-ms': '40' })).toEqual({ processingMs: 40 });
+  });
+
+  it('refuses hostile values: garbage, signs, exponents, Infinity, blanks, absent', () => {
+    for (const bad of [
+      'abc',
+      '-5',
+      '+5',
+      '1e308',
+      'Infinity',
+      'NaN',
+      '',
+      ' ',
+      '12ms',
+      '0x10',
+      '1.',
+      '.5',
+      '1'.repeat(25),
+    ])
+      expect(parseProcessingMs({ 'openai-processing-ms': bad }), bad).toBeUndefined();
+    expect(parseProcessingMs({})).toBeUndefined();
+    expect(parseProcessingMs(undefined)).toBeUndefined();
+  });
+
+  it('keeps a huge but plain value for the lease to clamp', () => {
+    expect(parseProcessingMs({ 'openai-processing-ms': '99999999999999999999' })).toBe(1e20);
+  });
+});
