@@ -1,4 +1,5 @@
-import { type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { HybridAgent } from '@tollgate/agents';
@@ -28,7 +29,8 @@ interface Run {
   readonly maxQueued: number;
 }
 
-async function once(agents: number): Promise<Run> {
+/** A fleet of `agents` on one ScriptedClient, sharing a provider quota of half the fleet per second. */
+function fleetOf(agents: number) {
   const counter = new HeuristicTokenCounter();
   const client = new ScriptedClient({
     tokenCounter: counter,
@@ -36,80 +38,62 @@ async function once(agents: number): Promise<Run> {
     script: () => ({ content: 'ok' }),
   });
   // The shared quota admits half the fleet per second, so most calls wait in its queue.
-  const admitted = Math.max(1, agents / 2);
   const provider = new ResourceGovernor({
-    rates: [{ resource: 'requests', limit: admitted, windowMs: 1_000, algorithm: 'sliding-window' }],
+    rates: [
+      { resource: 'requests', limit: Math.max(1, agents / 2), windowMs: 1_000, algorithm: 'sliding-window' },
+    ],
     resourceWaitTimeoutSeconds: Number.POSITIVE_INFINITY,
   });
   const fleet = Array.from(
     { length: agents },
     (_, i) => new Worker({ client, tokenCounter: counter, providerGovernor: provider, agentId: `a${i}` }),
   );
-  collect();
-  const before = process.memoryUsage().heapUsed;
+  const dispose = () => {
+    for (const a of fleet) a.dispose();
+    provider.dispose();
+  };
+  return { provider, fleet, dispose };
+}
+
+/** Every agent runs one task: throughput and loop delay. */
+async function once(agents: number): Promise<Run> {
+  const { fleet, dispose } = fleetOf(agents);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
-  const deepest = new Deepest(provider, agents, delay, () => done);
-  let done = 0;
-  let failed = 0;
   const start = performance.now();
-  await Promise.all(
-    fleet.map((a) =>
-      a.executeTask('go').then((r) => {
-        done++;
-        if (!r.ok) failed++;
-      }),
-    ),
-  );
+  const results = await Promise.all(fleet.map((a) => a.executeTask('go')));
   const seconds = (performance.now() - start) / 1000;
-  deepest.stop();
   delay.disable();
-  if (failed > 0) throw new Error(`${failed} scale task(s) failed`);
-  // What a finished task leaves (the scripted client's log, the agent's state after a task):
-  // taken out of the heap at the deepest queue, whose first half had finished by then.
-  collect();
-  const perDone = Math.max(0, process.memoryUsage().heapUsed - before) / agents;
-  const { heap, queued, finished } = deepest;
-  for (const a of fleet) a.dispose();
-  provider.dispose();
+  dispose();
+  if (results.some((r) => !r.ok)) throw new Error('a scale task failed');
   return {
     throughput: agents / seconds,
     p50: delay.percentile(50) / 1e6,
     p99: delay.percentile(99) / 1e6,
-    bytesPerWaiting: queued > 0 ? Math.max(0, heap - before - finished * perDone) / queued : Number.NaN,
-    maxQueued: queued,
+    ...(await waitingBytes(agents)),
   };
 }
 
 /**
- * Takes the heap, after a full collection, at the deepest queue: once every call the quota
- * admitted at first has finished and the rest still wait. The collection is the bench's, so
- * the loop delay does not count it.
+ * What one waiting agent call keeps: the provider is in a cooldown, so every agent's call
+ * waits in its queue; the heap after a full collection, less the heap (collected) before
+ * the tasks started, per waiting call. It counts what an agent makes on its first task.
  */
-class Deepest {
-  heap = 0;
-  queued = 0;
-  finished = 0;
-  readonly #timer: NodeJS.Timeout;
-
-  constructor(provider: ResourceGovernor, agents: number, delay: IntervalHistogram, done: () => number) {
-    const waiting = agents - Math.max(1, agents / 2);
-    this.#timer = setInterval(() => {
-      const queued = provider.queued;
-      // Every task is either finished or queued, and the queue is as deep as it gets.
-      if (this.queued > 0 || queued < waiting || done() + queued < agents) return;
-      delay.disable();
-      collect();
-      this.heap = process.memoryUsage().heapUsed;
-      this.queued = queued;
-      this.finished = done();
-      delay.enable();
-    }, 20);
-  }
-
-  stop(): void {
-    clearInterval(this.#timer);
-  }
+async function waitingBytes(agents: number): Promise<Pick<Run, 'bytesPerWaiting' | 'maxQueued'>> {
+  const { provider, fleet, dispose } = fleetOf(agents);
+  provider.cooldown(3_600_000, 'closed while the bench measures its queue');
+  collect();
+  const before = process.memoryUsage().heapUsed;
+  let settled = 0;
+  const tasks = fleet.map((a) => a.executeTask('go').finally(() => settled++));
+  while (provider.queued < agents && settled === 0) await sleep(20);
+  const queued = provider.queued;
+  collect();
+  const heap = process.memoryUsage().heapUsed;
+  dispose(); // the waiting calls end, refused
+  await Promise.all(tasks);
+  const bytesPerWaiting = queued === agents ? Math.max(0, heap - before) / queued : Number.NaN;
+  return { bytesPerWaiting, maxQueued: queued };
 }
 
 /** A full garbage collection (V8's `gc`, exposed for this process). */
