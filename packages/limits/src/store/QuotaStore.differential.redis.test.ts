@@ -16,13 +16,26 @@ import { RedisQuotaStore } from './RedisQuotaStore.js';
  */
 const withRedis = hasService(redisService, import.meta.url);
 
-/** An ioredis client that remembers the last script reply (the scripts answer with the time they read). */
+/** An ioredis client that remembers the last script reply, sent alone or in a pipeline (the scripts answer with the time they read). */
 function recording(client: Redis): { client: Redis; lastReply(): unknown; forget(): void } {
   let last: unknown;
   const proxy = new Proxy(client, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target);
       if (typeof value !== 'function') return value;
+      if (prop === 'pipeline')
+        // settles and releases travel in pipelines: the last script reply there counts too
+        return (...args: unknown[]) => {
+          const pipe = (value as (...a: unknown[]) => ReturnType<Redis['pipeline']>).apply(target, args);
+          const exec = pipe.exec.bind(pipe);
+          pipe.exec = async () => {
+            const replies = await exec();
+            const final = replies?.at(-1);
+            if (final && !final[0]) last = final[1];
+            return replies;
+          };
+          return pipe;
+        };
       if (prop === 'evalsha' || prop === 'eval')
         return async (...args: unknown[]) => {
           last = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);

@@ -1,18 +1,11 @@
 // RedisQuotaStore: a quota shared across processes on Redis, admitted atomically by scripts.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { checkOptions, InvalidArgumentError, type Logger, rule, silentLogger } from '@tollgate/core';
 import type { Redis } from 'ioredis';
 import { BehaviorSubject, distinctUntilChanged, type Observable } from 'rxjs';
-import { StoreUnavailableError } from './errors.js';
-import type {
-  AcquireReply,
-  QuotaConfig,
-  QuotaStore,
-  StoreRate,
-  StoreRequest,
-  StoreStatus,
-} from './QuotaStore.js';
-import { ABANDON, ACQUIRE, COOLDOWN, RELEASE, RENEW, SETTLE, STATUS, TAKE } from './redisScripts.js';
+import type { AcquireReply, QuotaConfig, QuotaStore, StoreRequest, StoreStatus } from './QuotaStore.js';
+import { RedisScriptRunner } from './RedisScriptRunner.js';
+import { alg, type QuotaShape, quotaShape, rateArgs, SCRIPTS } from './redisShape.js';
 import { timerMs } from './timerMs.js';
 
 /** Options of {@link RedisQuotaStore}. */
@@ -35,28 +28,13 @@ interface Abandoned {
   readonly args: readonly (string | number)[];
 }
 
-interface Script {
-  readonly source: string;
-  readonly sha: string;
-}
-
-const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
-const SCRIPTS = {
-  acquire: script(ACQUIRE),
-  abandon: script(ABANDON),
-  settle: script(SETTLE),
-  release: script(RELEASE),
-  renew: script(RENEW),
-  cooldown: script(COOLDOWN),
-  take: script(TAKE),
-  status: script(STATUS),
-};
-
 /**
  * A quota shared by every process that uses the same Redis and quota name. One script
  * call per operation (one round trip): `acquire` checks and reserves every rate and the
  * slots of a whole batch of waiters at once, on the server's clock. Slots are leases with
  * a TTL; settles and releases publish on a channel so waiters elsewhere wake at once.
+ * Settles and releases ride with the next call of the same event-loop turn (typically the
+ * acquire that follows them) in one pipeline, or go on their own at the end of that turn.
  *
  * @example
  * const redis = new Redis({ host: '127.0.0.1', enableOfflineQueue: false });
@@ -68,11 +46,16 @@ export class RedisQuotaStore implements QuotaStore {
   readonly available$: Observable<boolean>;
   readonly #redis: Redis;
   readonly #prefix: string;
-  readonly #timeoutMs: number;
   readonly #logger: Logger;
   readonly #available: BehaviorSubject<boolean>;
   readonly #listeners = new Map<string, Set<() => void>>();
   readonly #abandoned: Abandoned[] = [];
+  readonly #runner: RedisScriptRunner;
+  /** Per quota config: its keys, and the arguments every acquire of it starts with. */
+  readonly #shapes = new WeakMap<QuotaConfig, QuotaShape>();
+  /** Attempt keys are this store's id and a counter: unique across processes, no UUID per call. */
+  readonly #id = randomUUID();
+  #attempts = 0;
   #subscriber: Redis | undefined;
   #undoing: Promise<void> | undefined;
   readonly #onReady = () => {
@@ -95,10 +78,10 @@ export class RedisQuotaStore implements QuotaStore {
       throw new InvalidArgumentError('redis', 'an ioredis client', redis);
     this.#redis = redis;
     this.#prefix = prefix;
-    this.#timeoutMs = commandTimeoutMs;
     this.#logger = logger;
     this.#available = new BehaviorSubject(redis.status === 'ready' || redis.status === 'connecting');
     this.available$ = this.#available.pipe(distinctUntilChanged());
+    this.#runner = new RedisScriptRunner(redis, commandTimeoutMs, this.#available, () => this.#undoSoon());
     redis.on('ready', this.#onReady);
     redis.on('close', this.#onDown);
     redis.on('end', this.#onDown);
@@ -106,13 +89,16 @@ export class RedisQuotaStore implements QuotaStore {
 
   /** The keys of a quota: all share the hash tag `{quota}`. */
   keys(config: QuotaConfig): string[] {
-    const base = `${this.#prefix}:{${config.quota}}`;
-    return [
-      `${base}:cooldown`,
-      `${base}:slots`,
-      ...config.rates.flatMap((r) => [`${base}:r:${r.name}`, `${base}:t:${r.name}`]),
-      `${base}:epoch`,
-    ];
+    return [...this.#shape(config).keys];
+  }
+
+  #shape(config: QuotaConfig): QuotaShape {
+    let shape = this.#shapes.get(config);
+    if (shape === undefined) {
+      shape = quotaShape(this.#prefix, this.#id, config);
+      this.#shapes.set(config, shape);
+    }
+    return shape;
   }
 
   channel(config: QuotaConfig): string {
@@ -120,22 +106,15 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async acquire(config: QuotaConfig, requests: readonly StoreRequest[]): Promise<AcquireReply> {
-    await this.#undoAbandoned();
-    const keys = [...this.keys(config), this.#attemptKey(config)];
-    const args: (string | number)[] = [
-      config.rates.length,
-      config.maxSlots ?? -1,
-      config.slotTtlMs,
-      config.holdTtlMs,
-      requests.length,
-      config.recoveryHoldMs,
-      config.deferMs ?? 0,
-      ...rateArgs(config.rates),
-    ];
+    if (this.#abandoned.length > 0) await this.#undoAbandoned();
+    const shape = this.#shape(config);
+    const keys = [...shape.keys, `${shape.attemptPrefix}${++this.#attempts}`];
+    const args: (string | number)[] = [...shape.acquireArgs];
+    args[4] = requests.length;
     for (const r of requests) args.push(r.leaseId, r.slots, r.held ? 1 : 0, ...r.amounts);
     // Sent but unanswered, Redis may run it yet (a busy server, a resent command): it is
     // undone or refused before anything else is acquired, so nobody waits on what nobody holds.
-    const reply = (await this.#run(SCRIPTS.acquire, keys, args, () =>
+    const reply = (await this.#runner.run(SCRIPTS.acquire, keys, args, () =>
       this.#abandoned.push({ keys, args: [...args, this.channel(config)] }),
     )) as (string | number)[];
     const [now, granted, waitMs, blocked, slotsUsed, cooldownUntil, ...rest] = reply;
@@ -164,7 +143,7 @@ export class RedisQuotaStore implements QuotaStore {
     const args: (string | number)[] = [config.rates.length, leaseId, this.channel(config)];
     for (const [i, r] of config.rates.entries())
       args.push(alg(r), r.limit, r.windowMs, r.capacity, reserved[i] ?? 0, actual[i] ?? '');
-    await this.#run(SCRIPTS.settle, this.keys(config), args);
+    await this.#runner.post(SCRIPTS.settle, this.#shape(config).keys, args);
   }
 
   async release(
@@ -184,7 +163,7 @@ export class RedisQuotaStore implements QuotaStore {
     ];
     for (const [i, r] of config.rates.entries()) args.push(alg(r), reserved[i] ?? 0);
     if (endHold && agoMs > 0) args.push(agoMs, config.holdTtlMs);
-    await this.#run(SCRIPTS.release, this.keys(config), args);
+    await this.#runner.post(SCRIPTS.release, this.#shape(config).keys, args);
   }
 
   async renew(
@@ -193,15 +172,15 @@ export class RedisQuotaStore implements QuotaStore {
   ): Promise<void> {
     const members = leases.flatMap((l) => Array.from({ length: l.slots }, (_, k) => `${l.leaseId}#${k + 1}`));
     if (members.length === 0) return;
-    await this.#run(SCRIPTS.renew, this.keys(config), [config.slotTtlMs, ...members]);
+    await this.#runner.run(SCRIPTS.renew, this.keys(config), [config.slotTtlMs, ...members]);
   }
 
   async cooldown(config: QuotaConfig, ms: number): Promise<number> {
-    return Number(await this.#run(SCRIPTS.cooldown, this.keys(config), [Math.ceil(ms)]));
+    return Number(await this.#runner.run(SCRIPTS.cooldown, this.keys(config), [Math.ceil(ms)]));
   }
 
   async take(config: QuotaConfig, index: number, amount: number): Promise<void> {
-    await this.#run(SCRIPTS.take, this.keys(config), [
+    await this.#runner.run(SCRIPTS.take, this.keys(config), [
       config.rates.length,
       index + 1,
       amount,
@@ -211,7 +190,7 @@ export class RedisQuotaStore implements QuotaStore {
   }
 
   async status(config: QuotaConfig): Promise<StoreStatus> {
-    const reply = (await this.#run(SCRIPTS.status, this.keys(config), [
+    const reply = (await this.#runner.run(SCRIPTS.status, this.keys(config), [
       config.rates.length,
       config.maxSlots ?? -1,
       ...rateArgs(config.rates),
@@ -250,8 +229,9 @@ export class RedisQuotaStore implements QuotaStore {
     };
   }
 
-  /** Stops listening. The Redis client passed in is left open (it is the caller's). */
+  /** Sends the settles and releases still posted, then stops listening. The Redis client passed in is left open (it is the caller's). */
   async close(): Promise<void> {
+    await this.#runner.flush().catch(() => {}); // each posted call heard its own outcome
     this.#redis.off('ready', this.#onReady);
     this.#redis.off('close', this.#onDown);
     this.#redis.off('end', this.#onDown);
@@ -286,7 +266,7 @@ export class RedisQuotaStore implements QuotaStore {
       try {
         while (this.#abandoned.length > 0) {
           const { keys, args } = this.#abandoned[0]!;
-          await this.#run(SCRIPTS.abandon, keys, args);
+          await this.#runner.run(SCRIPTS.abandon, keys, args);
           this.#abandoned.shift();
         }
       } finally {
@@ -304,86 +284,4 @@ export class RedisQuotaStore implements QuotaStore {
   #undoSoon(): void {
     this.#undoAbandoned().catch(() => {}); // still pending: tried again at the next chance
   }
-
-  #attemptKey(config: QuotaConfig): string {
-    return `${this.#prefix}:{${config.quota}}:a:${randomUUID()}`;
-  }
-
-  /** Runs a script within the command timeout; `onUnanswered` when it may have been sent but got no reply. */
-  async #run(
-    s: Script,
-    keys: readonly string[],
-    args: readonly (string | number)[],
-    onUnanswered?: () => void,
-  ): Promise<unknown> {
-    let givenUp = false;
-    let sent = false;
-    let onReady: (() => void) | undefined;
-    const call = async () => {
-      // A client still connecting (or reconnecting) would refuse commands without an offline
-      // queue: wait for it, within the command timeout, and send nothing once given up.
-      if (this.#redis.status !== 'ready' && CONNECTING.has(this.#redis.status))
-        await new Promise<void>((resolve) => {
-          onReady = resolve;
-          this.#redis.once('ready', resolve);
-        });
-      if (givenUp) throw new StoreUnavailableError('redis', 'given up before it was sent');
-      // Without an offline queue, a client that is not ready refuses the command unsent.
-      sent = this.#redis.status === 'ready' || this.#redis.options.enableOfflineQueue !== false;
-      try {
-        return await this.#redis.evalsha(s.sha, keys.length, ...keys, ...args);
-      } catch (error) {
-        if (!String((error as Error)?.message).includes('NOSCRIPT')) throw error;
-        return await this.#redis.eval(s.source, keys.length, ...keys, ...args);
-      }
-    };
-    let timer: NodeJS.Timeout | undefined;
-    const pending = call();
-    try {
-      const result = await Promise.race([
-        pending,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () => reject(new StoreUnavailableError('redis', `no reply within ${this.#timeoutMs} ms`)),
-            this.#timeoutMs,
-          );
-        }),
-      ]);
-      this.#available.next(true);
-      return result;
-    } catch (error) {
-      const replied = error instanceof Error && error.name === 'ReplyError';
-      if (sent && !replied && onUnanswered) {
-        onUnanswered();
-        // When the late reply (or failure) comes, Redis is reachable again or the command is
-        // gone: undo it then.
-        pending.then(
-          () => this.#undoSoon(),
-          () => this.#undoSoon(),
-        );
-      }
-      if (StoreUnavailableError.is(error)) {
-        this.#available.next(false);
-        throw error;
-      }
-      // Script errors are bugs or bad input; connection errors mean the store is down.
-      if (replied) throw error;
-      this.#available.next(false);
-      throw new StoreUnavailableError('redis', (error as Error)?.message ?? String(error), error);
-    } finally {
-      givenUp = true;
-      if (onReady) this.#redis.off('ready', onReady);
-      clearTimeout(timer);
-    }
-  }
-}
-
-const CONNECTING = new Set(['wait', 'connecting', 'connect', 'reconnecting']);
-
-function alg(rate: StoreRate): 's' | 'b' {
-  return rate.algorithm === 'sliding-window' ? 's' : 'b';
-}
-
-function rateArgs(rates: readonly StoreRate[]): (string | number)[] {
-  return rates.flatMap((r) => [alg(r), r.limit, r.windowMs, r.capacity]);
 }
