@@ -13,6 +13,8 @@ import {
 } from './common.js';
 
 const HIGH = 1_000_000_000;
+const SLIDING = 'tollgate acquire (2 rates, sliding windows)';
+const BUCKETS = 'tollgate acquire (2 rates, token buckets: the default)';
 
 /** Ops per second of `op` with `callers` concurrent loops sharing `total` operations. */
 async function throughput(op: () => Promise<unknown>, callers: number, total: number): Promise<number> {
@@ -70,9 +72,8 @@ export async function redis(options: BenchOptions): Promise<SectionResult> {
   });
   const contenders: Record<string, () => Promise<unknown>> = {
     'raw PING': () => client.ping(),
-    'tollgate acquire (2 rates)': async () => (await governor.acquire({ requests: 1, tokens: 1 })).release(),
-    'tollgate acquire (2 rates, token buckets)': async () =>
-      (await buckets.acquire({ requests: 1, tokens: 1 })).release(),
+    [SLIDING]: async () => (await governor.acquire({ requests: 1, tokens: 1 })).release(),
+    [BUCKETS]: async () => (await buckets.acquire({ requests: 1, tokens: 1 })).release(),
     'tollgate acquire + settle + release (slot, 2 token buckets)': async () => {
       const lease = await settling.acquire({ requests: 1, tokens: 2 });
       lease.settle({ tokens: 1 });
@@ -108,19 +109,22 @@ export async function redis(options: BenchOptions): Promise<SectionResult> {
     fmt.range(r.ops, fmt.rate),
     fmt.pct(r.ops.median / ping(r.callers)),
   ]);
-  const ours = (callers: number) =>
-    rows.find((r) => r.callers === callers && r.name === 'tollgate acquire (2 rates)')!.ops.median /
-    ping(callers);
+  const share = (name: string, callers: number) =>
+    rows.find((r) => r.callers === callers && r.name === name)!.ops.median / ping(callers);
   return {
     name: 'redis',
     title: 'Redis: acquires per second against raw PING, on a local redis-server',
     data: { total, runs, rows },
     table: table(header, cells),
     markdown: markdown(header, cells),
-    goals: [1, 64].map((c) => ({
-      goal: `${c} caller(s): at least 90% of PING throughput`,
-      met: ours(c) >= 0.9,
-      value: fmt.pct(ours(c)),
-    })),
+    // The goal is for what a Redis quota does by default (token buckets); the sliding
+    // windows' share is shown beside it, as a goal of its own.
+    goals: [BUCKETS, SLIDING].flatMap((name) =>
+      [1, 64].map((c) => ({
+        goal: `${c} caller(s), ${name === BUCKETS ? 'token buckets (default)' : 'sliding windows'}: at least 90% of PING throughput`,
+        met: share(name, c) >= 0.9,
+        value: fmt.pct(share(name, c)),
+      })),
+    ),
   };
 }
