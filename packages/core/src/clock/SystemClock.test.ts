@@ -11,9 +11,34 @@ describe('SystemClock', () => {
     clock.clearTimeout(handle);
   });
 
+  it('reads the monotonic clock at full resolution: never backwards, at the pace of performance.now()', () => {
+    const clock = new SystemClock();
+    const p0 = performance.now();
+    const start = clock.now();
+    const p1 = performance.now();
+    let last = start;
+    let backwards = 0;
+    let smallestStep = Number.POSITIVE_INFINITY;
+    while (performance.now() - p1 < 20) {
+      const now = clock.now();
+      if (now < last) backwards++;
+      if (now > last) smallestStep = Math.min(smallestStep, now - last);
+      last = now;
+    }
+    const p2 = performance.now();
+    const end = clock.now();
+    const p3 = performance.now();
+    // Whatever the scheduler does between reads, the elapsed time lies between the
+    // performance.now() intervals just inside and just outside the two reads.
+    expect(end - start).toBeGreaterThanOrEqual(p2 - p1 - 1e-6);
+    expect(end - start).toBeLessThanOrEqual(p3 - p0 + 1e-6);
+    expect(backwards).toBe(0);
+    expect(smallestStep).toBeLessThan(0.5); // sub-millisecond resolution, not a cached or coarse time
+  });
+
   describe('on the native timers (faked, with Node overflow semantics)', () => {
     beforeEach(() => {
-      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance'] });
+      vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'performance', 'hrtime'] });
     });
     afterEach(() => {
       vi.useRealTimers();

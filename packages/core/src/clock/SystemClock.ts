@@ -43,11 +43,14 @@ class DeadlineTimer {
   }
 }
 
+/** The clock's origin: the whole second of `process.hrtime()` when this module loaded. */
+const ORIGIN_SECONDS = process.hrtime()[0];
+
 /** The handle of a timer that never fires (`Infinity`). */
 const NEVER: TimerHandle = Object.freeze({});
 
 /**
- * The wall clock: monotonic `performance.now()` time and Node timers. Timers are not
+ * The wall clock: monotonic time (milliseconds since this module loaded) and Node timers. Timers are not
  * `unref`'d: a governor only holds a timer while someone waits on it, and a pending
  * promise alone would not keep the process alive until the wait ends. Delays longer than
  * a native timer can wait (about 24.8 days) are chained, a native timer that fires before
@@ -56,7 +59,11 @@ const NEVER: TimerHandle = Object.freeze({});
  */
 export class SystemClock implements Clock {
   now(): number {
-    return performance.now();
+    // The monotonic clock `performance.now()` reads too, at full resolution and read afresh
+    // on every call, without the receiver check Node 20's `performance.now()` makes: every
+    // acquire reads the clock once, and this is the cheaper read (measured).
+    const t = process.hrtime();
+    return (t[0] - ORIGIN_SECONDS) * 1000 + t[1] / 1e6;
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {

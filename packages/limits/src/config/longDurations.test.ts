@@ -60,7 +60,7 @@ describe('limits with durations past 2^31-1 ms (the longest native timer)', () =
   });
 
   it('on the wall clock (native timers faked, overflow included): no early timeout, no busy wake-ups', async () => {
-    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance'] });
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'performance', 'hrtime'] });
     try {
       const clock = new SystemClock();
       const governor = new ResourceGovernor(
