@@ -34,6 +34,11 @@ export interface WorkerResult {
   readonly lastDone: number;
   /** Per call, epoch ms: its grant and the end of its hold (its settle). */
   readonly holds: ReadonlyArray<readonly [acquired: number, settled: number]>;
+  /**
+   * Per reply, epoch ms: when the provider counted the call, as its reply tells
+   * (headers' arrival less `openai-processing-ms`; a little late by the reply's way back).
+   */
+  readonly admissions: readonly number[];
 }
 
 type Message =
@@ -47,12 +52,13 @@ interface Prepared {
   readonly store: RedisQuotaStore;
   readonly governor: DistributedGovernor;
   readonly client: GovernedClient;
+  readonly admissions: number[];
 }
 
 const send = (message: unknown) => process.send?.(message);
 
 /** A governed client on a DistributedGovernor of `quota`, calling the simulator with `apiKey`. */
-function governed(run: WorkerRun, redis: Redis, quota: string, apiKey: string) {
+function governed(run: WorkerRun, redis: Redis, quota: string, apiKey: string, admissions?: number[]) {
   const store = new RedisQuotaStore(redis);
   const governor = new DistributedGovernor(
     {
@@ -63,7 +69,17 @@ function governed(run: WorkerRun, redis: Redis, quota: string, apiKey: string) {
     },
     { store, quota, name: `bench-${process.pid}` },
   );
-  const openai = new OpenAI({ baseURL: `${run.simUrl}/v1`, apiKey, maxRetries: 0 });
+  const openai = new OpenAI({
+    baseURL: `${run.simUrl}/v1`,
+    apiKey,
+    maxRetries: 0,
+    fetch: async (input, init) => {
+      const response = await fetch(input, init);
+      const processing = Number(response.headers.get('openai-processing-ms'));
+      if (response.ok && Number.isFinite(processing)) admissions?.push(Date.now() - processing);
+      return response;
+    },
+  });
   const client = new GovernedClient(new OpenAIClient({ model: 'gpt-4o-mini', client: openai }), {
     governors: [governor],
     tokenCounter: new HeuristicTokenCounter(),
@@ -87,9 +103,10 @@ async function prepare(run: WorkerRun): Promise<Prepared> {
   );
   warm.governor.dispose();
   await warm.store.close();
-  const { store, governor, client } = governed(run, redis, run.quota, 'sk-bench');
+  const admissions: number[] = [];
+  const { store, governor, client } = governed(run, redis, run.quota, 'sk-bench', admissions);
   await governor.refresh();
-  return { run, redis, store, governor, client };
+  return { run, redis, store, governor, client, admissions };
 }
 
 async function go(p: Prepared, startAt: number): Promise<WorkerResult> {
@@ -123,7 +140,7 @@ async function go(p: Prepared, startAt: number): Promise<WorkerResult> {
   p.governor.dispose();
   await p.store.close();
   p.redis.disconnect();
-  return { succeeded, failed, rateLimited, firstSent, lastDone, holds };
+  return { succeeded, failed, rateLimited, firstSent, lastDone, holds, admissions: p.admissions };
 }
 
 let prepared: Prepared | undefined;
