@@ -4,6 +4,8 @@ import { BehaviorSubject } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, redisService, startRedis } from '../test-support/redisServer.js';
 import { hasService } from '../test-support/services.js';
+import type { QuotaConfig } from './QuotaStore.js';
+import { RedisQuotaStore } from './RedisQuotaStore.js';
 import { RedisScriptRunner } from './RedisScriptRunner.js';
 import type { Script } from './redisShape.js';
 
@@ -42,6 +44,48 @@ describe.skipIf(!withRedis)('RedisScriptRunner ordering after SCRIPT FLUSH (audi
       // runs before the write, which is only sent again (EVAL) after the pipeline.
       expect(read).toBe('second');
     } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a settle that raises usage is counted before the acquire it rides with, after a script flush', async () => {
+    const client = server.client();
+    if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+    const store = new RedisQuotaStore(client);
+    const c: QuotaConfig = {
+      quota: `audit-${randomUUID()}`,
+      rates: [
+        {
+          name: 'tokens',
+          resource: 'tokens',
+          algorithm: 'token-bucket',
+          limit: 10,
+          windowMs: 60_000,
+          capacity: 10,
+        },
+      ],
+      maxSlots: 10,
+      slotTtlMs: 60_000,
+      holdTtlMs: 60_000,
+      recoveryHoldMs: 0,
+    };
+    const req = (leaseId: string, tokens: number) => ({ leaseId, slots: 0, held: false, amounts: [tokens] });
+    try {
+      // Leases a and b reserve 2 tokens each.
+      expect((await store.acquire(c, [req('a', 2), req('b', 2)])).granted).toBe(2);
+      await client.script('FLUSH'); // a restart
+      await store.status(c); // NOSCRIPT: the runner forgets what it loaded
+      await store.settle(c, 'a', [2], [2]); // loads SETTLE in its pipeline: known loaded again
+      await client.script('FLUSH'); // another restart
+      // b used 8 tokens: 10 of 10 are spent, and an acquire of 3 must wait.
+      const settled = store.settle(c, 'b', [2], [8]);
+      const reply = await store.acquire(c, [req('c', 3)]);
+      await settled;
+      // The pipeline is [SCRIPT LOAD ACQUIRE, EVALSHA SETTLE (NOSCRIPT), EVALSHA ACQUIRE]: the
+      // acquire sees 4 tokens spent and grants 3 more; the settle runs after it, 13 of 10.
+      expect(reply.granted, JSON.stringify(reply)).toBe(0);
+    } finally {
+      await store.close();
       client.disconnect();
     }
   });
