@@ -76,11 +76,21 @@ class FanOut {
     signal.addEventListener('abort', this, { once: true });
   }
 
-  /** The signal aborted: every callback hears it once. */
+  /**
+   * The signal aborted: every callback hears it once. A callback that throws does not keep
+   * the abort from the others: its error is reported afterwards as an uncaught exception,
+   * as `EventTarget` reports a throwing listener's.
+   */
   handleEvent(): void {
     fanOuts.delete(this.#signal);
     const reason: unknown = this.#signal.reason;
-    for (const entry of this.entries) entry.callback(reason);
+    for (const entry of this.entries) {
+      try {
+        entry.callback(reason);
+      } catch (error) {
+        process.nextTick(rethrow, error);
+      }
+    }
     this.entries.clear();
   }
 
@@ -118,3 +128,7 @@ export function onAbort(signal: AbortSignal, callback: AbortCallback): () => voi
 }
 
 function noop(): void {}
+
+function rethrow(error: unknown): never {
+  throw error;
+}
