@@ -14,9 +14,12 @@ export class AttemptLeases {
   readonly #leases: readonly GovernorLease[];
   readonly #size: CallSize;
   #settled = false;
+  /** When the call was sent (until then, when the leases were granted). */
+  #sentAt: number;
 
   private constructor(ctx: ClientContext, leases: readonly GovernorLease[], size: CallSize) {
     this.#ctx = ctx;
+    this.#sentAt = ctx.clock.now();
     this.#leases = leases;
     this.#size = size;
   }
@@ -54,7 +57,17 @@ export class AttemptLeases {
    */
   endProviderHold(processingMs?: number): void {
     const i = this.#providerIndex();
-    if (i >= 0) this.#leases[i]?.endHold(processingMs);
+    if (i < 0) return;
+    // The provider cannot have had the call before it was sent, whatever its header says.
+    const sinceSent = this.#ctx.clock.now() - this.#sentAt;
+    const known = typeof processingMs === 'number' && !Number.isNaN(processingMs);
+    const agoMs = known ? Math.max(0, Math.min(processingMs, sinceSent)) : undefined;
+    this.#leases[i]?.endHold(agoMs);
+  }
+
+  /** The call is being sent now: a hold never ends as of an earlier instant. */
+  sending(): void {
+    this.#sentAt = this.#ctx.clock.now();
   }
 
   /** Settles with what was used; the provider is charged as it charges (`providerCharging`). */

@@ -44,6 +44,7 @@ export async function runAttempt<T>(
   try {
     leases = await AttemptLeases.acquire(ctx, size, signal);
     admitted();
+    leases.sending();
     const sent = await transport.send(signal, (ms) => leases?.endProviderHold(ms));
     // A whole reply: the provider counted the call at least its processing time ago.
     leases.endProviderHold(sent.rateLimit?.processingMs);
