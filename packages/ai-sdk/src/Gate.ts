@@ -246,6 +246,6 @@ export class Gate {
       }
       throw error;
     }
-    return new Toll(leases, this.#governors.indexOf(this.#provider), this.#charging, reservation);
+    return new Toll(leases, this.#governors.indexOf(this.#provider), this.#charging, reservation, this.clock);
   }
 }

@@ -1,5 +1,7 @@
 // One attempt's leases on every governor: settled, refunded and released exactly once.
+import type { Clock } from '@tollgate/core';
 import type { GovernorLease } from '@tollgate/limits';
+import { processingAgoMs } from '@tollgate/llm-clients';
 import type { CallUsage } from './usage.js';
 
 /** What a call reserves: its prompt as estimated and the most output it may produce. */
@@ -27,6 +29,9 @@ export class Toll {
   readonly #provider: number;
   readonly #charging: 'admission' | 'usage';
   readonly #reservation: Reservation;
+  readonly #clock: Clock | undefined;
+  /** When the call went to the provider: every lease was granted just before. */
+  readonly #sentAt: number;
   #done = false;
 
   constructor(
@@ -34,7 +39,10 @@ export class Toll {
     provider: number,
     charging: 'admission' | 'usage',
     reservation: Reservation,
+    clock?: Clock,
   ) {
+    this.#clock = clock;
+    this.#sentAt = clock?.now() ?? 0;
     this.#leases = leases;
     this.#provider = provider;
     this.#charging = charging;
@@ -54,10 +62,11 @@ export class Toll {
   /**
    * The provider has answered (its headers or a first chunk): its window counts from now,
    * or from `processingMs` ago when the provider said how long it had the call (see
-   * `GovernorLease.endHold`, which clamps it to the time since the grant).
+   * `GovernorLease.endHold`), never from before the call was sent.
    */
   endHold(processingMs?: number): void {
-    this.#leases[this.#provider]?.endHold(processingMs);
+    const sinceSent = this.#clock ? this.#clock.now() - this.#sentAt : 0;
+    this.#leases[this.#provider]?.endHold(processingAgoMs(processingMs, sinceSent));
   }
 
   /**

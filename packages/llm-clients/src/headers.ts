@@ -119,6 +119,17 @@ export function parseProcessingMs(headers: HeaderSource | undefined): number | u
 }
 
 /**
+ * A provider's processing time as a hold's `agoMs`: the provider cannot have had the call
+ * before it was sent, so it is at most `sinceSentMs`, whatever the header said (a hostile
+ * or skewed value, or a lease granted long before the send). `undefined` and NaN stay
+ * `undefined` (the hold ends now).
+ */
+export function processingAgoMs(processingMs: number | undefined, sinceSentMs: number): number | undefined {
+  if (processingMs === undefined || Number.isNaN(processingMs)) return undefined;
+  return Math.max(0, Math.min(processingMs, sinceSentMs));
+}
+
+/**
  * Reads `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` and `openai-processing-ms`;
  * `undefined` when none is present. Resets are upper bounds (see `durationUpperBound`): the time until the limit is
  * back to its initial state, at the latest.

@@ -47,6 +47,7 @@ export {
   parseDuration,
   parseProcessingMs,
   parseRateLimitHeaders,
+  processingAgoMs,
   retryAfterMs,
 } from './headers.js';
 export { azureOpenAI, OpenAIClient, type OpenAIClientOptions, openai } from './openai/OpenAIClient.js';

@@ -1,4 +1,5 @@
 // Forwards chat completions through the governors: estimate, admit, call, settle, record.
+import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Logger, TokenCounter, Usage } from '@tollgate/core';
 import type { Governor, GovernorLease } from '@tollgate/limits';
@@ -7,6 +8,7 @@ import {
   CircuitOpenError,
   type CircuitPermit,
   parseProcessingMs,
+  processingAgoMs,
   readUsage,
   retryAfterMs,
 } from '@tollgate/llm-clients';
@@ -192,6 +194,7 @@ export class ChatProxy {
     signal: AbortSignal,
   ): Promise<ProxyReply | 'retry'> {
     let response: Response;
+    const sentAt = performance.now();
     try {
       response = await callUpstream(this.#o.upstream, call.request.path, {
         method: 'POST',
@@ -212,7 +215,7 @@ export class ChatProxy {
     if (!response.ok) return this.#failed(call, response, lease, permit, signal);
     permit.success();
     // Its headers are in: the provider has counted the call, at least its processing time ago.
-    lease.endHold(parseProcessingMs(response.headers));
+    lease.endHold(processingAgoMs(parseProcessingMs(response.headers), performance.now() - sentAt));
     const streamed = (response.headers.get('content-type') ?? '').includes('text/event-stream');
     if (streamed && response.body) return this.#stream(call, response, lease);
     return this.#whole(call, response, lease, signal);

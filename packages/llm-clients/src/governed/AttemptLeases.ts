@@ -2,6 +2,7 @@
 import type { Usage } from '@tollgate/core';
 import type { GovernorLease } from '@tollgate/limits';
 import { MalformedResponseError, type ProviderError } from '../errors.js';
+import { processingAgoMs } from '../headers.js';
 import type { ClientContext } from './context.js';
 import { type CallSize, chargeOf, keptOf, REFUND, reservationOf } from './costs.js';
 
@@ -58,11 +59,7 @@ export class AttemptLeases {
   endProviderHold(processingMs?: number): void {
     const i = this.#providerIndex();
     if (i < 0) return;
-    // The provider cannot have had the call before it was sent, whatever its header says.
-    const sinceSent = this.#ctx.clock.now() - this.#sentAt;
-    const known = typeof processingMs === 'number' && !Number.isNaN(processingMs);
-    const agoMs = known ? Math.max(0, Math.min(processingMs, sinceSent)) : undefined;
-    this.#leases[i]?.endHold(agoMs);
+    this.#leases[i]?.endHold(processingAgoMs(processingMs, this.#ctx.clock.now() - this.#sentAt));
   }
 
   /** The call is being sent now: a hold never ends as of an earlier instant. */
