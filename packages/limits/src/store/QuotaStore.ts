@@ -113,5 +113,11 @@ export interface QuotaStore {
   subscribe(config: QuotaConfig, listener: () => void): () => void;
   /** `true` while the store can be reached; emits on every change. */
   readonly available$: Observable<boolean>;
+  /**
+   * Sends at once whatever this store holds back to send with a later call (settles and
+   * releases riding along); a governor calls it on `dispose`, so work done just before
+   * (a last release) reaches the store ahead of whatever the caller does next (a `quit`).
+   */
+  flush?(): Promise<void>;
   close(): Promise<void>;
 }

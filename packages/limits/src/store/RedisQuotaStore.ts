@@ -229,6 +229,11 @@ export class RedisQuotaStore implements QuotaStore {
     };
   }
 
+  /** Sends the settles and releases still posted, now (they are written before this returns, when connected). */
+  flush(): Promise<void> {
+    return this.#runner.flush().catch(() => {}); // each posted call hears its own outcome
+  }
+
   /** Sends the settles and releases still posted, then stops listening. The Redis client passed in is left open (it is the caller's). */
   async close(): Promise<void> {
     await this.#runner.flush().catch(() => {}); // each posted call heard its own outcome

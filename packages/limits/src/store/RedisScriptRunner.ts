@@ -107,19 +107,22 @@ export class RedisScriptRunner {
 
   /**
    * Sends `posted` and then `last` in one pipeline; answers each posted call, and returns
-   * what `last` got. Scripts not known to be on the server are loaded first in the same
-   * pipeline, so the calls run in order; one missing anyway (the server lost its scripts
-   * meanwhile) is sent again in full after the pipeline.
+   * what `last` got. Posted calls carry their scripts' source, so Redis runs them in order
+   * whatever scripts it has; `last`'s script is loaded first in the same pipeline when not
+   * known to be there, and if missing anyway it is sent again in full after the pipeline.
    */
   async #pipeline(
     posted: readonly Posted[],
     last: Omit<Posted, 'resolve' | 'reject'> | undefined,
   ): Promise<unknown> {
-    const calls: Omit<Posted, 'resolve' | 'reject'>[] = last ? [...posted, last] : [...posted];
     const pipe = this.#redis.pipeline();
-    const loads = [...new Set(calls.map((c) => c.script))].filter((sc) => !this.#loaded.has(sc.sha));
+    // Posted calls go with their source (EVAL): a server that lost its scripts meanwhile
+    // (a restart, SCRIPT FLUSH) must still run them before the call they ride with, which
+    // depends on them. Only the last call may go by SHA and be sent again if missing.
+    const loads = last && !this.#loaded.has(last.script.sha) ? [last.script] : [];
     for (const sc of loads) pipe.script('LOAD', sc.source);
-    for (const c of calls) pipe.evalsha(c.script.sha, c.keys.length, ...c.keys, ...c.args);
+    for (const c of posted) pipe.eval(c.script.source, c.keys.length, ...c.keys, ...c.args);
+    if (last) pipe.evalsha(last.script.sha, last.keys.length, ...last.keys, ...last.args);
     const replies = ((await pipe.exec()) ?? []).slice(loads.length) as Reply[];
     for (const sc of loads) this.#loaded.add(sc.sha);
     const answer = async (call: Omit<Posted, 'resolve' | 'reject'>, reply: Reply | undefined) => {

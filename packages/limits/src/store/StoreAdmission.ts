@@ -278,6 +278,8 @@ export class StoreAdmission implements Admission<StoreTicket, StoreWait> {
     this.#unsubscribe();
     this.#unsubscribeAvailability();
     this.outage.dispose();
+    // A release just made must not wait for a later call that will not come.
+    void this.store.flush?.();
   }
 
   liveness(): Pick<LivenessView, 'wakeAt' | 'headWaitMs' | 'busy'> & {
