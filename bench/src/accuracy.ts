@@ -18,6 +18,18 @@ interface Limiter {
   readonly make: () => { take: (admitted: () => void) => Promise<unknown>; stop: () => void };
 }
 
+/** Takes one request held until the caller goes ahead, then settled (as against a provider). */
+function heldUntilAdmitted(g: ResourceGovernor): ReturnType<Limiter['make']> {
+  return {
+    take: async (admitted) => {
+      const lease = await g.acquire({ requests: 1 }, { holdUntilSettled: true });
+      admitted();
+      lease.settle({ requests: 1 });
+    },
+    stop: () => g.dispose(),
+  };
+}
+
 const limiters: readonly Limiter[] = [
   {
     name: 'tollgate sliding-window',
@@ -28,14 +40,7 @@ const limiters: readonly Limiter[] = [
       });
       // A strict window counts from when the caller goes ahead (as the governed client does
       // with a provider): hold the reservation until the caller runs, then settle it.
-      return {
-        take: async (admitted) => {
-          const lease = await g.acquire({ requests: 1 }, { holdUntilSettled: true });
-          admitted();
-          lease.settle({ requests: 1 });
-        },
-        stop: () => g.dispose(),
-      };
+      return heldUntilAdmitted(g);
     },
   },
   {
@@ -47,14 +52,7 @@ const limiters: readonly Limiter[] = [
       });
       // Held like the sliding window's: the bound is checked on when callers go ahead, and a
       // burst's callers go ahead a few ms after the bucket grants them (they run one by one).
-      return {
-        take: async (admitted) => {
-          const lease = await g.acquire({ requests: 1 }, { holdUntilSettled: true });
-          admitted();
-          lease.settle({ requests: 1 });
-        },
-        stop: () => g.dispose(),
-      };
+      return heldUntilAdmitted(g);
     },
   },
   {
