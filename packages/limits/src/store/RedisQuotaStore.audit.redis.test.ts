@@ -1,21 +1,14 @@
 // Audit: a lease's release must reach Redis even when the caller closes its connection right after.
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisService, startRedis } from '../test-support/redisServer.js';
+import { describe, expect, it } from 'vitest';
+import { redisService } from '../test-support/redisServer.js';
+import { useRedisServer } from '../test-support/redisSuite.js';
 import { hasService } from '../test-support/services.js';
 import { DistributedGovernor } from './DistributedGovernor.js';
 import { RedisQuotaStore } from './RedisQuotaStore.js';
 
 const withRedis = hasService(redisService, import.meta.url);
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useRedisServer();
 
 describe.skipIf(!withRedis)('RedisQuotaStore releases before a graceful quit (audit)', () => {
   it('a release made before QUIT is run by Redis (QUIT runs the commands sent before it)', async () => {

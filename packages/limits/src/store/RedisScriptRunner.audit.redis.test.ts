@@ -1,8 +1,9 @@
 // Audit: riders in a pipeline must reach Redis before the call they ride with, also after the server lost its scripts.
 import { createHash, randomUUID } from 'node:crypto';
 import { BehaviorSubject } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisService, startRedis } from '../test-support/redisServer.js';
+import { describe, expect, it } from 'vitest';
+import { redisService } from '../test-support/redisServer.js';
+import { useRedisServer } from '../test-support/redisSuite.js';
 import { hasService } from '../test-support/services.js';
 import type { QuotaConfig } from './QuotaStore.js';
 import { RedisQuotaStore } from './RedisQuotaStore.js';
@@ -10,15 +11,7 @@ import { RedisScriptRunner } from './RedisScriptRunner.js';
 import type { Script } from './redisShape.js';
 
 const withRedis = hasService(redisService, import.meta.url);
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useRedisServer();
 
 const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
 const WRITE = script("redis.call('SET', KEYS[1], ARGV[1]) return 1");

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisService, startRedis } from '../test-support/redisServer.js';
+import { describe, expect, it } from 'vitest';
+import { redisService } from '../test-support/redisServer.js';
+import { useRedisServer } from '../test-support/redisSuite.js';
 import { hasService } from '../test-support/services.js';
 import { DistributedGovernor } from './DistributedGovernor.js';
 import { StoreUnavailableError } from './errors.js';
@@ -9,15 +10,7 @@ import type { QuotaConfig } from './QuotaStore.js';
 import { RedisQuotaStore } from './RedisQuotaStore.js';
 
 const withRedis = hasService(redisService, import.meta.url);
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedis();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
+const server = useRedisServer();
 
 /** A client that counts what it sends: each single command and each pipeline is one write and one round trip. */
 async function counting(): Promise<{ client: Redis; sends: () => number }> {
